@@ -1,0 +1,171 @@
+import { CliError } from '../errors.js';
+import { fromImport } from './python-source.js';
+
+/**
+ * One column of a domain, as written in `--fields "title:str, price:decimal=0, notes:text?"`.
+ * Everything a template needs is computed here so the templates only print values.
+ */
+export interface Field {
+  name: string;
+  type: FieldType;
+  optional: boolean;
+  /** The Python type of the attribute (`str`, `Decimal`, `date | None`). */
+  pythonType: string;
+  /** The SQLAlchemy column type expression (`String(255)`, `Numeric(12, 2)`). */
+  columnType: string;
+  /** Python source for the schema default, or undefined when the field is required. */
+  pythonDefault?: string;
+  /** Python source for a value the generated tests send and expect back unchanged. */
+  sample: string;
+  /** A different valid value, for the update test. */
+  changed: string;
+}
+
+type FieldType = 'str' | 'text' | 'int' | 'float' | 'bool' | 'decimal' | 'date' | 'datetime' | 'uuid';
+
+interface TypeSpec {
+  python: string;
+  column: string;
+  /** Python literal for `=value`, or an error message. */
+  literal(value: string): string;
+  sample: string;
+  changed: string;
+  /** The standard-library name a module holding this type must import, as [module, name]. */
+  import?: [string, string];
+}
+
+const quote = (value: string) => JSON.stringify(value);
+
+const TYPES: Record<FieldType, TypeSpec> = {
+  str: {
+    python: 'str',
+    column: 'String(255)',
+    literal: quote,
+    sample: '"first"',
+    changed: '"second"',
+  },
+  text: {
+    python: 'str',
+    column: 'Text',
+    literal: quote,
+    sample: '"a longer text"',
+    changed: '"another text"',
+  },
+  int: {
+    python: 'int',
+    column: 'Integer',
+    literal: (v) => (/^-?\d+$/.test(v) ? v : fail(`"${v}" is not an int`)),
+    sample: '3',
+    changed: '5',
+  },
+  float: {
+    python: 'float',
+    column: 'Float',
+    literal: (v) => (Number.isFinite(Number(v)) && v.trim() !== '' ? String(Number(v)) : fail(`"${v}" is not a float`)),
+    sample: '1.5',
+    changed: '2.5',
+  },
+  bool: {
+    python: 'bool',
+    column: 'Boolean',
+    literal: (v) => {
+      const lower = v.toLowerCase();
+      if (lower === 'true') return 'True';
+      if (lower === 'false') return 'False';
+      return fail(`"${v}" is not a bool (true or false)`);
+    },
+    sample: 'True',
+    changed: 'False',
+  },
+  // Pydantic serialises Decimal as a JSON string, so the tests send and expect strings.
+  decimal: {
+    python: 'Decimal',
+    column: 'Numeric(12, 2)',
+    literal: (v) => (/^-?\d+(\.\d+)?$/.test(v) ? `Decimal("${v}")` : fail(`"${v}" is not a decimal`)),
+    sample: '"9.99"',
+    changed: '"19.50"',
+    import: ['decimal', 'Decimal'],
+  },
+  date: {
+    python: 'date',
+    column: 'Date',
+    literal: (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? `date.fromisoformat("${v}")` : fail(`"${v}" is not a date (YYYY-MM-DD)`)),
+    sample: '"2024-01-31"',
+    changed: '"2024-02-29"',
+    import: ['datetime', 'date'],
+  },
+  datetime: {
+    python: 'datetime',
+    column: 'UTCDateTime',
+    literal: () => fail('datetime fields take no default; make them optional with "?"'),
+    sample: '"2024-01-31T12:00:00Z"',
+    changed: '"2024-02-29T08:30:00Z"',
+    import: ['datetime', 'datetime'],
+  },
+  uuid: {
+    python: 'UUID',
+    column: 'Uuid',
+    literal: () => fail('uuid fields take no default; make them optional with "?"'),
+    sample: '"6f1d1f52-2c51-4ef4-9b7a-1c3c9e9f2a10"',
+    changed: '"0b6a3f8e-8f0e-4b8e-a7f5-3d1f0c7e2b44"',
+    import: ['uuid', 'UUID'],
+  },
+};
+
+function fail(message: string): never {
+  throw new CliError(`Invalid --fields: ${message}`);
+}
+
+// Names the generated table and schemas already use for their own columns.
+const TAKEN = new Set(['id', 'created_at', 'updated_at', 'metadata', 'registry']);
+
+export const DEFAULT_FIELDS = 'name:str';
+
+/** Parses a `--fields` spec. Throws a one-line CliError naming the bad part. */
+export function parseFields(spec: string): Field[] {
+  const parts = spec.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (parts.length === 0) fail('no fields given');
+  const seen = new Set<string>();
+  return parts.map((part) => {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([a-z]+)(\?)?\s*(?:=\s*(.+))?$/.exec(part);
+    if (!match) fail(`"${part}" is not name:type, name:type? or name:type=default`);
+    const [, name, typeName, question, rawDefault] = match as unknown as [string, string, string, string?, string?];
+    if (!(typeName in TYPES)) fail(`unknown type "${typeName}" in "${part}" (use ${Object.keys(TYPES).join(', ')})`);
+    if (name !== name.toLowerCase()) fail(`field "${name}" must be snake_case`);
+    if (TAKEN.has(name)) fail(`field "${name}" is generated for every domain already`);
+    if (seen.has(name)) fail(`field "${name}" is listed twice`);
+    seen.add(name);
+    const type = typeName as FieldType;
+    const spec = TYPES[type];
+    const optional = question === '?';
+    let pythonDefault: string | undefined;
+    if (rawDefault !== undefined) pythonDefault = spec.literal(rawDefault.trim().replace(/^["']|["']$/g, ''));
+    else if (optional) pythonDefault = 'None';
+    return {
+      name,
+      type,
+      optional,
+      pythonType: optional ? `${spec.python} | None` : spec.python,
+      columnType: spec.column,
+      pythonDefault,
+      sample: spec.sample,
+      changed: spec.changed,
+    };
+  });
+}
+
+/** The standard-library import lines for these fields (plus `extra`), sorted as ruff's isort wants. */
+export function stdlibImports(fields: Field[], extra: Array<[string, string]> = []): string[] {
+  const byModule = new Map<string, Set<string>>();
+  for (const [module, name] of [...fields.flatMap((field) => TYPES[field.type].import ?? []), ...extra] as Array<
+    [string, string]
+  >) {
+    byModule.set(module, (byModule.get(module) ?? new Set()).add(name));
+  }
+  return [...byModule.keys()].sort().map((module) => fromImport(module, [...(byModule.get(module) as Set<string>)].sort()));
+}
+
+/** The SQLAlchemy type names the repository must import. */
+export function columnImports(fields: Field[]): string[] {
+  return [...new Set(fields.map((field) => TYPES[field.type].column.replace(/\(.*$/, '')))].sort();
+}

@@ -1,0 +1,62 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export type Change =
+  | { kind: 'create'; path: string; content: string }
+  | { kind: 'edit'; path: string; content: string; before: string }
+  | { kind: 'delete'; path: string; before: string };
+
+async function readIfPresent(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Every change a command will make, built in memory before anything is written.
+ * Paths are POSIX and relative to `root`. Reading through the plan sees earlier planned writes,
+ * so later steps (router registration, the manifest) build on what earlier steps planned.
+ */
+export class Plan {
+  private readonly changes = new Map<string, Change>();
+
+  constructor(readonly root: string) {}
+
+  /** The file as it will be after the plan: planned content, else what is on disk, else undefined. */
+  async read(path: string): Promise<string | undefined> {
+    const change = this.changes.get(path);
+    if (change) return change.kind === 'delete' ? undefined : change.content;
+    return readIfPresent(join(this.root, path));
+  }
+
+  async write(path: string, content: string): Promise<void> {
+    const planned = this.changes.get(path);
+    if (planned?.kind === 'create') {
+      this.changes.set(path, { ...planned, content });
+      return;
+    }
+    const before = planned ? planned.before : await readIfPresent(join(this.root, path));
+    if (before === undefined) this.changes.set(path, { kind: 'create', path, content });
+    else if (before === content) this.changes.delete(path);
+    else this.changes.set(path, { kind: 'edit', path, content, before });
+  }
+
+  async delete(path: string): Promise<void> {
+    const planned = this.changes.get(path);
+    if (planned?.kind === 'create') {
+      this.changes.delete(path);
+      return;
+    }
+    const before = planned ? planned.before : await readIfPresent(join(this.root, path));
+    if (before !== undefined) this.changes.set(path, { kind: 'delete', path, before });
+  }
+
+  list(): Change[] {
+    return [...this.changes.values()].sort((a, b) => a.path.localeCompare(b.path));
+  }
+}

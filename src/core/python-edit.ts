@@ -1,0 +1,167 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Node, Parser } from 'web-tree-sitter';
+import { CliError } from '../errors.js';
+
+/**
+ * Edits of Python source through its syntax tree (tree-sitter), never by regex or markers:
+ * they survive `ruff format`, hand edits and comments, keep the file's line endings, and are idempotent.
+ * Edits work on whole lines located by the tree, so everything else in the file keeps its bytes.
+ */
+
+let parserPromise: Promise<Parser> | undefined;
+
+function grammarPath(): string {
+  // The build copies the grammar next to the bundle; from sources (tests) it comes from node_modules.
+  const bundled = fileURLToPath(new URL('./tree-sitter-python.wasm', import.meta.url));
+  if (existsSync(bundled)) return bundled;
+  return createRequire(import.meta.url).resolve('tree-sitter-python/tree-sitter-python.wasm');
+}
+
+function parser(): Promise<Parser> {
+  parserPromise ??= (async () => {
+    const { Parser, Language } = await import('web-tree-sitter');
+    await Parser.init();
+    const parser = new Parser();
+    parser.setLanguage(await Language.load(grammarPath()));
+    return parser;
+  })();
+  return parserPromise;
+}
+
+async function parse(source: string, file: string): Promise<Node> {
+  const tree = (await parser()).parse(source);
+  if (!tree || tree.rootNode.hasError) throw new CliError(`${file} is not valid Python; fix it, then run again`);
+  return tree.rootNode;
+}
+
+/** Throws a one-line CliError unless `source` parses as Python. */
+export async function assertValidPython(source: string, file: string): Promise<void> {
+  await parse(source, file);
+}
+
+/** `from <module> import router as <alias>` plus `<registry>.include_router(<alias>)`. */
+export interface RouterRegistration {
+  file: string;
+  module: string;
+  alias: string;
+  registry: string;
+}
+
+const compact = (node: Node | null) => (node ? node.text.replace(/\s+/g, '') : '');
+
+function routerImports(root: Node, packagePrefix: string): Node[] {
+  return root.namedChildren.filter(
+    (node): node is Node =>
+      node?.type === 'import_from_statement' && compact(node.childForFieldName('module_name')).startsWith(packagePrefix),
+  );
+}
+
+function importsRouter(node: Node, registration: RouterRegistration): boolean {
+  return (
+    compact(node.childForFieldName('module_name')) === registration.module &&
+    node.childrenForFieldName('name').some((name) => compact(name) === `routeras${registration.alias}`)
+  );
+}
+
+/** Top-level `<registry>.include_router(...)` statements. */
+function includeCalls(root: Node, registry: string): Node[] {
+  return root.namedChildren.filter((node): node is Node => {
+    const call = node?.type === 'expression_statement' ? node.namedChild(0) : null;
+    return call?.type === 'call' && compact(call.childForFieldName('function')) === `${registry}.include_router`;
+  });
+}
+
+function includesAlias(statement: Node, alias: string): boolean {
+  const args = statement.namedChild(0)?.childForFieldName('arguments');
+  return compact(args?.namedChild(0) ?? null) === alias;
+}
+
+function registryAssignment(root: Node, registry: string): Node | undefined {
+  return root.namedChildren.find((node): node is Node => {
+    const assignment = node?.type === 'expression_statement' ? node.namedChild(0) : null;
+    return assignment?.type === 'assignment' && compact(assignment.childForFieldName('left')) === registry;
+  });
+}
+
+const isImport = (node: Node | null) =>
+  node?.type === 'import_statement' || node?.type === 'import_from_statement' || node?.type === 'future_import_statement';
+
+class Lines {
+  readonly eol: string;
+  private readonly lines: string[];
+
+  constructor(source: string) {
+    this.eol = source.includes('\r\n') ? '\r\n' : '\n';
+    this.lines = source.split(/(?<=\n)/);
+  }
+
+  /** Inserts new lines after row `row` (-1: at the top). */
+  insertAfter(row: number, texts: string[]): void {
+    const previous = this.lines[row];
+    if (previous !== undefined && !previous.endsWith('\n')) this.lines[row] = previous + this.eol;
+    this.lines.splice(row + 1, 0, ...texts.map((text) => text + this.eol));
+  }
+
+  /** Removes rows `start..end`; if that leaves two blank lines in a row, one of them goes too. */
+  remove(start: number, end: number): void {
+    this.lines.splice(start, end - start + 1);
+    const blank = (row: number) => this.lines[row] !== undefined && this.lines[row].trim() === '';
+    if (blank(start - 1) && (blank(start) || start === this.lines.length)) this.lines.splice(start - 1, 1);
+  }
+
+  toString(): string {
+    return this.lines.join('');
+  }
+}
+
+function packagePrefix(module: string): string {
+  return module.slice(0, module.lastIndexOf('.') + 1);
+}
+
+/** Adds the import and the include_router call; returns `source` unchanged if both are there. */
+export async function addRouterRegistration(source: string, registration: RouterRegistration): Promise<string> {
+  const root = await parse(source, registration.file);
+  const lines = new Lines(source);
+  // Later rows first, so the row numbers found in the tree stay valid for the earlier insertion.
+  const calls = includeCalls(root, registration.registry);
+  if (!calls.some((call) => includesAlias(call, registration.alias))) {
+    const anchor = calls.at(-1) ?? registryAssignment(root, registration.registry);
+    if (!anchor) {
+      throw new CliError(
+        `${registration.file} has no "${registration.registry} = APIRouter(...)"; add it back or register the router by hand`,
+      );
+    }
+    lines.insertAfter(anchor.endPosition.row, [`${registration.registry}.include_router(${registration.alias})`]);
+  }
+  const imports = routerImports(root, packagePrefix(registration.module));
+  if (!imports.some((node) => importsRouter(node, registration))) {
+    const line = `from ${registration.module} import router as ${registration.alias}`;
+    // Keep the block sorted the way ruff's isort rule wants it.
+    const next = imports.find((node) => compact(node.childForFieldName('module_name')) > registration.module);
+    if (next) lines.insertAfter(next.startPosition.row - 1, [line]);
+    else if (imports.length > 0) lines.insertAfter((imports.at(-1) as Node).endPosition.row, [line]);
+    else {
+      const lastImport = root.namedChildren.filter(isImport).at(-1);
+      lines.insertAfter(lastImport ? lastImport.endPosition.row : -1, lastImport ? ['', line] : [line]);
+    }
+  }
+  const edited = lines.toString();
+  await parse(edited, registration.file);
+  return edited;
+}
+
+/** Removes the import and the include_router call that addRouterRegistration adds. */
+export async function removeRouterRegistration(source: string, registration: RouterRegistration): Promise<string> {
+  const root = await parse(source, registration.file);
+  const doomed = [
+    ...routerImports(root, packagePrefix(registration.module)).filter((node) => importsRouter(node, registration)),
+    ...includeCalls(root, registration.registry).filter((call) => includesAlias(call, registration.alias)),
+  ].sort((a, b) => b.startPosition.row - a.startPosition.row);
+  const lines = new Lines(source);
+  for (const node of doomed) lines.remove(node.startPosition.row, node.endPosition.row);
+  const edited = lines.toString();
+  await parse(edited, registration.file);
+  return edited;
+}

@@ -1,0 +1,18 @@
+/** Small pieces of Python source computed in TypeScript, formatted the way `ruff format` leaves them. */
+
+const LINE_LENGTH = 100;
+
+/** `from module import a, b` on one line when it fits, else one name per line with a trailing comma. */
+export function fromImport(module: string, names: string[]): string {
+  const line = `from ${module} import ${names.join(', ')}`;
+  if (line.length <= LINE_LENGTH) return line;
+  return `from ${module} import (\n${names.map((name) => `    ${name},\n`).join('')})`;
+}
+
+/** Several `from` imports of one section, in the order ruff's isort wants (by module name). */
+export function fromImports(imports: Array<[module: string, names: string[]]>): string {
+  return [...imports]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([module, names]) => fromImport(module, names))
+    .join('\n');
+}

@@ -1,0 +1,39 @@
+import { consoleLogger, isInteractiveTerminal, type Context } from './context.js';
+import { CliError } from './errors.js';
+
+/**
+ * Runs the CLI and returns the exit code: the one place that turns errors into codes.
+ * 0 success, 1 failure, 2 usage error, 130 cancelled.
+ */
+export async function main(argv: string[], overrides: Partial<Context> = {}): Promise<number> {
+  const [{ CommanderError }, { buildProgram }, pc] = await Promise.all([
+    import('commander'),
+    import('./program.js'),
+    import('picocolors').then((module) => module.default),
+  ]);
+  const ctx: Context = {
+    cwd: process.cwd(),
+    interactive: isInteractiveTerminal(),
+    log: consoleLogger(),
+    prompt: overrides.prompt ?? (await import('./prompter.js')).clackPrompter(),
+    ...overrides,
+  };
+  const program = buildProgram(ctx).exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed help, the version or its own one-line error.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof CliError) {
+      console.error(pc.red(error.message));
+      return error.exitCode;
+    }
+    console.error(pc.red(`Internal error: ${(error as Error)?.stack ?? String(error)}`));
+    console.error('This is a bug in create-layered-backend; please report it with the command you ran.');
+    return 1;
+  }
+}
