@@ -23,7 +23,9 @@ export function buildProgram(ctx: Context): Command {
     .option('--dry-run', 'print the files it would write and write nothing')
     .option('--json', 'with --dry-run: print the plan as JSON')
     .option('--force', 'write into a non-empty directory (says what it overwrites first)')
-    .showHelpAfterError()
+    .showHelpAfterError('(run with --help for usage)')
+    // Subcommands own their --dry-run, --json and --force; the create flags go before a subcommand.
+    .enablePositionalOptions()
     .action(async (directory: string | undefined, flags: Record<string, unknown>) => {
       const { runCreate } = await import('./commands/create/index.js');
       await runCreate({ directory, ...flags }, { ...ctx, interactive: ctx.interactive && !flags.yes });

@@ -157,9 +157,8 @@ export function parseFields(spec: string): Field[] {
 /** The standard-library import lines for these fields (plus `extra`), sorted as ruff's isort wants. */
 export function stdlibImports(fields: Field[], extra: Array<[string, string]> = []): string[] {
   const byModule = new Map<string, Set<string>>();
-  for (const [module, name] of [...fields.flatMap((field) => TYPES[field.type].import ?? []), ...extra] as Array<
-    [string, string]
-  >) {
+  const needed = fields.map((field) => TYPES[field.type].import).filter((pair) => pair !== undefined);
+  for (const [module, name] of [...needed, ...extra]) {
     byModule.set(module, (byModule.get(module) ?? new Set()).add(name));
   }
   return [...byModule.keys()].sort().map((module) => fromImport(module, [...(byModule.get(module) as Set<string>)].sort()));
@@ -167,5 +166,7 @@ export function stdlibImports(fields: Field[], extra: Array<[string, string]> = 
 
 /** The SQLAlchemy type names the repository must import. */
 export function columnImports(fields: Field[]): string[] {
-  return [...new Set(fields.map((field) => TYPES[field.type].column.replace(/\(.*$/, '')))].sort();
+  const names = fields.map((field) => TYPES[field.type].column.replace(/\(.*$/, ''));
+  // UTCDateTime is the project's own type: it comes from core.db, not from sqlalchemy.
+  return [...new Set(names)].filter((name) => name !== 'UTCDateTime').sort();
 }

@@ -1,0 +1,72 @@
+"""Business rules for users. Each function is one transaction; routers never commit.
+
+While users have no rules beyond CRUD, this layer owns the transaction and the not-found
+rule. Add rules here as they appear; they never belong in the router or the repository.
+"""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from my_api.core.errors import NotFoundError
+from my_api.repositories import users
+from my_api.schemas.pagination import Page, PageParams
+from my_api.schemas.users import UserCreate, UserRead, UserUpdate
+
+
+async def _require(
+    session: AsyncSession,
+    user_id: int,
+) -> users.User:
+    row = await users.get(session, user_id)
+    if row is None:
+        msg = f"User {user_id} not found"
+        raise NotFoundError(msg)
+    return row
+
+
+async def create_user(
+    session: AsyncSession,
+    data: UserCreate,
+) -> UserRead:
+    async with session.begin():
+        row = await users.add(session, data)
+        return UserRead.model_validate(row)
+
+
+async def get_user(
+    session: AsyncSession,
+    user_id: int,
+) -> UserRead:
+    async with session.begin():
+        return UserRead.model_validate(await _require(session, user_id))
+
+
+async def list_users(
+    session: AsyncSession,
+    params: PageParams,
+) -> Page[UserRead]:
+    async with session.begin():
+        rows, total = await users.list_page(
+            session,
+            limit=params.limit,
+            offset=params.offset,
+        )
+        items = [UserRead.model_validate(row) for row in rows]
+    return Page(items=items, total=total, limit=params.limit, offset=params.offset)
+
+
+async def update_user(
+    session: AsyncSession,
+    user_id: int,
+    changes: UserUpdate,
+) -> UserRead:
+    async with session.begin():
+        row = await _require(session, user_id)
+        return UserRead.model_validate(await users.update(session, row, changes))
+
+
+async def delete_user(
+    session: AsyncSession,
+    user_id: int,
+) -> None:
+    async with session.begin():
+        await users.delete(session, await _require(session, user_id))

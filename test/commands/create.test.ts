@@ -1,0 +1,116 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCreate } from '../../src/commands/create/index.js';
+import { main } from '../../src/index.js';
+import { snapshotTree } from '../tree.js';
+import { tempDir, testContext } from '../helpers.js';
+
+const quiet = { git: false, install: false };
+
+describe('create', () => {
+  it('writes the layered project with both default domains registered', async () => {
+    const cwd = await tempDir();
+    const { ctx } = testContext(cwd);
+    await runCreate({ directory: 'my-api', ...quiet }, ctx);
+    const tree = await snapshotTree(join(cwd, 'my-api'));
+    const files = Object.keys(tree);
+    for (const domain of ['users', 'orders']) {
+      expect(files).toEqual(
+        expect.arrayContaining([
+          `src/my_api/routers/${domain}/__init__.py`,
+          `src/my_api/routers/${domain}/handlers.py`,
+          `src/my_api/routers/${domain}/deps.py`,
+          `src/my_api/services/${domain}.py`,
+          `src/my_api/repositories/${domain}.py`,
+          `src/my_api/schemas/${domain}.py`,
+          `tests/test_${domain}_api.py`,
+        ]),
+      );
+    }
+    expect(files).toEqual(expect.arrayContaining(['.gitignore', '.env.example', 'pyproject.toml', 'README.md']));
+    await expect(tree['src/my_api/routers/__init__.py']).toMatchFileSnapshot('__snapshots__/routers__init__.py');
+    await expect(tree['src/my_api/services/users.py']).toMatchFileSnapshot('__snapshots__/services_users.py');
+    const manifest = JSON.parse(tree['.create-layered-backend.json'] as string);
+    expect(manifest.options).toEqual({ projectName: 'my-api', packageName: 'my_api', db: 'sqlite', extras: [] });
+    expect(Object.keys(manifest.files).sort()).toEqual(files.filter((f) => f !== '.create-layered-backend.json').sort());
+  });
+
+  it('renders domains exactly as add-domain would (one generator)', async () => {
+    const cwd = await tempDir();
+    await runCreate({ directory: 'a/my-api', domains: 'users,orders', ...quiet }, testContext(cwd).ctx);
+    await runCreate({ directory: 'b/my-api', domains: 'users', ...quiet }, testContext(cwd).ctx);
+    const { runAddDomain } = await import('../../src/commands/add-domain/index.js');
+    await runAddDomain({ name: 'orders' }, testContext(join(cwd, 'b/my-api')).ctx);
+    expect(await snapshotTree(join(cwd, 'b/my-api'))).toEqual(await snapshotTree(join(cwd, 'a/my-api')));
+  });
+
+  it('asks only for what flags leave open, when interactive', async () => {
+    const cwd = await tempDir();
+    const { ctx, asked } = testContext(cwd, { 'Initial domains (comma-separated)': 'products', Database: 'postgres' });
+    await runCreate({ directory: 'shop', git: false, install: false, extras: '' }, ctx);
+    expect(asked).toEqual(['Python package name', 'Initial domains (comma-separated)', 'Database']);
+    const pyproject = await readFile(join(cwd, 'shop/pyproject.toml'), 'utf8');
+    expect(pyproject).toContain('"asyncpg');
+    expect(pyproject).not.toContain('aiosqlite');
+  });
+
+  it('never prompts without a TTY: a missing directory is a usage error (exit 2)', async () => {
+    const cwd = await tempDir();
+    const { ctx } = testContext(cwd);
+    expect(await main([], { ...ctx, interactive: false })).toBe(2);
+    expect(await snapshotTree(cwd)).toEqual({});
+  });
+
+  it('Ctrl-C at a prompt exits 130 and writes nothing', async () => {
+    const cwd = await tempDir();
+    const { ctx } = testContext(cwd, { Database: 'CANCEL' });
+    expect(await main(['my-api', '--no-git', '--no-install'], ctx)).toBe(130);
+    expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
+  });
+
+  it.each([
+    [['bad/../x', '--yes'], 1],
+    [['my-api', '--domains', 'users,class'], 1],
+    [['my-api', '--domains', 'users,users'], 1],
+    [['my-api', '--domains', 'services'], 1],
+    [['my-api', '--name', 'import'], 1],
+    [['my-api', '--db', 'mysql'], 2],
+    [['my-api', '--extras', 'robots'], 2],
+  ])('rejects %j before writing anything', async (argv, code) => {
+    const cwd = await tempDir();
+    const { ctx } = testContext(cwd);
+    expect(await main([...argv, '--no-git', '--no-install'], { ...ctx, interactive: false })).toBe(code);
+    expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
+  });
+
+  it('refuses a non-empty directory, naming what is in the way', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'my-api'));
+    await writeFile(join(cwd, 'my-api/README.md'), 'mine\n');
+    await expect(runCreate({ directory: 'my-api', ...quiet }, testContext(cwd).ctx)).rejects.toThrow(
+      /not empty; would overwrite: README.md/,
+    );
+    expect(await snapshotTree(join(cwd, 'my-api'))).toEqual({ 'README.md': 'mine\n' });
+  });
+
+  it('--force writes into it and says first which foreign file it overwrites', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'my-api'));
+    await writeFile(join(cwd, 'my-api/README.md'), 'mine\n');
+    await writeFile(join(cwd, 'my-api/notes.txt'), 'keep\n');
+    const { ctx, output } = testContext(cwd);
+    await runCreate({ directory: 'my-api', force: true, ...quiet }, ctx);
+    expect(output[0]).toMatch(/overwriting files create-layered-backend did not write: README.md/);
+    expect(await readFile(join(cwd, 'my-api/notes.txt'), 'utf8')).toBe('keep\n');
+  });
+
+  it('--dry-run lists the plan and writes nothing; --json prints it as JSON', async () => {
+    const cwd = await tempDir();
+    const { ctx, output } = testContext(cwd);
+    await runCreate({ directory: 'my-api', dryRun: true, json: true, ...quiet }, ctx);
+    const plan = JSON.parse(output.join('\n'));
+    expect(plan.changes.map((c: { path: string }) => c.path)).toContain('src/my_api/services/users.py');
+    expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
+  });
+});

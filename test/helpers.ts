@@ -1,0 +1,36 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Context, Prompter } from '../src/context.js';
+import { CancelledError } from '../src/errors.js';
+
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'clb-test-'));
+}
+
+/** A Context whose logs are collected and whose prompt answers from a script (or refuses to be asked). */
+export function testContext(cwd: string, answers?: Record<string, unknown>) {
+  const output: string[] = [];
+  const asked: string[] = [];
+  const answer = async <T>(message: string, fallback: T): Promise<T> => {
+    asked.push(message);
+    if (!answers) throw new Error(`prompted without a TTY: ${message}`);
+    const value = answers[message];
+    if (value === 'CANCEL') throw new CancelledError();
+    return (value === undefined ? fallback : value) as T;
+  };
+  const prompt: Prompter = {
+    text: (q) => answer(q.message, q.initialValue ?? ''),
+    select: (q) => answer(q.message, q.initialValue),
+    multiselect: (q) => answer(q.message, q.initialValues),
+    confirm: (q) => answer(q.message, q.initialValue),
+  };
+  const log = {
+    info: (m: string) => output.push(m),
+    success: (m: string) => output.push(m),
+    warn: (m: string) => output.push(m),
+    raw: (m: string) => output.push(m),
+  };
+  const ctx: Context = { cwd, interactive: answers !== undefined, log, prompt };
+  return { ctx, output, asked };
+}

@@ -1,0 +1,66 @@
+import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applyPlan, nodeFileSystem, type FileSystem } from '../../src/core/apply.js';
+import { Plan } from '../../src/core/plan.js';
+import { snapshotTree } from '../tree.js';
+
+/** A file system whose n-th rename fails, as a full disk or a permission problem would. */
+function failingOnRename(n: number): FileSystem {
+  let renames = 0;
+  return {
+    ...nodeFileSystem,
+    rename: async (from, to) => {
+      renames += 1;
+      if (renames === n) throw new Error('EIO: simulated failure');
+      await nodeFileSystem.rename(from, to);
+    },
+  };
+}
+
+async function projectWithFiles(): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'clb-apply-'));
+  await mkdir(join(root, 'src'));
+  await writeFile(join(root, 'src/app.py'), 'original\n');
+  await writeFile(join(root, 'old.txt'), 'old\n');
+  return root;
+}
+
+async function planOn(root: string): Promise<Plan> {
+  const plan = new Plan(root);
+  await plan.write('src/new/module.py', 'new\n');
+  await plan.write('src/app.py', 'edited\n');
+  await plan.delete('old.txt');
+  await plan.write('z-last.txt', 'last\n');
+  return plan;
+}
+
+describe('applyPlan', () => {
+  it('creates, edits and deletes', async () => {
+    const root = await projectWithFiles();
+    await applyPlan(root, (await planOn(root)).list());
+    expect(await snapshotTree(root)).toEqual({
+      'src/app.py': 'edited\n',
+      'src/new/module.py': 'new\n',
+      'z-last.txt': 'last\n',
+    });
+  });
+
+  it.each([1, 2, 3])('leaves the tree exactly as it was when write %i fails', async (n) => {
+    const root = await projectWithFiles();
+    const before = await snapshotTree(root, { withFolders: true });
+    const changes = (await planOn(root)).list();
+    await expect(applyPlan(root, changes, failingOnRename(n))).rejects.toThrow(/simulated/);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    expect(await readFile(join(root, 'src/app.py'), 'utf8')).toBe('original\n');
+  });
+
+  it('removes a target folder it created when the write fails', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'clb-apply-'));
+    const plan = new Plan(join(parent, 'fresh', 'project'));
+    await plan.write('a.txt', 'a');
+    await expect(applyPlan(plan.root, plan.list(), failingOnRename(1))).rejects.toThrow();
+    expect(await snapshotTree(parent, { withFolders: true })).toEqual({});
+  });
+});
