@@ -42,11 +42,17 @@ describe('add-domain', () => {
     ['a/b', undefined, /path separators/],
     ['..', undefined, /path separators/],
     ['schemas', undefined, /reserved/],
-    ['pagination', undefined, /shadow existing/],
     ['products', 'price:money', /unknown type/],
   ])('rejects %j (fields %j) and changes nothing', async (name, fields, message) => {
     const before = await snapshotTree(root, { withFolders: true });
     await expect(runAddDomain({ name, fields }, testContext(root).ctx)).rejects.toThrow(message);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('refuses a name that shadows a module the project already has', async () => {
+    await writeFile(join(root, 'src/my_api/services/invoices.py'), '# hand-written\n');
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddDomain({ name: 'invoices' }, testContext(root).ctx)).rejects.toThrow(/shadow existing/);
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 

@@ -244,12 +244,18 @@ _shared: HttpClient | None = None
 
 @asynccontextmanager
 async def open_shared_client(
-    policy: HttpPolicy, *, on_request: MetricsHook | None = None
+    policy: HttpPolicy,
+    *,
+    on_request: MetricsHook | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[HttpClient]:
-    """Opens the process-wide client: in the app lifespan, or where a crawler or job starts."""
+    """Opens the process-wide client: in the app lifespan, or where a crawler or job starts.
+
+    `transport` is for tests, which answer from a mock instead of the network.
+    """
     # Module state on purpose: one connection pool per process is the point of this module.
     global _shared
-    client = HttpClient(policy, on_request=on_request)
+    client = HttpClient(policy, on_request=on_request, transport=transport)
     _shared = client
     try:
         yield client
