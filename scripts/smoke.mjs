@@ -3,7 +3,7 @@
 // checks (ruff, ruff format, mypy --strict, lint-imports, pytest). Prints a table; exits 1 on any failure.
 // Usage: npm run smoke [-- <combination-name-filter>]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -30,6 +30,14 @@ const combinations = [
   },
   { name: 'postgres (static checks)', create: ['--db', 'postgres'], skipPytest: true },
 ].filter((combination) => combination.name.includes(filter));
+
+// Each rule of the seed must fire: a violating line added to the default project makes its tool fail.
+const violations = [
+  ['lint-imports catches a repository importing a service', 'src/my_api/repositories/users.py', 'from my_api.services import orders  # noqa: F401', ['lint-imports'], 'Layers: routers and jobs above services BROKEN'],
+  ['lint-imports catches a service importing another domain', 'src/my_api/services/users.py', 'from my_api.services import orders  # noqa: F401', ['lint-imports'], 'Services of different domains are independent BROKEN'],
+  ['ruff bans httpx outside utils/http.py', 'src/my_api/services/users.py', 'import httpx  # noqa: F401', ['ruff', 'check', '.'], 'TID251'],
+  ['ruff bans requests outside utils/http.py', 'src/my_api/routers/users/handlers.py', 'import requests  # noqa: F401', ['ruff', 'check', '.'], 'TID251'],
+];
 
 const checks = [
   ['ruff check', ['ruff', 'check', '.']],
@@ -67,6 +75,19 @@ for (const combination of combinations) {
   for (const [label, [command, ...args]] of checks) {
     if (label === 'pytest' && combination.skipPytest) continue;
     steps.push([label, () => run(join(project, '.venv', 'bin', command), args, { cwd: project, env })]);
+  }
+  if (combination.name === 'default') {
+    for (const [label, file, line, [command, ...args], expected] of violations) {
+      steps.push([label, () => {
+        const path = join(project, file);
+        const original = readFileSync(path, 'utf8');
+        writeFileSync(path, `${line}\n${original}`);
+        const result = run(join(project, '.venv', 'bin', command), args, { cwd: project, env });
+        writeFileSync(path, original);
+        // It must fail, and for the rule under test rather than for some other reason.
+        return { ...result, ok: !result.ok && result.output.includes(expected) };
+      }]);
+    }
   }
   for (const [label, step] of steps) {
     const result = existsSync(parent) ? step() : { ok: false, seconds: 0, output: 'skipped' };

@@ -1,0 +1,43 @@
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { snapshotTree } from '../tree.js';
+import { tempDir } from '../helpers.js';
+
+// `npm test` builds first: this runs the real bin against dist/, as a user would.
+const bin = resolve(import.meta.dirname, '../../bin/create-layered-backend.js');
+const cli = (args: string[], cwd: string) => execa('node', [bin, ...args], { cwd, reject: false, env: { CI: 'true' } });
+
+describe('the bin', () => {
+  it('prints its version and help, exit 0', async () => {
+    const cwd = await tempDir();
+    const version = await cli(['--version'], cwd);
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = await cli(['--help'], cwd);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('add-domain');
+  });
+
+  it('creates a project, then grows and shrinks it', async () => {
+    const cwd = await tempDir();
+    const created = await cli(['my-api', '--yes', '--no-install', '--no-git'], cwd);
+    expect(created.exitCode, created.stderr).toBe(0);
+    expect(created.stderr).toContain('Next steps');
+    const root = join(cwd, 'my-api');
+    const before = await snapshotTree(root);
+    expect(Object.keys(before)).toContain('src/my_api/routers/users/handlers.py');
+
+    const added = await cli(['add-domain', 'products', '--fields', 'name:str,price:decimal'], join(root, 'src'));
+    expect(added.exitCode, added.stderr).toBe(0);
+    expect(await snapshotTree(root)).toHaveProperty(['src/my_api/services/products.py']);
+    expect((await cli(['remove-domain', 'products'], root)).exitCode).toBe(0);
+    expect(await snapshotTree(root)).toEqual(before);
+  });
+
+  it('a bad flag is a one-line usage error, exit 2', async () => {
+    const result = await cli(['my-api', '--bogus'], await tempDir());
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe("error: unknown option '--bogus'");
+  });
+});
