@@ -33,10 +33,10 @@ const combinations = [
 
 // Each rule of the seed must fire: a violating line added to the default project makes its tool fail.
 const violations = [
-  ['lint-imports catches a repository importing a service', 'src/my_api/repositories/users.py', 'from my_api.services import orders  # noqa: F401', ['lint-imports'], 'Layers: routers and jobs above services BROKEN'],
-  ['lint-imports catches a service importing another domain', 'src/my_api/services/users.py', 'from my_api.services import orders  # noqa: F401', ['lint-imports'], 'Services of different domains are independent BROKEN'],
-  ['ruff bans httpx outside utils/http.py', 'src/my_api/services/users.py', 'import httpx  # noqa: F401', ['ruff', 'check', '.'], 'TID251'],
-  ['ruff bans requests outside utils/http.py', 'src/my_api/routers/users/handlers.py', 'import requests  # noqa: F401', ['ruff', 'check', '.'], 'TID251'],
+  ['lint-imports catches a repository importing a service', 'src/my_api/repositories/users.py', 'from my_api.services import orders  # noqa: F401', ['lint-imports'], /Layers: .*BROKEN/],
+  ['lint-imports catches a service importing another domain', 'src/my_api/services/users.py', 'from my_api.services import orders  # noqa: F401', ['lint-imports'], /Services of different domains are independent\s*BROKEN/],
+  ['ruff bans httpx outside utils/http.py', 'src/my_api/services/users.py', 'import httpx  # noqa: F401', ['ruff', 'check', '.'], /TID251/],
+  ['ruff bans requests outside utils/http.py', 'src/my_api/routers/users/handlers.py', 'import requests  # noqa: F401', ['ruff', 'check', '.'], /TID251/],
 ];
 
 const checks = [
@@ -85,7 +85,7 @@ for (const combination of combinations) {
         const result = run(join(project, '.venv', 'bin', command), args, { cwd: project, env });
         writeFileSync(path, original);
         // It must fail, and for the rule under test rather than for some other reason.
-        return { ...result, ok: !result.ok && result.output.includes(expected) };
+        return { ...result, ok: !result.ok && expected.test(result.output) };
       }]);
     }
   }
