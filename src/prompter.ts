@@ -1,5 +1,5 @@
 import { CancelledError } from './errors.js';
-import type { Prompter } from './context.js';
+import type { Choice, Prompter } from './context.js';
 
 /** The terminal Prompter: @clack/prompts, loaded only when a question is actually asked. */
 export function clackPrompter(): Prompter {
@@ -15,12 +15,12 @@ export function clackPrompter(): Prompter {
       const { text } = await clack();
       return answer(text({ message: q.message, initialValue: q.initialValue, validate: (v) => q.validate?.(v ?? '') }));
     },
-    async select<T extends string>(q: Parameters<Prompter["select"]>[0] & { options: { value: T }[]; initialValue: T }) {
+    async select<T extends string>(q: { message: string; options: Choice<T>[]; initialValue: T }) {
       const { select } = await clack();
       // clack's option type is a conditional type that generic T cannot satisfy; the values are ours.
       return answer<T>(select({ message: q.message, options: q.options as never, initialValue: q.initialValue }));
     },
-    async multiselect<T extends string>(q: Parameters<Prompter["multiselect"]>[0] & { options: { value: T }[]; initialValues: T[] }) {
+    async multiselect<T extends string>(q: { message: string; options: Choice<T>[]; initialValues: T[] }) {
       const { multiselect } = await clack();
       return answer<T[]>(
         multiselect({ message: q.message, options: q.options as never, initialValues: q.initialValues, required: false }),

@@ -59,12 +59,12 @@ async function existingEntries(directory: string): Promise<string[]> {
 
 /** Files the plan would overwrite that this generator did not write (or that were changed since). */
 async function foreignOverwrites(options: CreateOptions, plan: Plan): Promise<string[]> {
-  const overwritten = plan.list().filter((change) => change.kind === 'edit');
+  const overwritten = plan.list().flatMap((change) => (change.kind === 'edit' ? [change] : []));
   const previous = overwritten.some((change) => change.path === MANIFEST_FILE)
     ? await readManifest(options.directory).catch(() => undefined)
     : undefined;
   return overwritten
-    .filter((change) => change.kind === 'edit' && previous?.files[change.path] !== contentHash(change.before))
+    .filter((change) => previous?.files[change.path] !== contentHash(change.before))
     .map((change) => change.path)
     .filter((path) => path !== MANIFEST_FILE);
 }
