@@ -3,7 +3,8 @@ import { columnImports, stdlibImports } from './fields.js';
 import { type Manifest } from './manifest.js';
 import type { DomainName } from './names.js';
 import { type Plan } from './plan.js';
-import { addRouterRegistration, type RouterRegistration } from './python-edit.js';
+import { addRouterRegistration, readRevision, type RouterRegistration } from './python-edit.js';
+import { CliError } from '../errors.js';
 import { fromImport, fromImports } from './python-source.js';
 import { renderTree } from './render.js';
 
@@ -23,6 +24,23 @@ export function routerRegistration(packageName: string, domain: DomainName): Rou
     alias: `${domain.module}_router`,
     registry: 'api_router',
   };
+}
+
+export const MIGRATIONS_DIR = 'migrations/versions';
+
+/** The revision a new migration builds on: the one no other revision names as its parent. */
+async function migrationHead(plan: Plan): Promise<string | null> {
+  const revisions = await Promise.all(
+    (await plan.filesIn(MIGRATIONS_DIR))
+      .filter((path) => path.endsWith('.py'))
+      .map(async (path) => readRevision((await plan.read(path)) as string, path)),
+  );
+  const parents = new Set(revisions.flatMap((revision) => revision.downRevisions));
+  const heads = revisions.map((revision) => revision.revision).filter((revision) => !parents.has(revision));
+  if (heads.length > 1) {
+    throw new CliError(`Migrations have several heads (${heads.join(', ')}); merge them with "alembic merge heads" first`);
+  }
+  return heads[0] ?? null;
 }
 
 function schemaDeclarations(field: Field) {
@@ -45,7 +63,7 @@ function schemaDeclarations(field: Field) {
 }
 
 /** Everything the domain templates print, computed once here so the templates stay plain Python. */
-export function domainTemplateData(packageName: string, spec: DomainSpec) {
+export function domainTemplateData(packageName: string, spec: DomainSpec, head: string | null) {
   const { name, fields } = spec;
   const columns = columnImports(fields);
   const usesUtcDateTime = fields.some((field) => field.type === 'datetime');
@@ -62,6 +80,11 @@ export function domainTemplateData(packageName: string, spec: DomainSpec) {
   return {
     packageName,
     domain: name,
+    migration: {
+      revision: `create_${name.module}`,
+      revises: head ?? '(nothing: the first migration)',
+      downRevision: head === null ? 'None' : `"${head}"`,
+    },
     // Where the domain's module sorts relative to schemas.pagination depends on its name.
     handlerImports: fromImports([
       [`${pkg}.core.db`, ['SessionDep']],
@@ -96,7 +119,8 @@ export function domainTemplateData(packageName: string, spec: DomainSpec) {
  */
 export async function planDomain(plan: Plan, manifest: Manifest, spec: DomainSpec): Promise<void> {
   const { packageName } = manifest.options;
-  const files = await renderTree('domain', domainTemplateData(packageName, spec), {
+  const data = domainTemplateData(packageName, spec, await migrationHead(plan));
+  const files = await renderTree('domain', data, {
     __package__: packageName,
     __domain__: spec.name.module,
   });

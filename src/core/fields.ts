@@ -13,6 +13,8 @@ export interface Field {
   pythonType: string;
   /** The SQLAlchemy column type expression (`String(255)`, `Numeric(12, 2)`). */
   columnType: string;
+  /** The same type as the migration spells it (`sa.String(length=255)`). */
+  migrationType: string;
   /** Python source for the schema default, or undefined when the field is required. */
   pythonDefault?: string;
   /** Python source for a value the generated tests send and expect back unchanged. */
@@ -26,6 +28,7 @@ type FieldType = 'str' | 'text' | 'int' | 'float' | 'bool' | 'decimal' | 'date' 
 interface TypeSpec {
   python: string;
   column: string;
+  migration: string;
   /** Python literal for `=value`, or an error message. */
   literal(value: string): string;
   sample: string;
@@ -40,6 +43,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
   str: {
     python: 'str',
     column: 'String(255)',
+    migration: 'sa.String(length=255)',
     literal: quote,
     sample: '"first"',
     changed: '"second"',
@@ -47,6 +51,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
   text: {
     python: 'str',
     column: 'Text',
+    migration: 'sa.Text()',
     literal: quote,
     sample: '"a longer text"',
     changed: '"another text"',
@@ -54,6 +59,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
   int: {
     python: 'int',
     column: 'Integer',
+    migration: 'sa.Integer()',
     literal: (v) => (/^-?\d+$/.test(v) ? v : fail(`"${v}" is not an int`)),
     sample: '3',
     changed: '5',
@@ -61,6 +67,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
   float: {
     python: 'float',
     column: 'Float',
+    migration: 'sa.Float()',
     literal: (v) => (Number.isFinite(Number(v)) && v.trim() !== '' ? String(Number(v)) : fail(`"${v}" is not a float`)),
     sample: '1.5',
     changed: '2.5',
@@ -68,6 +75,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
   bool: {
     python: 'bool',
     column: 'Boolean',
+    migration: 'sa.Boolean()',
     literal: (v) => {
       const lower = v.toLowerCase();
       if (lower === 'true') return 'True';
@@ -81,6 +89,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
   decimal: {
     python: 'Decimal',
     column: 'Numeric(12, 2)',
+    migration: 'sa.Numeric(precision=12, scale=2)',
     literal: (v) => (/^-?\d+(\.\d+)?$/.test(v) ? `Decimal("${v}")` : fail(`"${v}" is not a decimal`)),
     sample: '"9.99"',
     changed: '"19.50"',
@@ -89,6 +98,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
   date: {
     python: 'date',
     column: 'Date',
+    migration: 'sa.Date()',
     literal: (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? `date.fromisoformat("${v}")` : fail(`"${v}" is not a date (YYYY-MM-DD)`)),
     sample: '"2024-01-31"',
     changed: '"2024-02-29"',
@@ -97,6 +107,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
   datetime: {
     python: 'datetime',
     column: 'UTCDateTime',
+    migration: 'sa.DateTime(timezone=True)',
     literal: () => fail('datetime fields take no default; make them optional with "?"'),
     sample: '"2024-01-31T12:00:00Z"',
     changed: '"2024-02-29T08:30:00Z"',
@@ -105,6 +116,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
   uuid: {
     python: 'UUID',
     column: 'Uuid',
+    migration: 'sa.Uuid()',
     literal: () => fail('uuid fields take no default; make them optional with "?"'),
     sample: '"6f1d1f52-2c51-4ef4-9b7a-1c3c9e9f2a10"',
     changed: '"0b6a3f8e-8f0e-4b8e-a7f5-3d1f0c7e2b44"',
@@ -147,6 +159,7 @@ export function parseFields(spec: string): Field[] {
       optional,
       pythonType: optional ? `${spec.python} | None` : spec.python,
       columnType: spec.column,
+      migrationType: spec.migration,
       pythonDefault,
       sample: spec.sample,
       changed: spec.changed,

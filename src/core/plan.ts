@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export type Change =
@@ -54,6 +54,18 @@ export class Plan {
     }
     const before = planned ? planned.before : await readIfPresent(join(this.root, path));
     if (before !== undefined) this.changes.set(path, { kind: 'delete', path, before });
+  }
+
+  /** The files directly inside `dir` as they will be after the plan, sorted. */
+  async filesIn(dir: string): Promise<string[]> {
+    const onDisk = await readdir(join(this.root, dir), { withFileTypes: true }).catch(() => []);
+    const paths = new Set(onDisk.filter((entry) => entry.isFile()).map((entry) => `${dir}/${entry.name}`));
+    for (const change of this.changes.values()) {
+      if (change.path.slice(0, change.path.lastIndexOf('/')) !== dir) continue;
+      if (change.kind === 'delete') paths.delete(change.path);
+      else paths.add(change.path);
+    }
+    return [...paths].sort();
   }
 
   list(): Change[] {

@@ -78,10 +78,11 @@ function includesAlias(statement: Node, alias: string): boolean {
   return compact(args?.namedChild(0) ?? null) === alias;
 }
 
-function registryAssignment(root: Node, registry: string): Node | undefined {
+/** The top-level statement `<name> = ...` (annotated or not). */
+function assignmentStatement(root: Node, name: string): Node | undefined {
   return root.namedChildren.find((node): node is Node => {
     const assignment = node?.type === 'expression_statement' ? node.namedChild(0) : null;
-    return assignment?.type === 'assignment' && compact(assignment.childForFieldName('left')) === registry;
+    return assignment?.type === 'assignment' && compact(assignment.childForFieldName('left')) === name;
   });
 }
 
@@ -127,7 +128,7 @@ export async function addRouterRegistration(source: string, registration: Router
   // Later rows first, so the row numbers found in the tree stay valid for the earlier insertion.
   const calls = includeCalls(root, registration.registry);
   if (!calls.some((call) => includesAlias(call, registration.alias))) {
-    const anchor = calls.at(-1) ?? registryAssignment(root, registration.registry);
+    const anchor = calls.at(-1) ?? assignmentStatement(root, registration.registry);
     if (!anchor) {
       throw new CliError(
         `${registration.file} has no "${registration.registry} = APIRouter(...)"; add it back or register the router by hand`,
@@ -163,5 +164,43 @@ export async function removeRouterRegistration(source: string, registration: Rou
   for (const node of doomed) lines.remove(node.startPosition.row, node.endPosition.row);
   const edited = lines.toString();
   await parse(edited, registration.file);
+  return edited;
+}
+
+function assignedValue(root: Node, name: string): Node | undefined {
+  return assignmentStatement(root, name)?.namedChild(0)?.childForFieldName('right') ?? undefined;
+}
+
+/** A Python string, None, or tuple/list of strings, as JavaScript values. */
+function literalStrings(node: Node | undefined): string[] {
+  if (!node || node.type === 'none') return [];
+  if (node.type === 'string') return [node.text.slice(1, -1)];
+  if (node.type === 'tuple' || node.type === 'list') return node.namedChildren.flatMap((child) => literalStrings(child ?? undefined));
+  throw new CliError(`expected a string literal, found "${node.text}"`);
+}
+
+/** An Alembic revision file's own id and the ids it builds on. */
+export async function readRevision(source: string, file: string): Promise<{ revision: string; downRevisions: string[] }> {
+  const root = await parse(source, file);
+  const [revision] = literalStrings(assignedValue(root, 'revision'));
+  if (revision === undefined) throw new CliError(`${file} has no "revision = ..." line; is it an Alembic revision?`);
+  return { revision, downRevisions: literalStrings(assignedValue(root, 'down_revision')) };
+}
+
+/** Points a revision file's `down_revision` at another revision (or None), keeping the rest of the line. */
+export async function setDownRevision(source: string, file: string, downRevision: string | null): Promise<string> {
+  const root = await parse(source, file);
+  const right = assignedValue(root, 'down_revision');
+  if (!right || right.startPosition.row !== right.endPosition.row) {
+    throw new CliError(`${file}: expected a one-line "down_revision = ..." to relink`);
+  }
+  const lines = source.split(/(?<=\n)/);
+  const row = right.startPosition.row;
+  const line = lines[row] as string;
+  // tree-sitter columns count bytes; these lines are ASCII, where bytes and characters agree.
+  const literal = downRevision === null ? 'None' : `"${downRevision}"`;
+  lines[row] = line.slice(0, right.startPosition.column) + literal + line.slice(right.endPosition.column);
+  const edited = lines.join('');
+  await parse(edited, file);
   return edited;
 }

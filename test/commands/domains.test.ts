@@ -22,6 +22,7 @@ describe('add-domain', () => {
     const after = await snapshotTree(root);
     const added = Object.keys(after).filter((path) => !(path in before));
     expect(added.sort()).toEqual([
+      'migrations/versions/create_products.py',
       'src/my_api/repositories/products.py',
       'src/my_api/routers/products/__init__.py',
       'src/my_api/routers/products/deps.py',
@@ -31,6 +32,7 @@ describe('add-domain', () => {
       'tests/test_products_api.py',
     ]);
     expect(after['src/my_api/routers/__init__.py']).toContain('api_router.include_router(products_router)');
+    expect(after['migrations/versions/create_products.py']).toContain('down_revision: str | None = "create_orders"');
     await expect(after['src/my_api/schemas/products.py']).toMatchFileSnapshot('__snapshots__/schemas_products.py');
     await expect(after['src/my_api/repositories/products.py']).toMatchFileSnapshot('__snapshots__/repositories_products.py');
   });
@@ -67,6 +69,15 @@ describe('remove-domain', () => {
     await runAddDomain({ name: 'products', fields: 'name:str, price:decimal' }, testContext(root).ctx);
     await runRemoveDomain({ name: 'products' }, testContext(root).ctx);
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('removing a domain in the middle of the migration chain relinks the next migration', async () => {
+    await runAddDomain({ name: 'products' }, testContext(root).ctx);
+    await runAddDomain({ name: 'invoices' }, testContext(root).ctx);
+    await runRemoveDomain({ name: 'products' }, testContext(root).ctx);
+    const tree = await snapshotTree(root);
+    expect(tree).not.toHaveProperty(['migrations/versions/create_products.py']);
+    expect(tree['migrations/versions/create_invoices.py']).toContain('down_revision: str | None = "create_orders"');
   });
 
   it('keeps and lists a file the user edited, unless --force', async () => {

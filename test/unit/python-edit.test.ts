@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { addRouterRegistration, removeRouterRegistration } from '../../src/core/python-edit.js';
+import {
+  addRouterRegistration,
+  readRevision,
+  removeRouterRegistration,
+  setDownRevision,
+} from '../../src/core/python-edit.js';
 
 const orders = {
   file: 'src/my_api/routers/__init__.py',
@@ -106,5 +111,23 @@ api_router.include_router(orders_router)
   it('refuses a file that is not valid Python, or has no api_router', async () => {
     await expect(addRouterRegistration('def broken(:\n', orders)).rejects.toThrow(/not valid Python/);
     await expect(addRouterRegistration('x = 1\n', orders)).rejects.toThrow(/no "api_router = APIRouter/);
+  });
+});
+
+describe('Alembic revision files', () => {
+  const revision = '"""Create orders."""\n\nrevision: str = "create_orders"\ndown_revision: str | None = "create_users"  # parent\n';
+
+  it('reads the revision and its parents, including merge tuples and None', async () => {
+    expect(await readRevision(revision, 'r.py')).toEqual({ revision: 'create_orders', downRevisions: ['create_users'] });
+    expect(await readRevision("revision = 'm'\ndown_revision = ('a', 'b')\n", 'm.py')).toEqual({
+      revision: 'm',
+      downRevisions: ['a', 'b'],
+    });
+    expect((await readRevision('revision = "a"\ndown_revision = None\n', 'a.py')).downRevisions).toEqual([]);
+  });
+
+  it('relinks down_revision and keeps the rest of the line', async () => {
+    expect(await setDownRevision(revision, 'r.py', null)).toBe(revision.replace('"create_users"  # parent', 'None  # parent'));
+    expect(await setDownRevision(revision, 'r.py', 'create_items')).toContain('down_revision: str | None = "create_items"  # parent');
   });
 });

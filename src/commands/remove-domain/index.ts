@@ -3,11 +3,11 @@ import { dirname, join } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { applyPlan } from '../../core/apply.js';
-import { routerRegistration, ROUTERS_FILE } from '../../core/domain.js';
+import { MIGRATIONS_DIR, routerRegistration, ROUTERS_FILE } from '../../core/domain.js';
 import { contentHash, findProjectRoot, planManifest, readManifest } from '../../core/manifest.js';
 import { domainName } from '../../core/names.js';
 import { Plan } from '../../core/plan.js';
-import { removeRouterRegistration } from '../../core/python-edit.js';
+import { readRevision, removeRouterRegistration, setDownRevision } from '../../core/python-edit.js';
 import { reportPlan } from '../../core/report.js';
 
 export interface RemoveDomainOptions {
@@ -28,6 +28,18 @@ async function pruneEmptyFolders(root: string, files: string[]): Promise<void> {
   }
 }
 
+/**
+ * The domain's create migration goes with it; a later migration that built on it is pointed at the
+ * removed one's parent, so the chain stays whole.
+ */
+async function relinkMigrations(plan: Plan, removed: { revision: string; downRevisions: string[] }): Promise<void> {
+  for (const path of await plan.filesIn(MIGRATIONS_DIR)) {
+    const source = (await plan.read(path)) as string;
+    if (!path.endsWith('.py') || !(await readRevision(source, path)).downRevisions.includes(removed.revision)) continue;
+    await plan.write(path, await setDownRevision(source, path, removed.downRevisions[0] ?? null));
+  }
+}
+
 export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Context, 'cwd' | 'log'>): Promise<void> {
   const root = findProjectRoot(ctx.cwd);
   const manifest = await readManifest(root);
@@ -43,8 +55,12 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
   for (const file of domain.files) {
     const content = await plan.read(file);
     if (content === undefined) continue;
-    if (contentHash(content) !== manifest.files[file] && !options.force) kept.push(file);
-    else await plan.delete(file);
+    if (contentHash(content) !== manifest.files[file] && !options.force) {
+      kept.push(file);
+      continue;
+    }
+    await plan.delete(file);
+    if (file.startsWith(`${MIGRATIONS_DIR}/`)) await relinkMigrations(plan, await readRevision(content, file));
   }
   const { packageName } = manifest.options;
   const routers = await plan.read(ROUTERS_FILE(packageName));
