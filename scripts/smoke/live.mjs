@@ -1,0 +1,104 @@
+// Live boot: migrate, start the generated app with uvicorn on a free 127.0.0.1 port, and talk to it
+// over real HTTP. Bounded: a 30 s start-up deadline and a fixed handful of requests.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function waitForHealth(base, server, deadline) {
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`uvicorn exited with ${server.exitCode}`);
+    try {
+      if ((await fetch(`${base}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 150));
+  }
+  throw new Error('no answer on /health within 30 s');
+}
+
+async function call(base, method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** CRUD over one `name:str` domain, and every domain's routes (and no removed one's) in the OpenAPI. */
+async function exercise(base, manifest, absent) {
+  const paths = Object.keys((await call(base, 'GET', '/openapi.json')).body.paths);
+  for (const domain of Object.keys(manifest.domains)) {
+    const prefix = `/${domain.replaceAll('_', '-')}`;
+    expect(paths.includes(prefix), `OpenAPI lacks ${prefix}`);
+    expect(paths.some((path) => new RegExp(`^${prefix}/\\{[a-z_]+_id\\}$`).test(path)), `OpenAPI lacks ${prefix}/{id}`);
+  }
+  for (const domain of absent) {
+    expect(!paths.some((path) => path.startsWith(`/${domain}`)), `OpenAPI still has removed /${domain}`);
+  }
+
+  const [domain] = Object.entries(manifest.domains).find(([, spec]) => spec.fields === 'name:str') ?? [];
+  expect(domain, 'no domain with the default fields to exercise');
+  const prefix = `/${domain.replaceAll('_', '-')}`;
+  const created = await call(base, 'POST', prefix, { name: 'smoke' });
+  expect(created.status === 201 && created.body.name === 'smoke', `POST ${prefix}: ${created.status}`);
+  const item = `${prefix}/${created.body.id}`;
+  const read = await call(base, 'GET', item);
+  expect(read.status === 200 && read.body.id === created.body.id, `GET ${item}: ${read.status}`);
+  const list = await call(base, 'GET', `${prefix}?limit=10`);
+  expect(list.status === 200 && list.body.items.some((row) => row.id === created.body.id), `GET ${prefix}: ${list.status}`);
+  const updated = await call(base, 'PATCH', item, { name: 'changed' });
+  expect(updated.status === 200 && updated.body.name === 'changed', `PATCH ${item}: ${updated.status}`);
+  expect((await call(base, 'DELETE', item)).status === 204, `DELETE ${item}`);
+  const gone = await call(base, 'GET', item);
+  expect(gone.status === 404 && gone.body.code === 'not_found', `GET after DELETE: ${gone.status}`);
+}
+
+/** Returns { ok, output } like the other smoke steps. */
+export async function liveBoot(project, env, absent = []) {
+  const manifest = JSON.parse(readFileSync(join(project, '.create-layered-backend.json'), 'utf8'));
+  const venv = join(project, '.venv', 'bin');
+  const output = [];
+  const migrate = spawn(join(venv, 'alembic'), ['upgrade', 'head'], { cwd: project, env });
+  migrate.stderr.on('data', (chunk) => output.push(String(chunk)));
+  const migrated = await new Promise((resolveExit) => migrate.on('exit', resolveExit));
+  if (migrated !== 0) return { ok: false, output: `alembic upgrade head failed\n${output.join('')}` };
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(join(venv, 'uvicorn'), [`${manifest.options.packageName}.main:app`, '--host', '127.0.0.1', '--port', String(port)], {
+    cwd: project,
+    env,
+  });
+  server.stdout.on('data', (chunk) => output.push(String(chunk)));
+  server.stderr.on('data', (chunk) => output.push(String(chunk)));
+  try {
+    await waitForHealth(base, server, Date.now() + 30_000);
+    await exercise(base, manifest, absent);
+    return { ok: true, output: '' };
+  } catch (error) {
+    return { ok: false, output: `${error.message}\n${output.join('').slice(-3000)}` };
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((resolveExit) => (server.exitCode !== null ? resolveExit() : server.on('exit', resolveExit)));
+  }
+}
