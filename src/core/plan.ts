@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type Change =
@@ -6,9 +6,10 @@ export type Change =
   | { kind: 'edit'; path: string; content: string; before: string }
   | { kind: 'delete'; path: string; before: string };
 
-async function readIfPresent(file: string): Promise<string | undefined> {
+// Synchronous: a plan reads dozens of small files, where thread-pool round trips dominate.
+function readIfPresent(file: string): string | undefined {
   try {
-    return await readFile(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') {
       return undefined;
@@ -58,7 +59,12 @@ export class Plan {
 
   /** The files directly inside `dir` as they will be after the plan, sorted. */
   async filesIn(dir: string): Promise<string[]> {
-    const onDisk = await readdir(join(this.root, dir), { withFileTypes: true }).catch(() => []);
+    let onDisk: Dirent[] = [];
+    try {
+      onDisk = readdirSync(join(this.root, dir), { withFileTypes: true });
+    } catch {
+      // No such folder yet: only planned files count.
+    }
     const paths = new Set(onDisk.filter((entry) => entry.isFile()).map((entry) => `${dir}/${entry.name}`));
     for (const change of this.changes.values()) {
       if (change.path.slice(0, change.path.lastIndexOf('/')) !== dir) continue;

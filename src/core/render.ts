@@ -1,7 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
-import Handlebars from 'handlebars';
 import { TEMPLATES_DIR } from '../package.js';
+import { HANDLEBARS_OPTIONS, readTemplateFiles } from './template-files.js';
 
 /**
  * npm drops some dotfiles from packages and editors hide the rest, so they ship under a visible name.
@@ -25,30 +23,53 @@ export interface RenderedFile {
   content: string;
 }
 
-interface Template {
-  path: string;
-  render: (data: object) => string;
+type Render = (data: object) => string;
+type Trees = Map<string, Array<{ path: string; render: Render }>>;
+
+/** What the build writes to dist/templates.js: per tree, each file's path and precompiled template or text. */
+type PrecompiledTrees = Record<string, Array<[path: string, template: object | string]>>;
+
+const stripHbs = (path: string) => (path.endsWith('.hbs') ? path.slice(0, -'.hbs'.length) : path);
+
+async function loadPrecompiled(): Promise<Trees | undefined> {
+  let bundled: PrecompiledTrees;
+  try {
+    // Only the build writes this file (next to the bundle); from sources the templates are compiled.
+    bundled = (await import(new URL('./templates.js', import.meta.url).href)).default;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+  // The runtime has the full build's `template` API; its type declarations just do not say so.
+  const runtime = (await import('handlebars/runtime.js')).default as unknown as typeof import('handlebars');
+  const trees: Trees = new Map();
+  for (const [tree, files] of Object.entries(bundled)) {
+    trees.set(
+      tree,
+      files.map(([path, template]) => {
+        if (typeof template === 'string') return { path, render: () => template };
+        // The spec was produced by this package's own build from its own templates.
+        return { path: stripHbs(path), render: runtime.template(template as never) as Render };
+      }),
+    );
+  }
+  return trees;
 }
 
-const cache = new Map<string, Promise<Template[]>>();
-const handlebars = Handlebars.create();
-
-async function loadTree(name: string): Promise<Template[]> {
-  const root = join(TEMPLATES_DIR, name);
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const files = entries.filter((entry) => entry.isFile());
-  return Promise.all(
-    files.map(async (entry) => {
-      const file = join(entry.parentPath, entry.name);
-      const source = await readFile(file, 'utf8');
-      const path = relative(root, file).split(sep).join('/');
-      if (!path.endsWith('.hbs')) return { path, render: () => source };
-      // noEscape: Python is not HTML. strict: a misspelt variable fails the render instead of printing nothing.
-      const compiled = handlebars.compile(source, { noEscape: true, strict: true });
-      return { path: path.slice(0, -'.hbs'.length), render: (data: object) => compiled(data) };
-    }),
-  );
+async function compileFromSources(): Promise<Trees> {
+  const { default: Handlebars } = await import('handlebars');
+  const handlebars = Handlebars.create();
+  const trees: Trees = new Map();
+  for (const file of readTemplateFiles(TEMPLATES_DIR)) {
+    const entry = file.path.endsWith('.hbs')
+      ? { path: stripHbs(file.path), render: handlebars.compile(file.source, HANDLEBARS_OPTIONS) }
+      : { path: file.path, render: () => file.source };
+    trees.set(file.tree, [...(trees.get(file.tree) ?? []), entry]);
+  }
+  return trees;
 }
+
+let trees: Promise<Trees> | undefined;
 
 function targetPath(path: string, tokens: PathTokens): string {
   return path
@@ -69,10 +90,8 @@ function targetPath(path: string, tokens: PathTokens): string {
 
 /** Renders every file of `templates/<name>` with `data`; paths come back relative to the project root. */
 export async function renderTree(name: string, data: object, tokens: PathTokens): Promise<RenderedFile[]> {
-  let templates = cache.get(name);
-  if (!templates) {
-    templates = loadTree(name);
-    cache.set(name, templates);
-  }
-  return (await templates).map((template) => ({ path: targetPath(template.path, tokens), content: template.render(data) }));
+  trees ??= loadPrecompiled().then((precompiled) => precompiled ?? compileFromSources());
+  const templates = (await trees).get(name);
+  if (!templates) throw new Error(`no template tree "${name}"`);
+  return templates.map((template) => ({ path: targetPath(template.path, tokens), content: template.render(data) }));
 }

@@ -1,8 +1,9 @@
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { runCreate } from '../../src/commands/create/index.js';
 import { snapshotTree } from '../tree.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, testContext } from '../helpers.js';
 
 // `npm test` builds first: this runs the real bin against dist/, as a user would.
 const bin = resolve(import.meta.dirname, '../../bin/create-layered-backend.js');
@@ -33,6 +34,15 @@ describe('the bin', () => {
     expect(await snapshotTree(root)).toHaveProperty(['src/my_api/services/products.py']);
     expect((await cli(['remove-domain', 'products'], root)).exitCode).toBe(0);
     expect(await snapshotTree(root)).toEqual(before);
+  });
+
+  it('the precompiled templates of the build render exactly what the template sources do', async () => {
+    const cwd = await tempDir();
+    const flags = ['--domains', 'users,order_items', '--extras', 'crawlers,schedulers,clients,workers', '--db', 'postgres'];
+    expect((await cli(['built/my-api', '--yes', '--no-install', '--no-git', ...flags], cwd)).exitCode).toBe(0);
+    const options = { domains: 'users,order_items', extras: 'crawlers,schedulers,clients,workers', db: 'postgres' };
+    await runCreate({ directory: 'sources/my-api', git: false, install: false, ...options }, testContext(cwd).ctx);
+    expect(await snapshotTree(join(cwd, 'built/my-api'))).toEqual(await snapshotTree(join(cwd, 'sources/my-api')));
   });
 
   it('a bad flag is a one-line usage error, exit 2', async () => {

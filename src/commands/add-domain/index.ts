@@ -59,7 +59,7 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
     return;
   }
   for (const change of overwritten) ctx.log.warn(`--force: overwriting ${change.path}`);
-  await applyPlan(root, changes);
+  applyPlan(root, changes);
   ctx.log.success(`Added domain ${name.module} (${fields.map((field) => field.name).join(', ')}):`);
   ctx.log.info(changes.map((change) => `  ${change.kind.padEnd(6)} ${change.path}`).join('\n'));
   ctx.log.info(

@@ -95,7 +95,7 @@ export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void>
     }
   }
 
-  await applyPlan(options.directory, plan.list());
+  applyPlan(options.directory, plan.list());
   ctx.log.success(`Created ${shown}: ${plan.list().length} files, domains ${options.domains.map((d) => d.name.module).join(', ')}`);
 
   if (options.git) await initGit(options.directory, ctx);

@@ -76,7 +76,7 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     reportPlan(ctx, changes, options.json ?? false);
     return;
   }
-  await applyPlan(root, changes);
+  applyPlan(root, changes);
   await pruneEmptyFolders(root, changes.filter((change) => change.kind === 'delete').map((change) => change.path));
   ctx.log.success(`Removed domain ${name.module}.`);
   if (kept.length > 0) {

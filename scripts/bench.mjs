@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// Speed benchmark: each case against its peer and the `node -e 0` floor, runs alternated so a noisy
+// machine slows all sides alike. Prints medians, ratios and peak memory (RSS from /usr/bin/time).
+// Usage: npm run bench [-- --runs 15]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const repo = resolve(import.meta.dirname, '..');
+const runsFlag = process.argv.indexOf('--runs');
+const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 15;
+const warmups = 3;
+const node = process.execPath;
+const ours = join(repo, 'bin', 'create-layered-backend.js');
+const work = mkdtempSync(join(tmpdir(), 'clb-bench-'));
+const fields = 'name:str, price:decimal, in_stock:bool=true';
+
+/** Runs once under /usr/bin/time; returns wall milliseconds and peak RSS in MiB. */
+function measure({ args, cwd, env }) {
+  const memory = join(work, 'rss');
+  const started = process.hrtime.bigint();
+  const result = spawnSync('/usr/bin/time', ['-f', '%M', '-o', memory, node, ...args], {
+    cwd,
+    env: { ...process.env, CI: 'true', ...env },
+    stdio: 'ignore',
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`failed: node ${args.join(' ')} (in ${cwd})`);
+  return { ms, mib: Number(readFileSync(memory, 'utf8').trim().split('\n').pop()) / 1024 };
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+let counter = 0;
+const fresh = (label) => {
+  const dir = join(work, `${label}-${(counter += 1)}`);
+  mkdirSync(dir);
+  return dir;
+};
+
+// A pristine generated project, copied before each add-domain run (the copy is not timed).
+const pristine = join(fresh('pristine'), 'my-api');
+execFileSync(node, [ours, pristine, '--yes', '--no-install', '--no-git'], { stdio: 'ignore' });
+
+// hygen's peer task: a generator writing 4 files, like a small "resource".
+const hygenHome = fresh('hygen');
+for (const file of ['controller', 'service', 'model', 'test']) {
+  mkdirSync(join(hygenHome, '_templates', 'resource', 'new'), { recursive: true });
+  writeFileSync(
+    join(hygenHome, '_templates', 'resource', 'new', `${file}.ejs.t`),
+    `---\nto: src/<%= name %>/${file}.ts\n---\nexport const <%= name %>${file} = '<%= name %>';\n`,
+  );
+}
+
+const floor = { name: 'node -e 0', setup: () => ({ args: ['-e', '0'], cwd: work }) };
+const cases = [
+  {
+    name: '--help',
+    target: 'ours <= 1.3x floor',
+    ours: { setup: () => ({ args: [ours, '--help'], cwd: work }) },
+  },
+  {
+    name: '--version',
+    target: 'ours <= 1.3x floor',
+    ours: { setup: () => ({ args: [ours, '--version'], cwd: work }) },
+  },
+  {
+    name: 'create (default project)',
+    target: 'ours <= 1.5x create-vite',
+    ours: { setup: () => ({ args: [ours, 'my-api', '--yes', '--no-install', '--no-git'], cwd: fresh('ours') }) },
+    peer: {
+      name: 'create-vite vanilla-ts',
+      setup: () => ({
+        args: [join(repo, 'node_modules/create-vite/index.js'), 'app', '--template', 'vanilla-ts', '--no-interactive', '--no-immediate'],
+        cwd: fresh('vite'),
+      }),
+    },
+  },
+  {
+    name: 'add-domain --fields',
+    target: 'ours <= 0.8x hygen (or <= 120 ms)',
+    ours: {
+      setup: () => {
+        const project = join(fresh('add'), 'my-api');
+        cpSync(pristine, project, { recursive: true });
+        return { args: [ours, 'add-domain', 'products', '--fields', fields], cwd: project };
+      },
+    },
+    peer: {
+      name: 'hygen, 4 files',
+      setup: () => ({
+        args: [join(repo, 'node_modules/hygen/dist/bin.js'), 'resource', 'new', '--name', `r${(counter += 1)}`],
+        cwd: hygenHome,
+        env: { HYGEN_TMPLS: join(hygenHome, '_templates') },
+      }),
+    },
+  },
+];
+
+const rows = [];
+for (const benchCase of cases) {
+  const sides = [['ours', benchCase.ours], ...(benchCase.peer ? [['peer', benchCase.peer]] : []), ['floor', floor]];
+  const samples = Object.fromEntries(sides.map(([side]) => [side, { ms: [], mib: [] }]));
+  for (let run = 0; run < warmups + runs; run += 1) {
+    for (const [side, spec] of sides) {
+      const result = measure(spec.setup());
+      if (run < warmups) continue;
+      samples[side].ms.push(result.ms);
+      samples[side].mib.push(result.mib);
+    }
+  }
+  const stat = (side) => samples[side] && { ms: median(samples[side].ms), mib: Math.max(...samples[side].mib) };
+  rows.push({ benchCase, ours: stat('ours'), peer: stat('peer'), floor: stat('floor') });
+}
+rmSync(work, { recursive: true, force: true });
+
+console.log(`medians of ${runs} runs after ${warmups} warm-ups, node ${process.version}`);
+console.log(`${'case'.padEnd(26)}${'ours'.padStart(9)}${'peer'.padStart(9)}${'floor'.padStart(9)}${'/peer'.padStart(8)}${'/floor'.padStart(8)}${'peak MiB ours/peer/floor'.padStart(28)}  target`);
+for (const { benchCase, ours: o, peer: p, floor: f } of rows) {
+  const cell = (value, digits = 0) => (value === undefined ? '-' : value.toFixed(digits));
+  console.log(
+    `${benchCase.name.padEnd(26)}${`${cell(o.ms)} ms`.padStart(9)}${`${cell(p?.ms)}${p ? ' ms' : ''}`.padStart(9)}${`${cell(f.ms)} ms`.padStart(9)}` +
+      `${(p ? `${cell(o.ms / p.ms, 2)}x` : '-').padStart(8)}${`${cell(o.ms / f.ms, 2)}x`.padStart(8)}` +
+      `${`${cell(o.mib)} / ${cell(p?.mib)} / ${cell(f.mib)}`.padStart(28)}  ${benchCase.target}${benchCase.peer ? ` (${benchCase.peer.name})` : ''}`,
+  );
+}
+console.log(`peak memory target: ours <= 1.5x the floor's`);
