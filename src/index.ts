@@ -1,21 +1,20 @@
+import { CommanderError } from 'commander';
+import pc from 'picocolors';
 import { consoleLogger, isInteractiveTerminal, type Context } from './context.js';
 import { CliError } from './errors.js';
+import { buildProgram } from './program.js';
+import { clackPrompter } from './prompter.js';
 
 /**
  * Runs the CLI and returns the exit code: the one place that turns errors into codes.
  * 0 success, 1 failure, 2 usage error, 130 cancelled.
  */
 export async function main(argv: string[], overrides: Partial<Context> = {}): Promise<number> {
-  const [{ CommanderError }, { buildProgram }, pc] = await Promise.all([
-    import('commander'),
-    import('./program.js'),
-    import('picocolors').then((module) => module.default),
-  ]);
   const ctx: Context = {
     cwd: process.cwd(),
     interactive: isInteractiveTerminal(),
     log: consoleLogger(),
-    prompt: overrides.prompt ?? (await import('./prompter.js')).clackPrompter(),
+    prompt: overrides.prompt ?? clackPrompter(),
     ...overrides,
   };
   const program = buildProgram(ctx).exitOverride();

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CliError } from '../errors.js';
 import type { Plan } from './plan.js';
+import { byCodePoint } from './order.js';
 
 /** The project's record of how it was generated; also how commands find the project root. */
 export const MANIFEST_FILE = '.create-layered-backend.json';
@@ -28,7 +29,7 @@ export function contentHash(content: string): string {
 /** Stable text: sorted keys for files and domains, so add then remove gives back the same bytes. */
 export function serializeManifest(manifest: Manifest): string {
   const sorted = <T>(record: Record<string, T>) =>
-    Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+    Object.fromEntries(Object.entries(record).sort(([a], [b]) => byCodePoint(a, b)));
   return `${JSON.stringify({ ...manifest, domains: sorted(manifest.domains), files: sorted(manifest.files) }, null, 2)}\n`;
 }
 

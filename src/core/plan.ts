@@ -1,5 +1,6 @@
 import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { byCodePoint } from './order.js';
 
 export type Change =
   | { kind: 'create'; path: string; content: string }
@@ -75,6 +76,6 @@ export class Plan {
   }
 
   list(): Change[] {
-    return [...this.changes.values()].sort((a, b) => a.path.localeCompare(b.path));
+    return [...this.changes.values()].sort((a, b) => byCodePoint(a.path, b.path));
   }
 }

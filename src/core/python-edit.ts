@@ -21,6 +21,9 @@ function grammarPath(): string {
 
 function parser(): Promise<Parser> {
   parserPromise ??= (async () => {
+    // Liftoff (V8's baseline wasm compiler) parses a few small files just as well; letting V8
+    // re-optimise the grammar in the background costs ~100 ms that the process waits for at exit.
+    (await import('node:v8')).setFlagsFromString('--liftoff-only');
     const { Parser, Language } = await import('web-tree-sitter');
     await Parser.init();
     const parser = new Parser();
@@ -28,6 +31,14 @@ function parser(): Promise<Parser> {
     return parser;
   })();
   return parserPromise;
+}
+
+/**
+ * Starts compiling the grammar now, so it overlaps with rendering templates; the first edit awaits
+ * the same promise (and reports any failure).
+ */
+export function warmUpPythonParser(): void {
+  parser().catch(() => undefined);
 }
 
 async function parse(source: string, file: string): Promise<Node> {

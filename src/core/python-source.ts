@@ -1,5 +1,7 @@
 /** Small pieces of Python source computed in TypeScript, formatted the way `ruff format` leaves them. */
 
+import { byCodePoint } from './order.js';
+
 const LINE_LENGTH = 100;
 
 /** `from module import a, b` on one line when it fits, else one name per line with a trailing comma. */
@@ -12,7 +14,7 @@ export function fromImport(module: string, names: string[]): string {
 /** Several `from` imports of one section, in the order ruff's isort wants (by module name). */
 export function fromImports(imports: Array<[module: string, names: string[]]>): string {
   return [...imports]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => byCodePoint(a, b))
     .map(([module, names]) => fromImport(module, names))
     .join('\n');
 }

@@ -1,4 +1,4 @@
-import { TEMPLATES_DIR } from '../package.js';
+import { templatesDir } from '../package.js';
 import { HANDLEBARS_OPTIONS, readTemplateFiles } from './template-files.js';
 
 /**
@@ -60,7 +60,7 @@ async function compileFromSources(): Promise<Trees> {
   const { default: Handlebars } = await import('handlebars');
   const handlebars = Handlebars.create();
   const trees: Trees = new Map();
-  for (const file of readTemplateFiles(TEMPLATES_DIR)) {
+  for (const file of readTemplateFiles(templatesDir())) {
     const entry = file.path.endsWith('.hbs')
       ? { path: stripHbs(file.path), render: handlebars.compile(file.source, HANDLEBARS_OPTIONS) }
       : { path: file.path, render: () => file.source };

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { byCodePoint } from './order.js';
 
 /** The Handlebars options every template is compiled with, at build time and in development. */
 export const HANDLEBARS_OPTIONS = {
@@ -25,5 +26,5 @@ export function readTemplateFiles(templatesDir: string): TemplateFile[] {
       const [tree, parts] = first === 'extras' ? [`extras/${second}`, rest] : [first as string, [second as string, ...rest]];
       return { tree, path: parts.join('/'), source: readFileSync(file, 'utf8') };
     })
-    .sort((a, b) => `${a.tree}/${a.path}`.localeCompare(`${b.tree}/${b.path}`));
+    .sort((a, b) => byCodePoint(`${a.tree}/${a.path}`, `${b.tree}/${b.path}`));
 }

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
@@ -6,6 +6,7 @@ import { applyPlan } from '../../core/apply.js';
 import { planDomain } from '../../core/domain.js';
 import { contentHash, MANIFEST_FILE, planManifest, readManifest, type Manifest } from '../../core/manifest.js';
 import { Plan } from '../../core/plan.js';
+import { warmUpPythonParser } from '../../core/python-edit.js';
 import { renderTree } from '../../core/render.js';
 import { reportPlan } from '../../core/report.js';
 import { VERSION } from '../../package.js';
@@ -48,9 +49,9 @@ export async function planProject(options: CreateOptions): Promise<Plan> {
   return plan;
 }
 
-async function existingEntries(directory: string): Promise<string[]> {
+function existingEntries(directory: string): string[] {
   try {
-    return await readdir(directory);
+    return readdirSync(directory);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
@@ -71,10 +72,11 @@ async function foreignOverwrites(options: CreateOptions, plan: Plan): Promise<st
 
 export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void> {
   const options = await resolveCreateOptions(flags, ctx);
+  warmUpPythonParser();
   const plan = await planProject(options);
   const shown = relative(ctx.cwd, options.directory) || '.';
 
-  const entries = await existingEntries(options.directory);
+  const entries = existingEntries(options.directory);
   const foreign = await foreignOverwrites(options, plan);
   if (entries.length > 0 && !options.force) {
     const listed = foreign.length > 0 ? foreign : entries;
