@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import Handlebars from 'handlebars';
@@ -38,6 +39,11 @@ export default defineConfig({
   clean: true,
   async onSuccess() {
     await precompileTemplates();
+    // The bin answers --help and --version from these, captured from the CLI just built.
+    for (const [flag, file] of [['--help', 'help.txt'], ['--version', 'version.txt']]) {
+      const script = `const { main } = await import('./dist/index.js'); process.exitCode = await main(['${flag}']);`;
+      await writeFile(`dist/${file}`, execFileSync(process.execPath, ['--input-type=module', '-e', script]));
+    }
     // The Python grammar ships inside our package, so users do not install tree-sitter-python.
     const grammar = createRequire(import.meta.url).resolve('tree-sitter-python/tree-sitter-python.wasm');
     await copyFile(grammar, 'dist/tree-sitter-python.wasm');

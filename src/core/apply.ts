@@ -28,25 +28,39 @@ export const nodeFileSystem: FileSystem = {
 };
 
 /**
- * Writes a plan all or nothing. New content is first written to a staging folder inside `root`
- * (where a full disk or a permission problem shows up), then moved into place with renames.
+ * Writes a plan all or nothing. Into an existing folder, new content is first written to a staging
+ * folder inside `root` (where a full disk or a permission problem shows up), then moved into place
+ * with renames.
  * If any step fails, every file and folder it touched is put back as it was, and the error is rethrown.
  */
 export function applyPlan(root: string, changes: Change[], io: FileSystem = nodeFileSystem): void {
   const undo: Array<() => void> = [];
   const known = new Set<string>();
+  let recordFolders = true;
   const ensureDir = (dir: string): void => {
     if (known.has(dir)) return;
     if (!io.exists(dir)) {
       ensureDir(dirname(dir));
       io.mkdir(dir);
-      undo.push(() => io.rmdir(dir));
+      if (recordFolders) undo.push(() => io.rmdir(dir));
     }
     known.add(dir);
   };
   let staging: string | undefined;
   try {
-    ensureDir(root);
+    if (!io.exists(root)) {
+      // A new project folder is its own staging area: on failure it is removed whole.
+      ensureDir(root);
+      undo.push(() => io.rm(root));
+      recordFolders = false;
+      for (const change of changes) {
+        if (change.kind === 'delete') continue;
+        const target = join(root, change.path);
+        ensureDir(dirname(target));
+        io.writeFile(target, change.content);
+      }
+      return;
+    }
     staging = io.mkdtemp(join(root, '.create-layered-backend-'));
     const staged: string[] = [];
     for (const [index, change] of changes.entries()) {
@@ -77,5 +91,5 @@ export function applyPlan(root: string, changes: Change[], io: FileSystem = node
     }
     throw error;
   }
-  io.rm(staging);
+  if (staging) io.rm(staging);
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CliError } from '../errors.js';
 import type { Plan } from './plan.js';
@@ -53,8 +52,8 @@ export function findProjectRoot(cwd: string): string {
   }
 }
 
-export async function readManifest(root: string): Promise<Manifest> {
-  const text = await readFile(join(root, MANIFEST_FILE), 'utf8');
+export function readManifest(root: string): Manifest {
+  const text = readFileSync(join(root, MANIFEST_FILE), 'utf8');
   try {
     return JSON.parse(text) as Manifest;
   } catch {

@@ -18,6 +18,12 @@ describe('the bin', () => {
     const help = await cli(['--help'], cwd);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('add-domain');
+    // The bin prints text captured at build time: it must be what the CLI itself prints.
+    for (const flag of ['--help', '--version']) {
+      const script = `const { main } = await import('../dist/index.js'); process.exitCode = await main(['${flag}']);`;
+      const live = await execa('node', ['--input-type=module', '-e', script], { cwd: resolve(import.meta.dirname, '../../bin') });
+      expect((await cli([flag], cwd)).stdout).toBe(live.stdout);
+    }
   });
 
   it('creates a project, then grows and shrinks it', async () => {

@@ -6,15 +6,15 @@ import { applyPlan, nodeFileSystem, type FileSystem } from '../../src/core/apply
 import { Plan } from '../../src/core/plan.js';
 import { snapshotTree } from '../tree.js';
 
-/** A file system whose n-th rename fails, as a full disk or a permission problem would. */
-function failingOnRename(n: number): FileSystem {
-  let renames = 0;
+/** A file system whose n-th call of `operation` fails, as a full disk or a permission problem would. */
+function failingOn(operation: 'rename' | 'writeFile', n: number): FileSystem {
+  let calls = 0;
   return {
     ...nodeFileSystem,
-    rename: (from, to) => {
-      renames += 1;
-      if (renames === n) throw new Error('EIO: simulated failure');
-      nodeFileSystem.rename(from, to);
+    [operation]: (...args: [string, string]) => {
+      calls += 1;
+      if (calls === n) throw new Error('EIO: simulated failure');
+      nodeFileSystem[operation](...args);
     },
   };
 }
@@ -51,16 +51,18 @@ describe('applyPlan', () => {
     const root = await projectWithFiles();
     const before = await snapshotTree(root, { withFolders: true });
     const changes = (await planOn(root)).list();
-    expect(() => applyPlan(root, changes, failingOnRename(n))).toThrow(/simulated/);
+    expect(() => applyPlan(root, changes, failingOn('rename', n))).toThrow(/simulated/);
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
     expect(await readFile(join(root, 'src/app.py'), 'utf8')).toBe('original\n');
   });
 
-  it('removes a target folder it created when the write fails', async () => {
+  it.each([1, 2, 3])('leaves no trace of a new project folder when write %i fails', async (n) => {
     const parent = await mkdtemp(join(tmpdir(), 'clb-apply-'));
     const plan = new Plan(join(parent, 'fresh', 'project'));
     await plan.write('a.txt', 'a');
-    expect(() => applyPlan(plan.root, plan.list(), failingOnRename(1))).toThrow(/simulated/);
+    await plan.write('src/deep/b.py', 'b');
+    await plan.write('src/c.py', 'c');
+    expect(() => applyPlan(plan.root, plan.list(), failingOn('writeFile', n))).toThrow(/simulated/);
     expect(await snapshotTree(parent, { withFolders: true })).toEqual({});
   });
 });

@@ -8,7 +8,6 @@ import { DEFAULT_FIELDS, parseFields } from '../../core/fields.js';
 import { findProjectRoot, planManifest, readManifest } from '../../core/manifest.js';
 import { domainName } from '../../core/names.js';
 import { Plan } from '../../core/plan.js';
-import { warmUpPythonParser } from '../../core/python-edit.js';
 import { reportPlan } from '../../core/report.js';
 
 export interface AddDomainOptions {
@@ -36,8 +35,7 @@ function domainModules(packageName: string, module: string): string[] {
 
 export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context, 'cwd' | 'log'>): Promise<void> {
   const root = findProjectRoot(ctx.cwd);
-  warmUpPythonParser();
-  const manifest = await readManifest(root);
+  const manifest = readManifest(root);
   const name = domainName(options.name);
   const fieldsSpec = options.fields ?? DEFAULT_FIELDS;
   const fields = parseFields(fieldsSpec);

@@ -6,7 +6,6 @@ import { applyPlan } from '../../core/apply.js';
 import { planDomain } from '../../core/domain.js';
 import { contentHash, MANIFEST_FILE, planManifest, readManifest, type Manifest } from '../../core/manifest.js';
 import { Plan } from '../../core/plan.js';
-import { warmUpPythonParser } from '../../core/python-edit.js';
 import { renderTree } from '../../core/render.js';
 import { reportPlan } from '../../core/report.js';
 import { VERSION } from '../../package.js';
@@ -58,11 +57,19 @@ function existingEntries(directory: string): string[] {
   }
 }
 
+function readManifestIfValid(directory: string): Manifest | undefined {
+  try {
+    return readManifest(directory);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Files the plan would overwrite that this generator did not write (or that were changed since). */
 async function foreignOverwrites(options: CreateOptions, plan: Plan): Promise<string[]> {
   const overwritten = plan.list().flatMap((change) => (change.kind === 'edit' ? [change] : []));
   const previous = overwritten.some((change) => change.path === MANIFEST_FILE)
-    ? await readManifest(options.directory).catch(() => undefined)
+    ? readManifestIfValid(options.directory)
     : undefined;
   return overwritten
     .filter((change) => previous?.files[change.path] !== contentHash(change.before))
@@ -72,7 +79,6 @@ async function foreignOverwrites(options: CreateOptions, plan: Plan): Promise<st
 
 export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void> {
   const options = await resolveCreateOptions(flags, ctx);
-  warmUpPythonParser();
   const plan = await planProject(options);
   const shown = relative(ctx.cwd, options.directory) || '.';
 

@@ -1,4 +1,4 @@
-import { readdir, rm, rmdir } from 'node:fs/promises';
+import { readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
@@ -18,13 +18,18 @@ export interface RemoveDomainOptions {
 }
 
 /** Removes folders the deleted files leave empty (bytecode caches do not count as content). */
-async function pruneEmptyFolders(root: string, files: string[]): Promise<void> {
+function pruneEmptyFolders(root: string, files: string[]): void {
   const folders = [...new Set(files.map((file) => dirname(join(root, file))))].sort((a, b) => b.length - a.length);
   for (const folder of folders) {
-    const entries = await readdir(folder).catch(() => undefined);
-    if (!entries || entries.some((entry) => entry !== '__pycache__')) continue;
-    await rm(join(folder, '__pycache__'), { recursive: true, force: true });
-    await rmdir(folder);
+    let entries: string[];
+    try {
+      entries = readdirSync(folder);
+    } catch {
+      continue;
+    }
+    if (entries.some((entry) => entry !== '__pycache__')) continue;
+    rmSync(join(folder, '__pycache__'), { recursive: true, force: true });
+    rmdirSync(folder);
   }
 }
 
@@ -42,7 +47,7 @@ async function relinkMigrations(plan: Plan, removed: { revision: string; downRev
 
 export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Context, 'cwd' | 'log'>): Promise<void> {
   const root = findProjectRoot(ctx.cwd);
-  const manifest = await readManifest(root);
+  const manifest = readManifest(root);
   const name = domainName(options.name);
   const domain = manifest.domains[name.module];
   if (!domain) {
@@ -77,7 +82,7 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     return;
   }
   applyPlan(root, changes);
-  await pruneEmptyFolders(root, changes.filter((change) => change.kind === 'delete').map((change) => change.path));
+  pruneEmptyFolders(root, changes.filter((change) => change.kind === 'delete').map((change) => change.path));
   ctx.log.success(`Removed domain ${name.module}.`);
   if (kept.length > 0) {
     ctx.log.warn(`Kept files you changed since they were generated (use --force to remove them too):\n  ${kept.join('\n  ')}`);
