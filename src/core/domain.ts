@@ -1,10 +1,10 @@
+import { CliError } from '../errors.js';
 import type { Field } from './fields.js';
 import { columnImports, stdlibImports } from './fields.js';
 import { type Manifest } from './manifest.js';
 import type { DomainName } from './names.js';
 import { type Plan } from './plan.js';
 import { addRouterRegistration, readRevision, type RouterRegistration } from './python-edit.js';
-import { CliError } from '../errors.js';
 import { fromImport, fromImports } from './python-source.js';
 import { renderTree } from './render.js';
 

@@ -183,19 +183,21 @@ function assignedValue(root: Node, name: string): Node | undefined {
 }
 
 /** A Python string, None, or tuple/list of strings, as JavaScript values. */
-function literalStrings(node: Node | undefined): string[] {
+function literalStrings(node: Node | undefined, file: string): string[] {
   if (!node || node.type === 'none') return [];
   if (node.type === 'string') return [node.text.slice(1, -1)];
-  if (node.type === 'tuple' || node.type === 'list') return node.namedChildren.flatMap((child) => literalStrings(child ?? undefined));
-  throw new CliError(`expected a string literal, found "${node.text}"`);
+  if (node.type === 'tuple' || node.type === 'list') {
+    return node.namedChildren.flatMap((child) => literalStrings(child ?? undefined, file));
+  }
+  throw new CliError(`${file}: expected a string literal, found "${node.text}"`);
 }
 
 /** An Alembic revision file's own id and the ids it builds on. */
 export async function readRevision(source: string, file: string): Promise<{ revision: string; downRevisions: string[] }> {
   const root = await parse(source, file);
-  const [revision] = literalStrings(assignedValue(root, 'revision'));
+  const [revision] = literalStrings(assignedValue(root, 'revision'), file);
   if (revision === undefined) throw new CliError(`${file} has no "revision = ..." line; is it an Alembic revision?`);
-  return { revision, downRevisions: literalStrings(assignedValue(root, 'down_revision')) };
+  return { revision, downRevisions: literalStrings(assignedValue(root, 'down_revision'), file) };
 }
 
 /** Points a revision file's `down_revision` at another revision (or None), keeping the rest of the line. */
