@@ -27,8 +27,6 @@ export function buildProgram(ctx: Context): Command {
     // Subcommands own their --dry-run, --json and --force; the create flags go before a subcommand.
     .enablePositionalOptions()
     .action(async (directory: string | undefined, flags: Record<string, unknown>) => {
-      // Compiling the Python grammar (for router registration) overlaps with loading the command.
-      void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
       const { runCreate } = await import('./commands/create/index.js');
       await runCreate({ directory, ...flags }, { ...ctx, interactive: ctx.interactive && !flags.yes });
     });
@@ -41,6 +39,7 @@ export function buildProgram(ctx: Context): Command {
     .option('--json', 'with --dry-run: print the plan as JSON')
     .option('--force', 'overwrite files in the way (says which first)')
     .action(async (name: string, flags: { fields?: string; dryRun?: boolean; json?: boolean; force?: boolean }) => {
+      // Compiling the Python grammar (for the syntax-tree edits) overlaps with loading the command.
       void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
       const { runAddDomain } = await import('./commands/add-domain/index.js');
       await runAddDomain({ name, ...flags }, ctx);

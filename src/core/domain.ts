@@ -5,7 +5,8 @@ import { type Manifest } from './manifest.js';
 import type { DomainName } from './names.js';
 import { type Plan } from './plan.js';
 import { addRouterRegistration, readRevision, type RouterRegistration } from './python-edit.js';
-import { fromImport, fromImports } from './python-source.js';
+import { byCodePoint } from './order.js';
+import { fromImport, fromImports, routerImport, routerInclude } from './python-source.js';
 import { renderTree } from './render.js';
 
 export interface DomainSpec {
@@ -17,19 +18,42 @@ export interface DomainSpec {
 
 export const ROUTERS_FILE = (packageName: string) => `src/${packageName}/routers/__init__.py`;
 
-export function routerRegistration(packageName: string, domain: DomainName): RouterRegistration {
+/** How `routers/__init__.py` registers the router of `routers/<module>`. */
+export function routerRegistration(packageName: string, module: string): RouterRegistration {
   return {
     file: ROUTERS_FILE(packageName),
-    module: `${packageName}.routers.${domain.module}`,
-    alias: `${domain.module}_router`,
+    module: `${packageName}.routers.${module}`,
+    alias: `${module}_router`,
     registry: 'api_router',
   };
 }
 
+/**
+ * A new project's registrations, printed by its template: imports sorted as ruff's isort wants them,
+ * includes in the order given. add-domain's syntax-tree edit produces the same lines.
+ */
+export function routerRegistrationLines(packageName: string, modules: string[]) {
+  const registrations = modules.map((module) => routerRegistration(packageName, module));
+  return {
+    imports: [...registrations].sort((a, b) => byCodePoint(a.module, b.module)).map(routerImport),
+    includes: registrations.map(routerInclude),
+  };
+}
+
+/** add-domain registers the new router by editing the file's syntax tree, so hand edits survive. */
+export async function registerRouter(plan: Plan, packageName: string, domain: DomainName): Promise<void> {
+  const routersFile = ROUTERS_FILE(packageName);
+  const routers = await plan.read(routersFile);
+  if (routers === undefined) throw new Error(`${routersFile} is missing; it registers every router`);
+  await plan.write(routersFile, await addRouterRegistration(routers, routerRegistration(packageName, domain.module)));
+}
+
 export const MIGRATIONS_DIR = 'migrations/versions';
 
+const migrationRevision = (domain: DomainName) => `create_${domain.module}`;
+
 /** The revision a new migration builds on: the one no other revision names as its parent. */
-async function migrationHead(plan: Plan): Promise<string | null> {
+export async function migrationHead(plan: Plan): Promise<string | null> {
   const revisions = await Promise.all(
     (await plan.filesIn(MIGRATIONS_DIR))
       .filter((path) => path.endsWith('.py'))
@@ -81,7 +105,7 @@ export function domainTemplateData(packageName: string, spec: DomainSpec, head: 
     packageName,
     domain: name,
     migration: {
-      revision: `create_${name.module}`,
+      revision: migrationRevision(name),
       revises: head ?? '(nothing: the first migration)',
       downRevision: head === null ? 'None' : `"${head}"`,
     },
@@ -114,22 +138,18 @@ export function domainTemplateData(packageName: string, spec: DomainSpec, head: 
 }
 
 /**
- * Plans one domain across all four layers plus its tests, and registers its router.
+ * Plans one domain across all four layers plus its tests, its migration building on `head`.
  * `create` calls this for each initial domain and `add-domain` for one: the same code path.
+ * Returns the new migration's revision, the next domain's head.
  */
-export async function planDomain(plan: Plan, manifest: Manifest, spec: DomainSpec): Promise<void> {
+export async function planDomain(plan: Plan, manifest: Manifest, spec: DomainSpec, head: string | null): Promise<string> {
   const { packageName } = manifest.options;
-  const data = domainTemplateData(packageName, spec, await migrationHead(plan));
+  const data = domainTemplateData(packageName, spec, head);
   const files = await renderTree('domain', data, {
     __package__: packageName,
     __domain__: spec.name.module,
   });
   for (const file of files) await plan.write(file.path, file.content);
-
-  const routersFile = ROUTERS_FILE(packageName);
-  const routers = await plan.read(routersFile);
-  if (routers === undefined) throw new Error(`${routersFile} is missing; it registers every router`);
-  await plan.write(routersFile, await addRouterRegistration(routers, routerRegistration(packageName, spec.name)));
-
   manifest.domains[spec.name.module] = { fields: spec.fieldsSpec, files: files.map((file) => file.path).sort() };
+  return data.migration.revision;
 }

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Node, Parser } from 'web-tree-sitter';
 import { CliError } from '../errors.js';
+import { type RouterLines, routerImport, routerInclude } from './python-source.js';
 
 /**
  * Edits of Python source through its syntax tree (tree-sitter), never by regex or markers:
@@ -34,7 +35,7 @@ function parser(): Promise<Parser> {
 }
 
 /**
- * Starts compiling the grammar now, so it overlaps with rendering templates; the first edit awaits
+ * Starts compiling the grammar now, so it overlaps with loading the command; the first edit awaits
  * the same promise (and reports any failure).
  */
 export function warmUpPythonParser(): void {
@@ -47,17 +48,9 @@ async function parse(source: string, file: string): Promise<Node> {
   return tree.rootNode;
 }
 
-/** Throws a one-line CliError unless `source` parses as Python. */
-export async function assertValidPython(source: string, file: string): Promise<void> {
-  await parse(source, file);
-}
-
-/** `from <module> import router as <alias>` plus `<registry>.include_router(<alias>)`. */
-export interface RouterRegistration {
+/** `from <module> import router as <alias>` plus `<registry>.include_router(<alias>)`, in `file`. */
+export interface RouterRegistration extends RouterLines {
   file: string;
-  module: string;
-  alias: string;
-  registry: string;
 }
 
 const compact = (node: Node | null) => (node ? node.text.replace(/\s+/g, '') : '');
@@ -145,18 +138,18 @@ export async function addRouterRegistration(source: string, registration: Router
         `${registration.file} has no "${registration.registry} = APIRouter(...)"; add it back or register the router by hand`,
       );
     }
-    lines.insertAfter(anchor.endPosition.row, [`${registration.registry}.include_router(${registration.alias})`]);
+    lines.insertAfter(anchor.endPosition.row, [routerInclude(registration)]);
   }
   const imports = routerImports(root, packagePrefix(registration.module));
   if (!imports.some((node) => importsRouter(node, registration))) {
-    const line = `from ${registration.module} import router as ${registration.alias}`;
+    const importLines = routerImport(registration).split('\n');
     // Keep the block sorted the way ruff's isort rule wants it.
     const next = imports.find((node) => compact(node.childForFieldName('module_name')) > registration.module);
-    if (next) lines.insertAfter(next.startPosition.row - 1, [line]);
-    else if (imports.length > 0) lines.insertAfter((imports.at(-1) as Node).endPosition.row, [line]);
+    if (next) lines.insertAfter(next.startPosition.row - 1, importLines);
+    else if (imports.length > 0) lines.insertAfter((imports.at(-1) as Node).endPosition.row, importLines);
     else {
       const lastImport = root.namedChildren.filter(isImport).at(-1);
-      lines.insertAfter(lastImport ? lastImport.endPosition.row : -1, lastImport ? ['', line] : [line]);
+      lines.insertAfter(lastImport ? lastImport.endPosition.row : -1, lastImport ? ['', ...importLines] : importLines);
     }
   }
   const edited = lines.toString();

@@ -18,3 +18,14 @@ export function fromImports(imports: Array<[module: string, names: string[]]>): 
     .map(([module, names]) => fromImport(module, names))
     .join('\n');
 }
+
+/** The import and the call that register a router in `routers/__init__.py`. */
+export interface RouterLines {
+  module: string;
+  alias: string;
+  registry: string;
+}
+
+export const routerImport = (router: RouterLines) => fromImport(router.module, [`router as ${router.alias}`]);
+
+export const routerInclude = (router: RouterLines) => `${router.registry}.include_router(${router.alias})`;

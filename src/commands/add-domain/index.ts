@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { applyPlan } from '../../core/apply.js';
-import { planDomain } from '../../core/domain.js';
+import { migrationHead, planDomain, registerRouter } from '../../core/domain.js';
 import { DEFAULT_FIELDS, parseFields } from '../../core/fields.js';
 import { findProjectRoot, planManifest, readManifest } from '../../core/manifest.js';
 import { domainName } from '../../core/names.js';
@@ -46,7 +46,8 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
   }
 
   const plan = new Plan(root);
-  await planDomain(plan, manifest, { name, fields, fieldsSpec });
+  await planDomain(plan, manifest, { name, fields, fieldsSpec }, await migrationHead(plan));
+  await registerRouter(plan, manifest.options.packageName, name);
   await planManifest(plan, manifest);
   const changes = plan.list();
 

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { applyPlan } from '../../core/apply.js';
-import { planDomain } from '../../core/domain.js';
+import { planDomain, routerRegistrationLines } from '../../core/domain.js';
 import { contentHash, MANIFEST_FILE, planManifest, readManifest, type Manifest } from '../../core/manifest.js';
 import { Plan } from '../../core/plan.js';
 import { renderTree } from '../../core/render.js';
@@ -14,11 +14,12 @@ import { initGit } from './steps/git.js';
 import { installDependencies } from './steps/install.js';
 import { printNextSteps } from './steps/next-steps.js';
 
-export function projectTemplateData(options: Pick<CreateOptions, 'projectName' | 'packageName' | 'db'>) {
+export function projectTemplateData(options: Pick<CreateOptions, 'projectName' | 'packageName' | 'db' | 'domains'>) {
   const postgres = options.db === 'postgres';
   return {
     projectName: options.projectName,
     packageName: options.packageName,
+    routers: routerRegistrationLines(options.packageName, ['health', ...options.domains.map((domain) => domain.name.module)]),
     envPrefix: `${options.packageName.toUpperCase()}_`,
     postgres,
     defaultDatabaseUrl: postgres
@@ -28,7 +29,10 @@ export function projectTemplateData(options: Pick<CreateOptions, 'projectName' |
   };
 }
 
-/** The whole project in memory: skeleton, chosen extras, then each domain through the shared generator. */
+/**
+ * The whole project in memory: skeleton (its router registry already lists the domains), chosen
+ * extras, then each domain through the shared generator, each migration building on the last.
+ */
 export async function planProject(options: CreateOptions): Promise<Plan> {
   const plan = new Plan(options.directory);
   const data = projectTemplateData(options);
@@ -43,7 +47,8 @@ export async function planProject(options: CreateOptions): Promise<Plan> {
     domains: {},
     files: {},
   };
-  for (const domain of options.domains) await planDomain(plan, manifest, domain);
+  let head: string | null = null;
+  for (const domain of options.domains) head = await planDomain(plan, manifest, domain, head);
   await planManifest(plan, manifest);
   return plan;
 }

@@ -70,7 +70,7 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
   const { packageName } = manifest.options;
   const routers = await plan.read(ROUTERS_FILE(packageName));
   if (routers !== undefined) {
-    await plan.write(ROUTERS_FILE(packageName), await removeRouterRegistration(routers, routerRegistration(packageName, name)));
+    await plan.write(ROUTERS_FILE(packageName), await removeRouterRegistration(routers, routerRegistration(packageName, name.module)));
   }
   if (kept.length === 0) delete manifest.domains[name.module];
   else domain.files = kept;
