@@ -12,7 +12,7 @@ const runsFlag = process.argv.indexOf('--runs');
 const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 15;
 const warmups = 3;
 const node = process.execPath;
-const ours = join(repo, 'bin', 'create-layered-backend.js');
+const ours = join(repo, 'bin', 'create-layered-backend.cjs');
 const work = mkdtempSync(join(tmpdir(), 'clb-bench-'));
 const fields = 'name:str, price:decimal, in_stock:bool=true';
 

@@ -24,8 +24,10 @@ function parser(): Promise<Parser> {
   parserPromise ??= (async () => {
     // Liftoff (V8's baseline wasm compiler) parses a few small files just as well; letting V8
     // re-optimise the grammar in the background costs ~100 ms that the process waits for at exit.
-    (await import('node:v8')).setFlagsFromString('--liftoff-only');
-    const { Parser, Language } = await import('web-tree-sitter');
+    // Required, not imported: the bundle is CommonJS and stays off the ES module loader.
+    const require = createRequire(import.meta.url);
+    (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--liftoff-only');
+    const { Parser, Language } = require('web-tree-sitter') as typeof import('web-tree-sitter');
     await Parser.init();
     const parser = new Parser();
     parser.setLanguage(await Language.load(grammarPath()));

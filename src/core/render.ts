@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { templatesDir } from '../package.js';
 import { HANDLEBARS_OPTIONS, readTemplateFiles } from './template-files.js';
 
@@ -26,7 +27,7 @@ export interface RenderedFile {
 type Render = (data: object) => string;
 type Trees = Map<string, Array<{ path: string; render: Render }>>;
 
-/** What the build writes to dist/templates.js: per tree, each file's path and precompiled template or text. */
+/** What the build writes to dist/templates.cjs: per tree, each file's path and precompiled template or text. */
 type PrecompiledTrees = Record<string, Array<[path: string, template: object | string]>>;
 
 const stripHbs = (path: string) => (path.endsWith('.hbs') ? path.slice(0, -'.hbs'.length) : path);
@@ -35,9 +36,9 @@ async function loadPrecompiled(): Promise<Trees | undefined> {
   let bundled: PrecompiledTrees;
   try {
     // Only the build writes this file (next to the bundle); from sources the templates are compiled.
-    bundled = (await import(new URL('./templates.js', import.meta.url).href)).default;
+    bundled = createRequire(import.meta.url)('./templates.cjs');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
     throw error;
   }
   // The runtime has the full build's `template` API; its type declarations just do not say so.

@@ -6,7 +6,7 @@ import { snapshotTree } from '../tree.js';
 import { tempDir, testContext } from '../helpers.js';
 
 // `npm test` builds first: this runs the real bin against dist/, as a user would.
-const bin = resolve(import.meta.dirname, '../../bin/create-layered-backend.js');
+const bin = resolve(import.meta.dirname, '../../bin/create-layered-backend.cjs');
 const cli = (args: string[], cwd: string) => execa('node', [bin, ...args], { cwd, reject: false, env: { CI: 'true' } });
 
 describe('the bin', () => {
@@ -20,8 +20,8 @@ describe('the bin', () => {
     expect(help.stdout).toContain('add-domain');
     // The bin prints text captured at build time: it must be what the CLI itself prints.
     for (const flag of ['--help', '--version']) {
-      const script = `const { main } = await import('../dist/index.js'); process.exitCode = await main(['${flag}']);`;
-      const live = await execa('node', ['--input-type=module', '-e', script], { cwd: resolve(import.meta.dirname, '../../bin') });
+      const script = `require('../dist/index.cjs').main(['${flag}']).then((code) => { process.exitCode = code; });`;
+      const live = await execa('node', ['-e', script], { cwd: resolve(import.meta.dirname, '../../bin') });
       expect((await cli([flag], cwd)).stdout).toBe(live.stdout);
     }
   });

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Thin on purpose: check the runtime, then hand argv to the bundled CLI.
+// Thin on purpose: check the runtime, then hand argv to the bundled CLI. CommonJS, like the bundle:
+// Node 20 starts a CommonJS program without setting up its ES module loader.
+'use strict';
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 12)) {
   console.error(`create-layered-backend needs Node.js 20.12 or newer (this is ${process.versions.node}).`);
@@ -9,9 +11,11 @@ const argv = process.argv.slice(2);
 // --help and --version print what the full CLI printed at build time, without loading it.
 const printed = argv.length === 1 ? { '--help': 'help.txt', '-h': 'help.txt', '--version': 'version.txt', '-v': 'version.txt' }[argv[0]] : undefined;
 if (printed) {
-  const { readFileSync } = await import('node:fs');
-  process.stdout.write(readFileSync(new URL(`../dist/${printed}`, import.meta.url)));
+  process.stdout.write(require('node:fs').readFileSync(`${__dirname}/../dist/${printed}`));
 } else {
-  const { main } = await import('../dist/index.js');
-  process.exitCode = await main(argv);
+  require('../dist/index.cjs')
+    .main(argv)
+    .then((code) => {
+      process.exitCode = code;
+    });
 }
