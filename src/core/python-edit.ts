@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Node, Parser } from 'web-tree-sitter';
@@ -13,11 +13,13 @@ import { type RouterLines, routerImport, routerInclude } from './python-source.j
 
 let parserPromise: Promise<Parser> | undefined;
 
-function grammarPath(): string {
-  // The build copies the grammar next to the bundle; from sources (tests) it comes from node_modules.
-  const bundled = fileURLToPath(new URL('./tree-sitter-python.wasm', import.meta.url));
-  if (existsSync(bundled)) return bundled;
-  return createRequire(import.meta.url).resolve('tree-sitter-python/tree-sitter-python.wasm');
+/**
+ * The build copies tree-sitter and the Python grammar next to the bundle, so a run resolves no
+ * package and users install neither; from sources (tests) they come from node_modules.
+ */
+function shipped(file: string, specifier: string): string {
+  const bundled = fileURLToPath(new URL(`./${file}`, import.meta.url));
+  return existsSync(bundled) ? bundled : createRequire(import.meta.url).resolve(specifier);
 }
 
 function parser(): Promise<Parser> {
@@ -27,10 +29,12 @@ function parser(): Promise<Parser> {
     // Required, not imported: the bundle is CommonJS and stays off the ES module loader.
     const require = createRequire(import.meta.url);
     (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--liftoff-only');
-    const { Parser, Language } = require('web-tree-sitter') as typeof import('web-tree-sitter');
+    const treeSitter = shipped('web-tree-sitter.cjs', 'web-tree-sitter');
+    const { Parser, Language } = require(treeSitter) as typeof import('web-tree-sitter');
     await Parser.init();
     const parser = new Parser();
-    parser.setLanguage(await Language.load(grammarPath()));
+    const grammar = shipped('tree-sitter-python.wasm', 'tree-sitter-python/tree-sitter-python.wasm');
+    parser.setLanguage(await Language.load(readFileSync(grammar)));
     return parser;
   })();
   return parserPromise;
