@@ -1,3 +1,4 @@
+import { isatty } from 'node:tty';
 import pc from 'picocolors';
 
 export interface Logger {
@@ -45,5 +46,6 @@ export function consoleLogger(): Logger {
 }
 
 export function isInteractiveTerminal(): boolean {
-  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !process.env.CI;
+  // isatty, not process.stdin.isTTY: reading that builds stdin's stream, which only prompts need.
+  return !process.env.CI && isatty(0) && isatty(1);
 }

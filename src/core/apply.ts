@@ -91,5 +91,6 @@ export function applyPlan(root: string, changes: Change[], io: FileSystem = node
     }
     throw error;
   }
-  if (staging) io.rm(staging);
+  // Every staged file has been renamed into place: the staging folder is empty.
+  if (staging) io.rmdir(staging);
 }

@@ -37,9 +37,10 @@ async function planOn(root: string): Promise<Plan> {
 }
 
 describe('applyPlan', () => {
-  it('creates, edits and deletes', async () => {
+  it('creates, edits and deletes, leaving no staging folder behind', async () => {
     const root = await projectWithFiles();
     applyPlan(root, (await planOn(root)).list());
+    expect(Object.keys(await snapshotTree(root, { withFolders: true })).filter((path) => path.startsWith('.'))).toEqual([]);
     expect(await snapshotTree(root)).toEqual({
       'src/app.py': 'edited\n',
       'src/new/module.py': 'new\n',
