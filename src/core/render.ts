@@ -49,8 +49,10 @@ async function loadPrecompiled(): Promise<Trees | undefined> {
       tree,
       files.map(([path, template]) => {
         if (typeof template === 'string') return { path, render: () => template };
-        // The spec was produced by this package's own build from its own templates.
-        return { path: stripHbs(path), render: runtime.template(template as never) as Render };
+        // The spec was produced by this package's own build from its own templates. Set up on first
+        // use: a run renders one or two of the trees.
+        let render: Render | undefined;
+        return { path: stripHbs(path), render: (data) => (render ??= runtime.template(template as never) as Render)(data) };
       }),
     );
   }
