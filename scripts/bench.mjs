@@ -17,12 +17,12 @@ const work = mkdtempSync(join(tmpdir(), 'clb-bench-'));
 const fields = 'name:str, price:decimal, in_stock:bool=true';
 
 /** Runs once under /usr/bin/time; returns wall milliseconds and peak RSS in MiB. */
-function measure({ args, cwd, env }) {
+function measure({ args, cwd, env }, baseEnv) {
   const memory = join(work, 'rss');
   const started = process.hrtime.bigint();
   const result = spawnSync('/usr/bin/time', ['-f', '%M', '-o', memory, node, ...args], {
     cwd,
-    env: { ...process.env, CI: 'true', ...env },
+    env: { ...baseEnv, CI: 'true', ...env },
     stdio: 'ignore',
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -101,31 +101,51 @@ const cases = [
   },
 ];
 
-const rows = [];
-for (const benchCase of cases) {
-  const sides = [['ours', benchCase.ours], ...(benchCase.peer ? [['peer', benchCase.peer]] : []), ['floor', floor]];
-  const samples = Object.fromEntries(sides.map(([side]) => [side, { ms: [], mib: [] }]));
-  for (let run = 0; run < warmups + runs; run += 1) {
-    for (const [side, spec] of sides) {
-      const result = measure(spec.setup());
-      if (run < warmups) continue;
-      samples[side].ms.push(result.ms);
-      samples[side].mib.push(result.mib);
+function runCases(baseEnv) {
+  const rows = [];
+  for (const benchCase of cases) {
+    const sides = [['ours', benchCase.ours], ...(benchCase.peer ? [['peer', benchCase.peer]] : []), ['floor', floor]];
+    const samples = Object.fromEntries(sides.map(([side]) => [side, { ms: [], mib: [] }]));
+    for (let run = 0; run < warmups + runs; run += 1) {
+      for (const [side, spec] of sides) {
+        const result = measure(spec.setup(), baseEnv);
+        if (run < warmups) continue;
+        samples[side].ms.push(result.ms);
+        samples[side].mib.push(result.mib);
+      }
     }
+    const stat = (side) => samples[side] && { ms: median(samples[side].ms), mib: Math.max(...samples[side].mib) };
+    rows.push({ benchCase, ours: stat('ours'), peer: stat('peer'), floor: stat('floor') });
   }
-  const stat = (side) => samples[side] && { ms: median(samples[side].ms), mib: Math.max(...samples[side].mib) };
-  rows.push({ benchCase, ours: stat('ours'), peer: stat('peer'), floor: stat('floor') });
+  return rows;
 }
+
+function printRows(rows) {
+  console.log(`${'case'.padEnd(26)}${'ours'.padStart(9)}${'peer'.padStart(9)}${'floor'.padStart(9)}${'/peer'.padStart(8)}${'/floor'.padStart(8)}${'peak MiB ours/peer/floor'.padStart(28)}  target`);
+  for (const { benchCase, ours: o, peer: p, floor: f } of rows) {
+    const cell = (value, digits = 0) => (value === undefined ? '-' : value.toFixed(digits));
+    console.log(
+      `${benchCase.name.padEnd(26)}${`${cell(o.ms)} ms`.padStart(9)}${`${cell(p?.ms)}${p ? ' ms' : ''}`.padStart(9)}${`${cell(f.ms)} ms`.padStart(9)}` +
+        `${(p ? `${cell(o.ms / p.ms, 2)}x` : '-').padStart(8)}${`${cell(o.ms / f.ms, 2)}x`.padStart(8)}` +
+        `${`${cell(o.mib)} / ${cell(p?.mib)} / ${cell(f.mib)}`.padStart(28)}  ${benchCase.target}${benchCase.peer ? ` (${benchCase.peer.name})` : ''}`,
+    );
+  }
+}
+
+// NODE_EXTRA_CA_CERTS makes every Node process parse a certificate bundle at start-up (~70 ms here),
+// which hides differences between the sides; when it is set, the cases also run without it.
+const environments = [['as configured', process.env]];
+if (process.env.NODE_EXTRA_CA_CERTS) {
+  const { NODE_EXTRA_CA_CERTS, ...withoutCerts } = process.env;
+  environments[0][0] = `as configured (NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS})`;
+  environments.push(['without NODE_EXTRA_CA_CERTS', withoutCerts]);
+}
+const results = environments.map(([label, env]) => [label, runCases(env)]);
 rmSync(work, { recursive: true, force: true });
 
 console.log(`medians of ${runs} runs after ${warmups} warm-ups, node ${process.version}`);
-console.log(`${'case'.padEnd(26)}${'ours'.padStart(9)}${'peer'.padStart(9)}${'floor'.padStart(9)}${'/peer'.padStart(8)}${'/floor'.padStart(8)}${'peak MiB ours/peer/floor'.padStart(28)}  target`);
-for (const { benchCase, ours: o, peer: p, floor: f } of rows) {
-  const cell = (value, digits = 0) => (value === undefined ? '-' : value.toFixed(digits));
-  console.log(
-    `${benchCase.name.padEnd(26)}${`${cell(o.ms)} ms`.padStart(9)}${`${cell(p?.ms)}${p ? ' ms' : ''}`.padStart(9)}${`${cell(f.ms)} ms`.padStart(9)}` +
-      `${(p ? `${cell(o.ms / p.ms, 2)}x` : '-').padStart(8)}${`${cell(o.ms / f.ms, 2)}x`.padStart(8)}` +
-      `${`${cell(o.mib)} / ${cell(p?.mib)} / ${cell(f.mib)}`.padStart(28)}  ${benchCase.target}${benchCase.peer ? ` (${benchCase.peer.name})` : ''}`,
-  );
+for (const [label, rows] of results) {
+  console.log(`\n${label}`);
+  printRows(rows);
 }
 console.log(`peak memory target: ours <= 1.5x the floor's`);
