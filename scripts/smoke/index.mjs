@@ -18,7 +18,15 @@ const filter = process.argv[2] ?? '';
 const postgresUrl = process.env.SMOKE_POSTGRES_URL;
 const database = `smoke_${process.pid}`;
 
-const ALL_FIELDS = 'name:str, price:decimal, in_stock:bool=true, notes:text?, due:date?, at:datetime?, ref:uuid?, qty:int=1, ratio:float?';
+// Every field type, and names as long as the CLI accepts (MAX_NAME_LENGTH, 30), so each template line
+// is checked at its widest; the str default makes its Field(...) wrap.
+const ADDED = 'customer_subscription_invoices';
+const ALL_FIELDS = [
+  'name:str',
+  'price_before_discounts_and_tax:decimal',
+  'delivery_instructions_to_staff:str=leave the parcel at the front desk please',
+  'in_stock:bool=true, notes:text?, due:date?, at:datetime?, ref:uuid?, qty:int=1, ratio:float?',
+].join(', ');
 const bases = [
   { name: 'default', create: [] },
   { name: 'postgres', create: ['--db', 'postgres'], postgres: true },
@@ -27,8 +35,8 @@ const bases = [
 ];
 const stages = [
   { suffix: '', command: undefined, absent: [] },
-  { suffix: ' +add-domain', command: ['add-domain', 'invoices', '--fields', ALL_FIELDS], absent: [] },
-  { suffix: ' +remove-domain', command: ['remove-domain', 'invoices'], absent: ['invoices'] },
+  { suffix: ' +add-domain', command: ['add-domain', ADDED, '--fields', ALL_FIELDS], absent: [] },
+  { suffix: ' +remove-domain', command: ['remove-domain', ADDED], absent: [ADDED] },
 ];
 const staticChecks = [
   ['ruff check', 'ruff', ['check', '.']],

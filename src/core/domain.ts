@@ -6,7 +6,7 @@ import type { DomainName } from './names.js';
 import { type Plan } from './plan.js';
 import { addRouterRegistration, readRevision, type RouterRegistration } from './python-edit.js';
 import { byCodePoint } from './order.js';
-import { fromImport, fromImports, routerImport, routerInclude } from './python-source.js';
+import { call, fromImport, fromImports, LINE_LENGTH, routerImport, routerInclude } from './python-source.js';
 import { renderTree } from './render.js';
 
 export interface DomainSpec {
@@ -72,12 +72,17 @@ function schemaDeclarations(field: Field) {
   const inputType = field.type === 'datetime' ? field.pythonType.replace('datetime', 'AwareDatetime') : field.pythonType;
   const constraint =
     field.type === 'str' ? 'max_length=255' : field.type === 'decimal' ? 'max_digits=12, decimal_places=2' : undefined;
+  // Class-body lines, formatted as ruff format would leave them.
   const declare = (type: string, defaultValue: string | undefined) => {
-    if (constraint) {
-      const args = defaultValue === undefined ? constraint : `default=${defaultValue}, ${constraint}`;
-      return `${field.name}: ${type} = Field(${args})`;
+    const indent = '    ';
+    const target = `${field.name}: ${type}`;
+    const declaration = constraint
+      ? call(indent, `${target} = Field`, defaultValue === undefined ? [constraint] : [`default=${defaultValue}`, constraint])
+      : `${indent}${defaultValue === undefined ? target : `${target} = ${defaultValue}`}`;
+    if (declaration.split('\n').some((line) => line.length > LINE_LENGTH)) {
+      throw new CliError(`Invalid --fields: the default of "${field.name}" does not fit a ${LINE_LENGTH}-column line`);
     }
-    return defaultValue === undefined ? `${field.name}: ${type}` : `${field.name}: ${type} = ${defaultValue}`;
+    return declaration;
   };
   const optionalType = field.optional ? inputType : `${inputType} | None`;
   return {

@@ -23,6 +23,12 @@ const DEPENDENCY_MODULES = new Set([
   'tenacity', 'slowapi', 'uvicorn', 'aiosqlite', 'asyncpg', 'pytest', 'test', 'typing', 'logging', 'json',
 ]);
 
+/**
+ * The longest a domain's module or record name, or a field name, may be: with it every line the
+ * templates print still fits ruff's 100 columns (the smoke test generates names this long).
+ */
+export const MAX_NAME_LENGTH = 30;
+
 export interface DomainName {
   /** Module and folder name, plural snake_case: `order_items`. */
   module: string;
@@ -64,7 +70,12 @@ export function domainName(raw: string): DomainName {
   if (RESERVED_MODULES.has(module) || RESERVED_MODULES.has(singular)) {
     throw new CliError(`Domain name "${raw}" is reserved: it would shadow the project's own "${module}" module`);
   }
-  for (const form of [module, singular]) requireIdentifier('Domain', raw, form);
+  for (const form of [module, singular]) {
+    requireIdentifier('Domain', raw, form);
+    if (form.length > MAX_NAME_LENGTH) {
+      throw new CliError(`Domain name "${raw}" is too long: "${form}" has ${form.length} characters, at most ${MAX_NAME_LENGTH}`);
+    }
+  }
   if (module === singular) {
     throw new CliError(`Domain name "${raw}" has no distinct plural; pick a countable noun (e.g. "${raw}_items")`);
   }

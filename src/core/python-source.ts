@@ -2,13 +2,26 @@
 
 import { byCodePoint } from './order.js';
 
-const LINE_LENGTH = 100;
+/** The generated project's `line-length` (pyproject.toml). */
+export const LINE_LENGTH = 100;
 
 /** `from module import a, b` on one line when it fits, else one name per line with a trailing comma. */
 export function fromImport(module: string, names: string[]): string {
   const line = `from ${module} import ${names.join(', ')}`;
   if (line.length <= LINE_LENGTH) return line;
   return `from ${module} import (\n${names.map((name) => `    ${name},\n`).join('')})`;
+}
+
+/**
+ * `<head>(<args>)` indented by `indent`, split the way ruff format splits a call that does not fit:
+ * the arguments on one line of their own, else one per line with a trailing comma.
+ */
+export function call(indent: string, head: string, args: string[]): string {
+  const flat = `${indent}${head}(${args.join(', ')})`;
+  if (flat.length <= LINE_LENGTH) return flat;
+  const inner = `${indent}    ${args.join(', ')}`;
+  if (inner.length <= LINE_LENGTH) return `${indent}${head}(\n${inner}\n${indent})`;
+  return `${indent}${head}(\n${args.map((arg) => `${indent}    ${arg},\n`).join('')}${indent})`;
 }
 
 /** Several `from` imports of one section, in the order ruff's isort wants (by module name). */

@@ -58,6 +58,15 @@ describe('add-domain', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it('refuses a default too long for one line of the schema, writing nothing', async () => {
+    const before = await snapshotTree(root, { withFolders: true });
+    const fields = `note:str=${'x'.repeat(90)}`;
+    await expect(runAddDomain({ name: 'invoices', fields }, testContext(root).ctx)).rejects.toThrow(
+      /the default of "note" does not fit a 100-column line/,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
   it('outside a project: a clear error', async () => {
     await expect(runAddDomain({ name: 'x' }, testContext(await tempDir()).ctx)).rejects.toThrow(/Not inside/);
   });

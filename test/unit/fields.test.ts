@@ -21,6 +21,7 @@ describe('parseFields', () => {
     ['n:int=abc', /not an int/],
     ['flag:bool=yes', /not a bool/],
     ['', /no fields/],
+    ['price_before_discounts_and_taxes:decimal', /longer than 30 characters/],
   ])('rejects %j with a one-line message', (spec, message) => {
     expect(() => parseFields(spec)).toThrow(message);
   });

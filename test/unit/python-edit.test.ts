@@ -88,6 +88,21 @@ api_router.include_router(orders_router)
     expect(await removeRouterRegistration(edited, orders)).toBe(empty);
   });
 
+  it('wraps an import longer than the line limit the way ruff format prints it, and removes it whole', async () => {
+    const long = {
+      ...orders,
+      module: 'my_api.routers.customer_subscription_billing_adjustments',
+      alias: 'customer_subscription_billing_adjustments_router',
+    };
+    const edited = await addRouterRegistration(plain, long);
+    expect(edited).toContain(
+      'from my_api.routers.customer_subscription_billing_adjustments import (\n' +
+        '    router as customer_subscription_billing_adjustments_router,\n' +
+        ')\nfrom my_api.routers.health import router as health_router\n',
+    );
+    expect(await removeRouterRegistration(edited, long)).toBe(plain);
+  });
+
   it('keeps CRLF line endings', async () => {
     const crlf = plain.replaceAll('\n', '\r\n');
     const edited = await addRouterRegistration(crlf, orders);

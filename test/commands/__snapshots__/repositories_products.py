@@ -1,4 +1,7 @@
-"""Database access for products: the table and its queries. No commits here, no HTTP."""
+"""Database access for products.
+
+The table and its queries. No commits here, no HTTP.
+"""
 
 from decimal import Decimal
 
@@ -33,11 +36,15 @@ async def list_page(
     offset: int,
 ) -> tuple[list[Product], int]:
     total = await session.scalar(select(func.count()).select_from(Product))
-    query = select(Product).order_by(Product.id).limit(limit).offset(offset)
-    return list(await session.scalars(query)), total or 0
+    ordered = select(Product).order_by(Product.id)
+    rows = await session.scalars(ordered.limit(limit).offset(offset))
+    return list(rows), total or 0
 
 
-async def add(session: AsyncSession, data: ProductCreate) -> Product:
+async def add(
+    session: AsyncSession,
+    data: ProductCreate,
+) -> Product:
     row = Product(**data.model_dump())
     session.add(row)
     # Flush, not commit: the id is assigned now, the service decides when the transaction ends.

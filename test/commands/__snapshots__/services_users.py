@@ -1,7 +1,8 @@
-"""Business rules for users. Each function is one transaction; routers never commit.
+"""Business rules for users.
 
-While users have no rules beyond CRUD, this layer owns the transaction and the not-found
-rule. Add rules here as they appear; they never belong in the router or the repository.
+Each function is one transaction; routers never commit. While users
+have no rules beyond CRUD, this layer owns the transaction and the not-found rule.
+Add rules here as they appear; they never belong in the router or the repository.
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,7 +38,8 @@ async def get_user(
     user_id: int,
 ) -> UserRead:
     async with session.begin():
-        return UserRead.model_validate(await _require(session, user_id))
+        row = await _require(session, user_id)
+        return UserRead.model_validate(row)
 
 
 async def list_users(
@@ -61,7 +63,8 @@ async def update_user(
 ) -> UserRead:
     async with session.begin():
         row = await _require(session, user_id)
-        return UserRead.model_validate(await users.update(session, row, changes))
+        updated = await users.update(session, row, changes)
+        return UserRead.model_validate(updated)
 
 
 async def delete_user(
@@ -69,4 +72,5 @@ async def delete_user(
     user_id: int,
 ) -> None:
     async with session.begin():
-        await users.delete(session, await _require(session, user_id))
+        row = await _require(session, user_id)
+        await users.delete(session, row)
