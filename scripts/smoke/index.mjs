@@ -30,7 +30,8 @@ const ALL_FIELDS = [
 const bases = [
   { name: 'default', create: [] },
   { name: 'postgres', create: ['--db', 'postgres'], postgres: true },
-  { name: 'all-extras', create: ['--extras', 'crawlers,schedulers,clients,workers'] },
+  // With the longest package name the CLI accepts (MAX_PACKAGE_LENGTH, 24).
+  { name: 'all-extras', create: ['--extras', 'crawlers,schedulers,clients,workers', '--name', 'customer_billing_service'], package: 'customer_billing_service' },
   { name: 'single-domain', create: ['--domains', 'products'] },
 ];
 const stages = [
@@ -103,7 +104,8 @@ for (const base of bases) {
   const databaseUrl = base.postgres
     ? `${postgresUrl?.replace(/^postgresql:/, 'postgresql+asyncpg:')}/${database}`
     : 'sqlite+aiosqlite:///./smoke.db';
-  const env = { ...uvEnv, MY_API_DATABASE_URL: databaseUrl, MY_API_LOG_JSON: 'false' };
+  const envPrefix = `${(base.package ?? 'my_api').toUpperCase()}_`;
+  const env = { ...uvEnv, [`${envPrefix}DATABASE_URL`]: databaseUrl, [`${envPrefix}LOG_JSON`]: 'false' };
   const live = !base.postgres || postgresUrl !== undefined;
 
   let healthy = await record(base.name, 'generate', () => run(bin, ['my-api', '--yes', '--no-install', '--no-git', ...base.create], { cwd: parent }));

@@ -29,6 +29,9 @@ const DEPENDENCY_MODULES = new Set([
  */
 export const MAX_NAME_LENGTH = 30;
 
+/** The longest a package name may be, for the same reason (the project's imports and docstrings). */
+export const MAX_PACKAGE_LENGTH = 24;
+
 export interface DomainName {
   /** Module and folder name, plural snake_case: `order_items`. */
   module: string;
@@ -111,6 +114,11 @@ export function packageName(raw: string): string {
   requireIdentifier('Package', raw, snake);
   if (RESERVED_MODULES.has(snake) || DEPENDENCY_MODULES.has(snake)) {
     throw new CliError(`Package name "${snake}" would shadow a module the project imports; choose another with --name`);
+  }
+  if (snake.length > MAX_PACKAGE_LENGTH) {
+    throw new CliError(
+      `Package name "${snake}" is too long: ${snake.length} characters, at most ${MAX_PACKAGE_LENGTH}; choose a shorter one with --name`,
+    );
   }
   return snake;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { domainList, domainName, MAX_NAME_LENGTH, packageName } from '../../src/core/names.js';
+import { domainList, domainName, MAX_NAME_LENGTH, MAX_PACKAGE_LENGTH, packageName } from '../../src/core/names.js';
 
 describe('domainName', () => {
   it('derives every form from a plural, singular or camel-cased name', () => {
@@ -46,5 +46,10 @@ describe('packageName', () => {
 
   it.each(['import', '9lives', 'fastapi', '../x'])('rejects %j', (raw) => {
     expect(() => packageName(raw)).toThrow();
+  });
+
+  it('accepts a package as long as the limit and refuses a longer one, naming --name', () => {
+    expect(packageName('customer-billing-service')).toHaveLength(MAX_PACKAGE_LENGTH);
+    expect(() => packageName('customer-billing-services')).toThrow(/too long: 25 characters, at most 24; .*--name/);
   });
 });
