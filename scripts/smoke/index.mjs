@@ -18,9 +18,9 @@ const filter = process.argv[2] ?? '';
 const postgresUrl = process.env.SMOKE_POSTGRES_URL;
 const database = `smoke_${process.pid}`;
 
-// Every field type, and names as long as the CLI accepts (MAX_NAME_LENGTH, 30), so each template line
-// is checked at its widest; the str default makes its Field(...) wrap.
-const ADDED = 'customer_subscription_invoices';
+// Every field type, and names as long as the CLI accepts (MAX_DOMAIN_LENGTH 25, MAX_FIELD_LENGTH 30),
+// so each template line and the revision id are checked at their widest; the str default wraps.
+const ADDED = 'customer_invoice_payments';
 const ALL_FIELDS = [
   'name:str',
   'price_before_discounts_and_tax:decimal',

@@ -1,5 +1,5 @@
 import { CliError } from '../errors.js';
-import { MAX_NAME_LENGTH } from './names.js';
+import { MAX_FIELD_LENGTH } from './names.js';
 import { fromImport } from './python-source.js';
 
 /**
@@ -145,7 +145,7 @@ export function parseFields(spec: string): Field[] {
     const [, name, typeName, question, rawDefault] = match as unknown as [string, string, string, string?, string?];
     if (!(typeName in TYPES)) fail(`unknown type "${typeName}" in "${part}" (use ${Object.keys(TYPES).join(', ')})`);
     if (name !== name.toLowerCase()) fail(`field "${name}" must be snake_case`);
-    if (name.length > MAX_NAME_LENGTH) fail(`field "${name}" is longer than ${MAX_NAME_LENGTH} characters`);
+    if (name.length > MAX_FIELD_LENGTH) fail(`field "${name}" is longer than ${MAX_FIELD_LENGTH} characters`);
     if (TAKEN.has(name)) fail(`field "${name}" is generated for every domain already`);
     if (seen.has(name)) fail(`field "${name}" is listed twice`);
     seen.add(name);

@@ -24,12 +24,15 @@ const DEPENDENCY_MODULES = new Set([
 ]);
 
 /**
- * The longest a domain's module or record name, or a field name, may be: with it every line the
- * templates print still fits ruff's 100 columns (the smoke test generates names this long).
+ * The longest a domain's module or record name may be: its migration's revision id,
+ * `create_<module>`, must fit Alembic's alembic_version column (VARCHAR(32), enforced by PostgreSQL).
  */
-export const MAX_NAME_LENGTH = 30;
+export const MAX_DOMAIN_LENGTH = 25;
 
-/** The longest a package name may be, for the same reason (the project's imports and docstrings). */
+/** The longest a field name may be: with it every line the templates print still fits 100 columns. */
+export const MAX_FIELD_LENGTH = 30;
+
+/** The longest a package name may be: with it every line of the project's imports and docstrings fits. */
 export const MAX_PACKAGE_LENGTH = 24;
 
 export interface DomainName {
@@ -75,8 +78,10 @@ export function domainName(raw: string): DomainName {
   }
   for (const form of [module, singular]) {
     requireIdentifier('Domain', raw, form);
-    if (form.length > MAX_NAME_LENGTH) {
-      throw new CliError(`Domain name "${raw}" is too long: "${form}" has ${form.length} characters, at most ${MAX_NAME_LENGTH}`);
+    if (form.length > MAX_DOMAIN_LENGTH) {
+      throw new CliError(
+        `Domain name "${raw}" is too long: "${form}" has ${form.length} characters, at most ${MAX_DOMAIN_LENGTH} (Alembic's revision ids hold 32)`,
+      );
     }
   }
   if (module === singular) {
