@@ -8,6 +8,10 @@ export const HANDLEBARS_OPTIONS = {
   noEscape: true,
   // A misspelt variable fails the render instead of printing nothing.
   strict: true,
+  // Only the built-in block helpers (each, if, unless) and no @data variables: the compiled
+  // templates call them directly instead of looking every name up at render time.
+  knownHelpersOnly: true,
+  data: false,
 } as const;
 
 /** One file of a template tree: `templates/<tree>/<path>`, tree being `project`, `domain` or `extras/<name>`. */
