@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { transform } from 'esbuild';
-import Handlebars from 'handlebars';
 import { defineConfig, type Options } from 'tsup';
-import { HANDLEBARS_OPTIONS, readTemplateFiles } from './src/core/template-files.js';
+import { compileTemplate } from './src/core/template-codegen.js';
+import { readTemplateFiles } from './src/core/template-files.js';
 
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 
@@ -15,14 +15,14 @@ async function writeMinified(path: string, source: string): Promise<void> {
 }
 
 /**
- * Precompiles templates/ into dist/templates.cjs, so a run loads only the small Handlebars runtime
- * and compiles nothing. Text files are embedded as they are.
+ * Compiles templates/ into dist/templates.cjs as plain functions (core/template-codegen.ts), so a
+ * run loads no template engine and compiles nothing. Text files are embedded as they are.
  */
 async function precompileTemplates(): Promise<void> {
   const trees = new Map<string, string[]>();
   for (const file of readTemplateFiles('templates')) {
     const template = file.path.endsWith('.hbs')
-      ? Handlebars.precompile(file.source, HANDLEBARS_OPTIONS)
+      ? compileTemplate(file.source, `templates/${file.tree}/${file.path}`)
       : JSON.stringify(file.source);
     trees.set(file.tree, [...(trees.get(file.tree) ?? []), `[${JSON.stringify(file.path)}, ${template}]`]);
   }
@@ -48,7 +48,7 @@ const lazyChildProcessInCommander: Plugin = {
 };
 
 /** The packages whose code dist/ carries, with their licence texts, as their licences ask. */
-const SHIPPED_PACKAGES = ['commander', 'picocolors', 'handlebars', 'pluralize', 'change-case', 'web-tree-sitter', 'tree-sitter-python'];
+const SHIPPED_PACKAGES = ['commander', 'picocolors', 'pluralize', 'change-case', 'web-tree-sitter', 'tree-sitter-python'];
 
 async function writeThirdPartyNotices(): Promise<void> {
   const notices = [];
@@ -66,10 +66,10 @@ const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { vers
 export default defineConfig({
   entry: ['src/index.ts'],
   define: { __CLB_VERSION__: JSON.stringify(version) },
-  // Bundled, so a run resolves nothing in node_modules for them (they are dev dependencies). Only
-  // Handlebars' runtime: the compiler is needed only without dist/templates.cjs, in development.
-  noExternal: ['commander', 'picocolors', /^handlebars\/runtime/, 'pluralize', 'change-case'],
-  external: [/^handlebars$/],
+  // Bundled, so a run resolves nothing in node_modules for them (they are dev dependencies).
+  // Handlebars is not: only development, without dist/templates.cjs, renders with it.
+  noExternal: ['commander', 'picocolors', 'pluralize', 'change-case'],
+  external: ['handlebars'],
   esbuildPlugins: [lazyChildProcessInCommander],
   // One CommonJS file: Node 20 loads it without the ES module loader's per-module resolve, link and
   // built-in facades (~12 ms per run). Commands are still evaluated only when run.

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { templatesDir } from '../package.js';
 import { HANDLEBARS_OPTIONS, readTemplateFiles } from './template-files.js';
+import { type CompiledTemplate, templateHelpers } from './template-runtime.js';
 
 /**
  * npm drops some dotfiles from packages and editors hide the rest, so they ship under a visible name.
@@ -27,33 +28,29 @@ export interface RenderedFile {
 type Render = (data: object) => string;
 type Trees = Map<string, Array<{ path: string; render: Render }>>;
 
-/** What the build writes to dist/templates.cjs: per tree, each file's path and precompiled template or text. */
-type PrecompiledTrees = Record<string, Array<[path: string, template: object | string]>>;
+/** What the build writes to dist/templates.cjs: per tree, each file's path and compiled template or text. */
+type CompiledTrees = Record<string, Array<[path: string, template: CompiledTemplate | string]>>;
 
 const stripHbs = (path: string) => (path.endsWith('.hbs') ? path.slice(0, -'.hbs'.length) : path);
 
-async function loadPrecompiled(): Promise<Trees | undefined> {
-  let bundled: PrecompiledTrees;
+function loadCompiled(): Trees | undefined {
+  let bundled: CompiledTrees;
   try {
-    // Only the build writes this file (next to the bundle); from sources the templates are compiled.
+    // Only the build writes this file (next to the bundle); from sources Handlebars renders.
     bundled = createRequire(import.meta.url)('./templates.cjs');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
     throw error;
   }
-  // The runtime has the full build's `template` API; its type declarations just do not say so.
-  const runtime = (await import('handlebars/runtime.js')).default as unknown as typeof import('handlebars');
   const trees: Trees = new Map();
   for (const [tree, files] of Object.entries(bundled)) {
     trees.set(
       tree,
-      files.map(([path, template]) => {
-        if (typeof template === 'string') return { path, render: () => template };
-        // The spec was produced by this package's own build from its own templates. Set up on first
-        // use: a run renders one or two of the trees.
-        let render: Render | undefined;
-        return { path: stripHbs(path), render: (data) => (render ??= runtime.template(template as never) as Render)(data) };
-      }),
+      files.map(([path, template]) =>
+        typeof template === 'string'
+          ? { path, render: () => template }
+          : { path: stripHbs(path), render: (data) => template(data, templateHelpers) },
+      ),
     );
   }
   return trees;
@@ -93,7 +90,7 @@ function targetPath(path: string, tokens: PathTokens): string {
 
 /** Renders every file of `templates/<name>` with `data`; paths come back relative to the project root. */
 export async function renderTree(name: string, data: object, tokens: PathTokens): Promise<RenderedFile[]> {
-  trees ??= loadPrecompiled().then((precompiled) => precompiled ?? compileFromSources());
+  trees ??= Promise.resolve(loadCompiled() ?? compileFromSources());
   const templates = (await trees).get(name);
   if (!templates) throw new Error(`no template tree "${name}"`);
   return templates.map((template) => ({ path: targetPath(template.path, tokens), content: template.render(data) }));

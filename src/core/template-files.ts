@@ -2,14 +2,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { byCodePoint } from './order.js';
 
-/** The Handlebars options every template is compiled with, at build time and in development. */
+/**
+ * How Handlebars renders the templates in development; the build's compiler (template-codegen.ts)
+ * gives the same output without Handlebars.
+ */
 export const HANDLEBARS_OPTIONS = {
   // Python is not HTML: `"` must stay `"`.
   noEscape: true,
   // A misspelt variable fails the render instead of printing nothing.
   strict: true,
-  // Only the built-in block helpers (each, if, unless) and no @data variables: the compiled
-  // templates call them directly instead of looking every name up at render time.
+  // Only the built-in block helpers (each, if, unless) and no @data variables: all that the
+  // build's compiler supports.
   knownHelpersOnly: true,
   data: false,
 } as const;

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { runAddDomain } from '../../src/commands/add-domain/index.js';
 import { runCreate } from '../../src/commands/create/index.js';
 import { snapshotTree } from '../tree.js';
 import { tempDir, testContext } from '../helpers.js';
@@ -42,12 +43,16 @@ describe('the bin', () => {
     expect(await snapshotTree(root)).toEqual(before);
   });
 
-  it('the precompiled templates of the build render exactly what the template sources do', async () => {
+  it('the compiled templates of the build render exactly what Handlebars renders from the sources', async () => {
     const cwd = await tempDir();
     const flags = ['--domains', 'users,order_items', '--extras', 'crawlers,schedulers,clients,workers', '--db', 'postgres'];
     expect((await cli(['built/my-api', '--yes', '--no-install', '--no-git', ...flags], cwd)).exitCode).toBe(0);
     const options = { domains: 'users,order_items', extras: 'crawlers,schedulers,clients,workers', db: 'postgres' };
     await runCreate({ directory: 'sources/my-api', git: false, install: false, ...options }, testContext(cwd).ctx);
+    // Every field type, optional or with a default, through each domain template.
+    const fields = 'name:str, price:decimal=9.5, in_stock:bool=true, notes:text?, due:date?, at:datetime?, ref:uuid?, qty:int=1, ratio:float?';
+    expect((await cli(['add-domain', 'invoices', '--fields', fields], join(cwd, 'built/my-api'))).exitCode).toBe(0);
+    await runAddDomain({ name: 'invoices', fields }, testContext(join(cwd, 'sources/my-api')).ctx);
     expect(await snapshotTree(join(cwd, 'built/my-api'))).toEqual(await snapshotTree(join(cwd, 'sources/my-api')));
   });
 
