@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { transform } from 'esbuild';
 import { defineConfig, type Options } from 'tsup';
 import { compileTemplate } from './src/core/template-codegen.js';
@@ -15,10 +16,10 @@ async function writeMinified(path: string, source: string): Promise<void> {
 }
 
 /**
- * Compiles templates/ into dist/templates.cjs as plain functions (core/template-codegen.ts), so a
- * run loads no template engine and compiles nothing. Text files are embedded as they are.
+ * Compiles templates/ into dist/templates/<tree>.cjs as plain functions (core/template-codegen.ts),
+ * so a run loads no template engine and compiles nothing. Text files are embedded as they are.
  */
-async function precompileTemplates(): Promise<void> {
+async function compileTemplates(): Promise<void> {
   const trees = new Map<string, string[]>();
   for (const file of readTemplateFiles('templates')) {
     const template = file.path.endsWith('.hbs')
@@ -26,8 +27,10 @@ async function precompileTemplates(): Promise<void> {
       : JSON.stringify(file.source);
     trees.set(file.tree, [...(trees.get(file.tree) ?? []), `[${JSON.stringify(file.path)}, ${template}]`]);
   }
-  const body = [...trees].map(([tree, files]) => `${JSON.stringify(tree)}: [\n${files.join(',\n')}\n]`).join(',\n');
-  await writeMinified('dist/templates.cjs', `module.exports = {\n${body}\n};\n`);
+  for (const [tree, files] of trees) {
+    await mkdir(dirname(`dist/templates/${tree}`), { recursive: true });
+    await writeMinified(`dist/templates/${tree}.cjs`, `module.exports = [\n${files.join(',\n')}\n];\n`);
+  }
 }
 
 /**
@@ -67,7 +70,7 @@ export default defineConfig({
   entry: ['src/index.ts'],
   define: { __CLB_VERSION__: JSON.stringify(version) },
   // Bundled, so a run resolves nothing in node_modules for them (they are dev dependencies).
-  // Handlebars is not: only development, without dist/templates.cjs, renders with it.
+  // Handlebars is not: only development, without dist/templates/, renders with it.
   noExternal: ['commander', 'picocolors', 'pluralize', 'change-case'],
   external: ['handlebars'],
   esbuildPlugins: [lazyChildProcessInCommander],
@@ -83,7 +86,7 @@ export default defineConfig({
   minifySyntax: true,
   clean: true,
   async onSuccess() {
-    await precompileTemplates();
+    await compileTemplates();
     // The bin answers --help and --version from these, captured from the CLI just built.
     for (const [flag, file] of [['--help', 'help.txt'], ['--version', 'version.txt']]) {
       const script = `require('./dist/index.cjs').main(['${flag}']).then((code) => { process.exitCode = code; });`;

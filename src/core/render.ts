@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { templatesDir } from '../package.js';
 import { HANDLEBARS_OPTIONS, readTemplateFiles } from './template-files.js';
 import { type CompiledTemplate, templateHelpers } from './template-runtime.js';
@@ -26,40 +29,31 @@ export interface RenderedFile {
 }
 
 type Render = (data: object) => string;
-type Trees = Map<string, Array<{ path: string; render: Render }>>;
-
-/** What the build writes to dist/templates.cjs: per tree, each file's path and compiled template or text. */
-type CompiledTrees = Record<string, Array<[path: string, template: CompiledTemplate | string]>>;
+type Tree = Array<{ path: string; render: Render }>;
 
 const stripHbs = (path: string) => (path.endsWith('.hbs') ? path.slice(0, -'.hbs'.length) : path);
 
-function loadCompiled(): Trees | undefined {
-  let bundled: CompiledTrees;
-  try {
-    // Only the build writes this file (next to the bundle); from sources Handlebars renders.
-    bundled = createRequire(import.meta.url)('./templates.cjs');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
-    throw error;
-  }
-  const trees: Trees = new Map();
-  for (const [tree, files] of Object.entries(bundled)) {
-    trees.set(
-      tree,
-      files.map(([path, template]) =>
-        typeof template === 'string'
-          ? { path, render: () => template }
-          : { path: stripHbs(path), render: (data) => template(data, templateHelpers) },
-      ),
-    );
-  }
-  return trees;
+/**
+ * The build writes each tree to dist/templates/<tree>.cjs: each file's path and compiled template or
+ * text. One file per tree, so add-domain loads only the domain's.
+ */
+const compiledDir = fileURLToPath(new URL('./templates/', import.meta.url));
+type CompiledTree = Array<[path: string, template: CompiledTemplate | string]>;
+
+function loadCompiled(name: string): Tree {
+  const files = createRequire(import.meta.url)(join(compiledDir, `${name}.cjs`)) as CompiledTree;
+  return files.map(([path, template]) =>
+    typeof template === 'string'
+      ? { path, render: () => template }
+      : { path: stripHbs(path), render: (data) => template(data, templateHelpers) },
+  );
 }
 
-async function compileFromSources(): Promise<Trees> {
+/** From sources (development, tests) Handlebars renders templates/ itself. */
+async function compileFromSources(): Promise<Map<string, Tree>> {
   const { default: Handlebars } = await import('handlebars');
   const handlebars = Handlebars.create();
-  const trees: Trees = new Map();
+  const trees = new Map<string, Tree>();
   for (const file of readTemplateFiles(templatesDir())) {
     const entry = file.path.endsWith('.hbs')
       ? { path: stripHbs(file.path), render: handlebars.compile(file.source, HANDLEBARS_OPTIONS) }
@@ -69,7 +63,20 @@ async function compileFromSources(): Promise<Trees> {
   return trees;
 }
 
-let trees: Promise<Trees> | undefined;
+const trees = new Map<string, Tree>();
+let sourceTrees: Promise<Map<string, Tree>> | undefined;
+
+async function tree(name: string): Promise<Tree | undefined> {
+  if (!trees.has(name)) {
+    if (existsSync(compiledDir)) {
+      if (existsSync(join(compiledDir, `${name}.cjs`))) trees.set(name, loadCompiled(name));
+    } else {
+      const fromSources = (await (sourceTrees ??= compileFromSources())).get(name);
+      if (fromSources) trees.set(name, fromSources);
+    }
+  }
+  return trees.get(name);
+}
 
 function targetPath(path: string, tokens: PathTokens): string {
   return path
@@ -90,8 +97,7 @@ function targetPath(path: string, tokens: PathTokens): string {
 
 /** Renders every file of `templates/<name>` with `data`; paths come back relative to the project root. */
 export async function renderTree(name: string, data: object, tokens: PathTokens): Promise<RenderedFile[]> {
-  trees ??= Promise.resolve(loadCompiled() ?? compileFromSources());
-  const templates = (await trees).get(name);
+  const templates = await tree(name);
   if (!templates) throw new Error(`no template tree "${name}"`);
   return templates.map((template) => ({ path: targetPath(template.path, tokens), content: template.render(data) }));
 }

@@ -5,7 +5,7 @@ import { HANDLEBARS_OPTIONS } from '../../src/core/template-files.js';
 import { type CompiledTemplate, templateHelpers } from '../../src/core/template-runtime.js';
 
 const compiled = (source: string) => {
-  // The build writes this source into dist/templates.cjs; here it is evaluated directly.
+  // The build writes this source into dist/templates/; here it is evaluated directly.
   const template = new Function(`return ${compileTemplate(source, 'test.hbs')}`)() as CompiledTemplate;
   return (data: unknown) => template(data, templateHelpers);
 };
