@@ -71,7 +71,7 @@ function readManifestIfValid(directory: string): Manifest | undefined {
 }
 
 /** Files the plan would overwrite that this generator did not write (or that were changed since). */
-async function foreignOverwrites(options: CreateOptions, plan: Plan): Promise<string[]> {
+function foreignOverwrites(options: CreateOptions, plan: Plan): string[] {
   const overwritten = plan.list().flatMap((change) => (change.kind === 'edit' ? [change] : []));
   const previous = overwritten.some((change) => change.path === MANIFEST_FILE)
     ? readManifestIfValid(options.directory)
@@ -88,7 +88,7 @@ export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void>
   const shown = relative(ctx.cwd, options.directory) || '.';
 
   const entries = existingEntries(options.directory);
-  const foreign = await foreignOverwrites(options, plan);
+  const foreign = foreignOverwrites(options, plan);
   if (entries.length > 0 && !options.force) {
     const listed = foreign.length > 0 ? foreign : entries;
     const more = listed.length > 10 ? ` (and ${listed.length - 10} more)` : '';
