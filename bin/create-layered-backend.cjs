@@ -13,7 +13,9 @@ const printed = argv.length === 1 ? { '--help': 'help.txt', '-h': 'help.txt', '-
 if (printed) {
   process.stdout.write(require('node:fs').readFileSync(`${__dirname}/../dist/${printed}`));
 } else {
-  require('../dist/index.cjs')
+  // Through the bytecode the build cached for it (see src/code-cache.ts).
+  const { requireCached } = require('../dist/code-cache.cjs');
+  requireCached(require('node:path').join(__dirname, '..', 'dist', 'index.cjs'))
     .main(argv)
     .then((code) => {
       process.exitCode = code;

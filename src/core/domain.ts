@@ -150,7 +150,7 @@ export function domainTemplateData(packageName: string, spec: DomainSpec, head: 
 export async function planDomain(plan: Plan, manifest: Manifest, spec: DomainSpec, head: string | null): Promise<string> {
   const { packageName } = manifest.options;
   const data = domainTemplateData(packageName, spec, head);
-  const files = await renderTree('domain', data, {
+  const files = renderTree('domain', data, {
     __package__: packageName,
     __domain__: spec.name.module,
   });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Node, Parser } from 'web-tree-sitter';
+import { requireCached, setV8Flags } from '../code-cache.js';
 import { CliError } from '../errors.js';
 import { type RouterLines, routerImport, routerInclude } from './python-source.js';
 
@@ -24,13 +25,13 @@ function shipped(file: string, specifier: string): string {
 
 function parser(): Promise<Parser> {
   parserPromise ??= (async () => {
+    const { Parser, Language } = requireCached(
+      shipped('web-tree-sitter.cjs', 'web-tree-sitter'),
+    ) as typeof import('web-tree-sitter');
     // Liftoff (V8's baseline wasm compiler) parses a few small files just as well; letting V8
     // re-optimise the grammar in the background costs ~100 ms that the process waits for at exit.
-    // Required, not imported: the bundle is CommonJS and stays off the ES module loader.
-    const require = createRequire(import.meta.url);
-    (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--liftoff-only');
-    const treeSitter = shipped('web-tree-sitter.cjs', 'web-tree-sitter');
-    const { Parser, Language } = require(treeSitter) as typeof import('web-tree-sitter');
+    // Set after loading tree-sitter's code, whose cache was made under the default flags.
+    setV8Flags('--liftoff-only');
     await Parser.init();
     const parser = new Parser();
     const grammar = shipped('tree-sitter-python.wasm', 'tree-sitter-python/tree-sitter-python.wasm');

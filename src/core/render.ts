@@ -50,9 +50,9 @@ function loadCompiled(name: string): Tree {
 }
 
 /** From sources (development, tests) Handlebars renders templates/ itself. */
-async function compileFromSources(): Promise<Map<string, Tree>> {
-  const { default: Handlebars } = await import('handlebars');
-  const handlebars = Handlebars.create();
+function compileFromSources(): Map<string, Tree> {
+  // Required, not imported: the bundle holds no import() (see code-cache.ts), and Handlebars is CommonJS.
+  const handlebars = (createRequire(import.meta.url)('handlebars') as typeof import('handlebars')).create();
   const trees = new Map<string, Tree>();
   for (const file of readTemplateFiles(templatesDir())) {
     const entry = file.path.endsWith('.hbs')
@@ -64,14 +64,14 @@ async function compileFromSources(): Promise<Map<string, Tree>> {
 }
 
 const trees = new Map<string, Tree>();
-let sourceTrees: Promise<Map<string, Tree>> | undefined;
+let sourceTrees: Map<string, Tree> | undefined;
 
-async function tree(name: string): Promise<Tree | undefined> {
+function tree(name: string): Tree | undefined {
   if (!trees.has(name)) {
     if (existsSync(compiledDir)) {
       if (existsSync(join(compiledDir, `${name}.cjs`))) trees.set(name, loadCompiled(name));
     } else {
-      const fromSources = (await (sourceTrees ??= compileFromSources())).get(name);
+      const fromSources = (sourceTrees ??= compileFromSources()).get(name);
       if (fromSources) trees.set(name, fromSources);
     }
   }
@@ -96,8 +96,8 @@ function targetPath(path: string, tokens: PathTokens): string {
 }
 
 /** Renders every file of `templates/<name>` with `data`; paths come back relative to the project root. */
-export async function renderTree(name: string, data: object, tokens: PathTokens): Promise<RenderedFile[]> {
-  const templates = await tree(name);
+export function renderTree(name: string, data: object, tokens: PathTokens): RenderedFile[] {
+  const templates = tree(name);
   if (!templates) throw new Error(`no template tree "${name}"`);
   return templates.map((template) => ({ path: targetPath(template.path, tokens), content: template.render(data) }));
 }

@@ -8,7 +8,8 @@ import { tempDir, testContext } from '../helpers.js';
 
 // `npm test` builds first: this runs the real bin against dist/, as a user would.
 const bin = resolve(import.meta.dirname, '../../bin/create-layered-backend.cjs');
-const cli = (args: string[], cwd: string) => execa('node', [bin, ...args], { cwd, reject: false, env: { CI: 'true' } });
+const cli = (args: string[], cwd: string, env: Record<string, string> = {}) =>
+  execa('node', [bin, ...args], { cwd, reject: false, env: { CI: 'true', ...env } });
 
 describe('the bin', () => {
   it('prints its version and help, exit 0', async () => {
@@ -41,6 +42,22 @@ describe('the bin', () => {
     expect(await snapshotTree(root)).toHaveProperty(['src/my_api/services/products.py']);
     expect((await cli(['remove-domain', 'products'], root)).exitCode).toBe(0);
     expect(await snapshotTree(root)).toEqual(before);
+  });
+
+  it('creates a git repository whose first commit holds the whole project', async () => {
+    const cwd = await tempDir();
+    const identity = { GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com' };
+    const created = await cli(['my-api', '--yes', '--no-install'], cwd, {
+      ...identity,
+      GIT_COMMITTER_NAME: identity.GIT_AUTHOR_NAME,
+      GIT_COMMITTER_EMAIL: identity.GIT_AUTHOR_EMAIL,
+    });
+    expect(created.exitCode, created.stderr).toBe(0);
+    expect(created.stderr).toContain('git: initialised with a first commit');
+    const root = join(cwd, 'my-api');
+    const git = async (...args: string[]) => (await execa('git', args, { cwd: root })).stdout;
+    expect(await git('status', '--porcelain')).toBe('');
+    expect((await git('ls-files')).split('\n').sort()).toEqual(Object.keys(await snapshotTree(root, { ignore: ['.git'] })).sort());
   });
 
   it('the compiled templates of the build render exactly what Handlebars renders from the sources', async () => {

@@ -39,7 +39,7 @@ export async function planProject(options: CreateOptions): Promise<Plan> {
   const tokens = { __package__: options.packageName };
   const trees = ['project', ...options.extras.map((extra) => `extras/${extra}`)];
   for (const tree of trees) {
-    for (const file of await renderTree(tree, data, tokens)) await plan.write(file.path, file.content);
+    for (const file of renderTree(tree, data, tokens)) await plan.write(file.path, file.content);
   }
   const manifest: Manifest = {
     generator: { name: 'create-layered-backend', version: VERSION },

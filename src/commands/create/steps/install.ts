@@ -1,4 +1,5 @@
 import type { Context } from '../../../context.js';
+import { importExeca } from '../../../esm-packages.js';
 
 export interface InstallResult {
   installer: 'uv' | 'pip';
@@ -9,7 +10,7 @@ export interface InstallResult {
 
 /** `uv sync` when uv is on PATH, else a venv with pip. Output streams through so progress shows. */
 export async function installDependencies(directory: string, ctx: Pick<Context, 'log'>): Promise<InstallResult> {
-  const { execa } = await import('execa');
+  const { execa } = await importExeca();
   const hasUv = await execa('uv', ['--version']).then(
     () => true,
     () => false,
