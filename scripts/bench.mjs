@@ -41,6 +41,11 @@ const fresh = (label) => {
   mkdirSync(dir);
   return dir;
 };
+/** A fresh folder to run in, removed after the run (untimed) like everything a run writes. */
+const freshOutput = (label) => {
+  const dir = fresh(label);
+  return { cwd: dir, output: dir };
+};
 
 // A pristine generated project, copied before each add-domain run (the copy is not timed).
 const pristine = join(fresh('pristine'), 'my-api');
@@ -71,12 +76,12 @@ const cases = [
   {
     name: 'create (default project)',
     target: 'ours <= 1.5x create-vite',
-    ours: { setup: () => ({ args: [ours, 'my-api', '--yes', '--no-install', '--no-git'], cwd: fresh('ours') }) },
+    ours: { setup: () => ({ args: [ours, 'my-api', '--yes', '--no-install', '--no-git'], ...freshOutput('ours') }) },
     peer: {
       name: 'create-vite vanilla-ts',
       setup: () => ({
         args: [join(repo, 'node_modules/create-vite/index.js'), 'app', '--template', 'vanilla-ts', '--no-interactive', '--no-immediate'],
-        cwd: fresh('vite'),
+        ...freshOutput('vite'),
       }),
     },
   },
@@ -85,9 +90,10 @@ const cases = [
     target: 'ours <= 0.8x hygen (or <= 120 ms)',
     ours: {
       setup: () => {
-        const project = join(fresh('add'), 'my-api');
+        const { cwd, output } = freshOutput('add');
+        const project = join(cwd, 'my-api');
         cpSync(pristine, project, { recursive: true });
-        return { args: [ours, 'add-domain', 'products', '--fields', fields], cwd: project };
+        return { args: [ours, 'add-domain', 'products', '--fields', fields], cwd: project, output };
       },
     },
     peer: {
@@ -95,6 +101,7 @@ const cases = [
       setup: () => ({
         args: [join(repo, 'node_modules/hygen/dist/bin.js'), 'resource', 'new', '--name', `r${(counter += 1)}`],
         cwd: hygenHome,
+        output: join(hygenHome, 'src'),
         env: { HYGEN_TMPLS: join(hygenHome, '_templates') },
       }),
     },
@@ -108,7 +115,12 @@ function runCases(baseEnv) {
     const samples = Object.fromEntries(sides.map(([side]) => [side, { ms: [], mib: [] }]));
     for (let run = 0; run < warmups + runs; run += 1) {
       for (const [side, spec] of sides) {
-        const result = measure(spec.setup(), baseEnv);
+        const invocation = spec.setup();
+        const result = measure(invocation, baseEnv);
+        if (invocation.output) rmSync(invocation.output, { recursive: true, force: true });
+        // Each run starts on a settled file system, as a user's single run would, not while the
+        // kernel writes back or discards what earlier runs wrote.
+        execFileSync('sync');
         if (run < warmups) continue;
         samples[side].ms.push(result.ms);
         samples[side].mib.push(result.mib);
