@@ -7,6 +7,7 @@ export default defineConfig({
   define: { __CLB_VERSION__: JSON.stringify(version) },
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
     // The e2e tests spawn the built bin and git; give them room on a 2-core machine.
     testTimeout: 60_000,
   },

@@ -1,11 +1,20 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, Prompter } from '../src/context.js';
 import { CancelledError } from '../src/errors.js';
 
+const tempDirs: string[] = [];
+
+/** A new empty folder, removed when the test file is done (test/setup.ts). */
 export async function tempDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'clb-test-'));
+  const dir = await mkdtemp(join(tmpdir(), 'clb-test-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }
 
 /** A Context whose logs are collected and whose prompt answers from a script (or refuses to be asked). */

@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyPlan, nodeFileSystem, type FileSystem } from '../../src/core/apply.js';
 import { Plan } from '../../src/core/plan.js';
+import { tempDir } from '../helpers.js';
 import { snapshotTree } from '../tree.js';
 
 /** A file system whose n-th call of `operation` fails, as a full disk or a permission problem would. */
@@ -20,7 +20,7 @@ function failingOn(operation: 'rename' | 'writeFile', n: number): FileSystem {
 }
 
 async function projectWithFiles(): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'clb-apply-'));
+  const root = await tempDir();
   await mkdir(join(root, 'src'));
   await writeFile(join(root, 'src/app.py'), 'original\n');
   await writeFile(join(root, 'old.txt'), 'old\n');
@@ -58,7 +58,7 @@ describe('applyPlan', () => {
   });
 
   it.each([1, 2, 3])('leaves no trace of a new project folder when write %i fails', async (n) => {
-    const parent = await mkdtemp(join(tmpdir(), 'clb-apply-'));
+    const parent = await tempDir();
     const plan = new Plan(join(parent, 'fresh', 'project'));
     await plan.write('a.txt', 'a');
     await plan.write('src/deep/b.py', 'b');
