@@ -75,19 +75,28 @@ const ownFiles: Plugin = {
   },
 };
 
+/** Every field type, so the cache holds what each one compiles. */
+const TRAINING_FIELDS = 'name:str, note:text?, count:int=1, price:decimal, ratio:float, ok:bool=true, day:date, at:datetime, ref:uuid';
+
 /**
  * Makes the V8 code caches (src/code-cache.ts) by running the CLI just built over its commands:
- * each run loads the caches the previous ones wrote and adds what it compiled.
+ * each run loads the caches the previous ones wrote, fails if V8 rejects one, and adds what it compiled.
  */
 function trainCodeCaches(): void {
   const work = mkdtempSync(join(tmpdir(), 'clb-train-'));
   const project = join(work, 'trained');
-  const run = (cwd: string, ...args: string[]) =>
-    execFileSync(process.execPath, [resolve('bin/create-layered-backend.cjs'), ...args], {
-      cwd,
-      env: { ...process.env, CI: 'true', CLB_TRAIN_CODE_CACHE: '1' },
-      stdio: 'ignore',
-    });
+  const run = (cwd: string, ...args: string[]) => {
+    try {
+      execFileSync(process.execPath, [resolve('bin/create-layered-backend.cjs'), ...args], {
+        cwd,
+        env: { ...process.env, CI: 'true', CLB_TRAIN_CODE_CACHE: '1' },
+        stdio: 'pipe',
+      });
+    } catch (error) {
+      // A rejected cache or a file using import(): the run's own message says which.
+      throw new Error(`training run "${args.join(' ')}" failed:\n${(error as { stderr?: Buffer }).stderr}`);
+    }
+  };
   try {
     run(work, 'everything', '--yes', '--no-install', '--no-git', '--db', 'postgres', '--extras', 'crawlers,schedulers,clients,workers');
     run(work, 'trained', '--yes', '--no-install', '--no-git');
@@ -97,7 +106,6 @@ function trainCodeCaches(): void {
     rmSync(work, { recursive: true, force: true });
   }
 }
-const TRAINING_FIELDS = 'name:str, note:text?, count:int=1, price:decimal, ratio:float, ok:bool=true, day:date, at:datetime, ref:uuid';
 
 /** The packages whose code dist/ carries, with their licence texts, as their licences ask. */
 const SHIPPED_PACKAGES = ['commander', 'picocolors', 'pluralize', 'change-case', 'web-tree-sitter', 'tree-sitter-python'];
