@@ -5,8 +5,8 @@ import { Script } from 'node:vm';
 
 /**
  * Loads the largest files a run executes (the bundle and tree-sitter) from V8 code caches,
- * so V8 deserializes bytecode instead of parsing and compiling them again each run (~15 ms of a
- * create). Node 22 offers module.enableCompileCache for this; Node 20 does not.
+ * so V8 deserializes bytecode instead of parsing and compiling them again each run (create
+ * ~8-10 ms faster, add-domain ~17-24 ms). Node 22 offers module.enableCompileCache; Node 20 does not.
  *
  * The build makes the caches by running the CLI over its own commands with CLB_TRAIN_CODE_CACHE=1;
  * each run loads the caches the runs before it wrote, so a file's cache ends up holding every function
