@@ -4,7 +4,7 @@ import { columnImports, stdlibImports } from './fields.js';
 import { type Manifest } from './manifest.js';
 import type { DomainName } from './names.js';
 import { type Plan } from './plan.js';
-import { addRouterRegistration, readRevision, type RouterRegistration } from './python-edit.js';
+import { addRouterRegistration, readRevision, removeRouterRegistration, type RouterRegistration } from './python-edit.js';
 import { byCodePoint } from './order.js';
 import { call, fromImport, fromImports, LINE_LENGTH, routerImport, routerInclude } from './python-source.js';
 import { renderTree } from './render.js';
@@ -16,12 +16,10 @@ export interface DomainSpec {
   fieldsSpec: string;
 }
 
-export const ROUTERS_FILE = (packageName: string) => `src/${packageName}/routers/__init__.py`;
-
 /** How `routers/__init__.py` registers the router of `routers/<module>`. */
 export function routerRegistration(packageName: string, module: string): RouterRegistration {
   return {
-    file: ROUTERS_FILE(packageName),
+    file: `src/${packageName}/routers/__init__.py`,
     module: `${packageName}.routers.${module}`,
     alias: `${module}_router`,
     registry: 'api_router',
@@ -42,10 +40,17 @@ export function routerRegistrationLines(packageName: string, modules: string[]) 
 
 /** add-domain registers the new router by editing the file's syntax tree, so hand edits survive. */
 export async function registerRouter(plan: Plan, packageName: string, domain: DomainName): Promise<void> {
-  const routersFile = ROUTERS_FILE(packageName);
-  const routers = await plan.read(routersFile);
-  if (routers === undefined) throw new Error(`${routersFile} is missing; it registers every router`);
-  await plan.write(routersFile, await addRouterRegistration(routers, routerRegistration(packageName, domain.module)));
+  const registration = routerRegistration(packageName, domain.module);
+  const routers = await plan.read(registration.file);
+  if (routers === undefined) throw new Error(`${registration.file} is missing; it registers every router`);
+  await plan.write(registration.file, await addRouterRegistration(routers, registration));
+}
+
+/** remove-domain takes the registration out the same way; without the registry there is nothing to take out. */
+export async function unregisterRouter(plan: Plan, packageName: string, domain: DomainName): Promise<void> {
+  const registration = routerRegistration(packageName, domain.module);
+  const routers = await plan.read(registration.file);
+  if (routers !== undefined) await plan.write(registration.file, await removeRouterRegistration(routers, registration));
 }
 
 export const MIGRATIONS_DIR = 'migrations/versions';

@@ -3,11 +3,11 @@ import { dirname, join } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { applyPlan } from '../../core/apply.js';
-import { MIGRATIONS_DIR, routerRegistration, ROUTERS_FILE } from '../../core/domain.js';
+import { MIGRATIONS_DIR, unregisterRouter } from '../../core/domain.js';
 import { contentHash, findProjectRoot, planManifest, readManifest } from '../../core/manifest.js';
 import { domainName } from '../../core/names.js';
 import { Plan } from '../../core/plan.js';
-import { readRevision, removeRouterRegistration, setDownRevision } from '../../core/python-edit.js';
+import { readRevision, setDownRevision } from '../../core/python-edit.js';
 import { reportPlan } from '../../core/report.js';
 
 export interface RemoveDomainOptions {
@@ -67,11 +67,7 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     await plan.delete(file);
     if (file.startsWith(`${MIGRATIONS_DIR}/`)) await relinkMigrations(plan, await readRevision(content, file));
   }
-  const { packageName } = manifest.options;
-  const routers = await plan.read(ROUTERS_FILE(packageName));
-  if (routers !== undefined) {
-    await plan.write(ROUTERS_FILE(packageName), await removeRouterRegistration(routers, routerRegistration(packageName, name.module)));
-  }
+  await unregisterRouter(plan, manifest.options.packageName, name);
   if (kept.length === 0) delete manifest.domains[name.module];
   else domain.files = kept;
   await planManifest(plan, manifest);
