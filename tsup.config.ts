@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -108,14 +108,15 @@ function trainCodeCaches(): void {
 }
 
 /** The packages whose code dist/ carries, with their licence texts, as their licences ask. */
-const SHIPPED_PACKAGES = ['commander', 'picocolors', 'pluralize', 'change-case', 'web-tree-sitter', 'tree-sitter-python'];
+const SHIPPED_PACKAGES = ['commander', 'picocolors', 'pluralize', 'change-case', 'valibot', 'web-tree-sitter', 'tree-sitter-python'];
 
 async function writeThirdPartyNotices(): Promise<void> {
   const notices = [];
   for (const name of SHIPPED_PACKAGES) {
     const dir = `node_modules/${name}`;
     const meta = JSON.parse(await readFile(`${dir}/package.json`, 'utf8')) as { version: string; license: string };
-    const text = await readFile(`${dir}/LICENSE`, 'utf8').catch(() => '(no licence file in the package)\n');
+    const licence = ['LICENSE', 'LICENSE.md', 'LICENSE.txt'].find((file) => existsSync(`${dir}/${file}`));
+    const text = licence ? await readFile(`${dir}/${licence}`, 'utf8') : '(no licence file in the package)\n';
     notices.push(`${name} ${meta.version} (${meta.license})\n\n${text}`);
   }
   await writeFile('dist/THIRD_PARTY_LICENSES.txt', notices.join(`\n${'-'.repeat(72)}\n\n`));
@@ -128,7 +129,7 @@ export default defineConfig({
   define: { __CLB_VERSION__: JSON.stringify(version) },
   // Bundled, so a run resolves nothing in node_modules for them (they are dev dependencies).
   // Handlebars is not: only development, without dist/templates/, renders with it.
-  noExternal: ['commander', 'picocolors', 'pluralize', 'change-case'],
+  noExternal: ['commander', 'picocolors', 'pluralize', 'change-case', 'valibot'],
   external: ['handlebars'],
   esbuildPlugins: [lazyChildProcessInCommander, ownFiles],
   // One CommonJS file: Node 20 loads it without the ES module loader's per-module resolve, link and

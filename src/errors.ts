@@ -1,3 +1,5 @@
+import { constants } from 'node:os';
+
 /** An expected failure: its message is shown as one line and the process exits with `exitCode`. */
 export class CliError extends Error {
   constructor(
@@ -22,5 +24,50 @@ export class CancelledError extends CliError {
   constructor() {
     super('cancelled', 130);
     this.name = 'CancelledError';
+  }
+}
+
+/** What the file-system errors a user can cause or fix mean, in words. */
+const OS_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EISDIR: 'it is a folder',
+  ENOTDIR: 'part of the path is not a folder',
+  EBUSY: 'the file or folder is busy',
+  EEXIST: 'it already exists',
+  ENOTEMPTY: 'the folder is not empty',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+  EIO: 'input/output error',
+  ENAMETOOLONG: 'the name is too long',
+  ELOOP: 'too many levels of symbolic links',
+  ENOENT: 'no such file or folder',
+  EXDEV: 'cannot move across file systems',
+};
+
+/**
+ * One line for an error the environment caused (a full disk, a read-only folder), naming the path;
+ * undefined for anything else, which is a bug.
+ */
+export function environmentFault(error: unknown): string | undefined {
+  const { code, syscall, path, dest } = (error ?? {}) as NodeJS.ErrnoException & { dest?: string };
+  if (code === undefined || !(code in OS_ERRORS) || path === undefined) return undefined;
+  const what = syscall ? `Cannot ${syscall} ${path}${dest ? ` to ${dest}` : ''}` : `Cannot use ${path}`;
+  return `${what}: ${OS_ERRORS[code]} (${code})`;
+}
+
+/** The one-line text of any error, for messages that wrap another failure. */
+export function describeError(error: unknown): string {
+  return environmentFault(error) ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** A signal (Ctrl-C, a kill) arrived; the exit code is the shell's 128 + the signal's number. */
+export class InterruptedError extends CliError {
+  constructor(message: string, signal: NodeJS.Signals) {
+    super(message, 128 + (constants.signals[signal] ?? 2));
+    this.name = 'InterruptedError';
   }
 }

@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import pc from 'picocolors';
 import { consoleLogger, isInteractiveTerminal, type Context } from './context.js';
-import { CliError } from './errors.js';
+import { CliError, environmentFault } from './errors.js';
 import { buildProgram } from './program.js';
 import { clackPrompter } from './prompter.js';
 
@@ -30,6 +30,11 @@ export async function main(argv: string[], overrides: Partial<Context> = {}): Pr
     if (error instanceof CliError) {
       console.error(pc.red(error.message));
       return error.exitCode;
+    }
+    const fault = environmentFault(error);
+    if (fault !== undefined) {
+      console.error(pc.red(fault));
+      return 1;
     }
     console.error(pc.red(`Internal error: ${(error as Error)?.stack ?? String(error)}`));
     console.error('This is a bug in create-layered-backend; please report it with the command you ran.');

@@ -51,7 +51,8 @@ export function buildProgram(ctx: Context): Command {
     .option('--dry-run', 'print the changes and write nothing')
     .option('--json', 'with --dry-run: print the plan as JSON')
     .option('--force', 'also remove files edited since they were generated')
-    .action(async (name: string, flags: { dryRun?: boolean; json?: boolean; force?: boolean }) => {
+    .option('--purge', 'delete its create migration instead of adding a drop migration (only if it never ran anywhere)')
+    .action(async (name: string, flags: { dryRun?: boolean; json?: boolean; force?: boolean; purge?: boolean }) => {
       const { runRemoveDomain } = await import('./commands/remove-domain/index.js');
       await runRemoveDomain({ name, ...flags }, ctx);
     });

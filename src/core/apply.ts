@@ -1,96 +1,274 @@
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
+import { CliError, describeError } from '../errors.js';
+import { processAlive } from './lock.js';
 import type { Change } from './plan.js';
 
 /**
- * The file operations apply needs; tests hand in one that fails on purpose.
- * Synchronous on purpose: a plan is dozens of small files, where thread-pool round trips cost more
- * than the writes themselves.
+ * Applies a plan to an existing folder as one transaction, the way SQLite's rollback journal does:
+ * new contents are staged in a journal folder inside the project (same file system, so every move
+ * is an atomic rename), the list of steps is made durable, and only then does the project change,
+ * one rename at a time, each original moved into the journal rather than overwritten. Removing
+ * journal.json is the commit. A run that dies before it (kill -9, a power cut) leaves the journal
+ * behind, and the next run puts every file back from it (rollBackJournal) before doing anything else.
  */
+export const JOURNAL_DIR = '.create-layered-backend.journal';
+const JOURNAL_FILE = 'journal.json';
+
+/** What journal.json records: enough to undo every step, whichever of them had happened. */
+export interface Journal {
+  format: 1;
+  command: string;
+  pid: number;
+  started: string;
+  steps: Array<Pick<Change, 'kind' | 'path'>>;
+}
+
+/** The file operations apply performs; tests hand in one that fails on purpose. */
 export interface FileSystem {
-  mkdir(path: string): void;
-  mkdtemp(prefix: string): string;
-  writeFile(path: string, content: string): void;
+  writeDurably(path: string, content: Buffer, mode?: number): void;
   rename(from: string, to: string): void;
-  rm(path: string): void;
+  mkdir(path: string): void;
   rmdir(path: string): void;
-  exists(path: string): boolean;
+  unlink(path: string): void;
+}
+
+function fsyncPath(path: string): void {
+  const fd = fs.openSync(path, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export const nodeFileSystem: FileSystem = {
-  mkdir: (path) => fs.mkdirSync(path),
-  mkdtemp: (prefix) => fs.mkdtempSync(prefix),
-  writeFile: (path, content) => fs.writeFileSync(path, content),
+  writeDurably(path, content, mode) {
+    const fd = fs.openSync(path, 'wx');
+    try {
+      fs.writeFileSync(fd, content);
+      // An edited file keeps its mode exactly (umask does not apply to fchmod).
+      if (mode !== undefined) fs.fchmodSync(fd, mode);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
   rename: (from, to) => fs.renameSync(from, to),
-  rm: (path) => fs.rmSync(path, { recursive: true, force: true }),
+  mkdir: (path) => fs.mkdirSync(path),
   rmdir: (path) => fs.rmdirSync(path),
-  exists: (path) => fs.existsSync(path),
+  unlink: (path) => fs.unlinkSync(path),
+};
+
+const exists = (path: string) => {
+  try {
+    fs.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 };
 
 /**
- * Writes a plan all or nothing. Into an existing folder, new content is first written to a staging
- * folder inside `root` (where a full disk or a permission problem shows up), then moved into place
- * with renames.
- * If any step fails, every file and folder it touched is put back as it was, and the error is rethrown.
+ * Tests only: CLB_TEST_APPLY_DELAY_MS pauses before each step, so a test can kill the process
+ * between any two of them.
  */
-export function applyPlan(root: string, changes: Change[], io: FileSystem = nodeFileSystem): void {
-  const undo: Array<() => void> = [];
-  const known = new Set<string>();
-  let recordFolders = true;
-  const ensureDir = (dir: string): void => {
-    if (known.has(dir)) return;
-    if (!io.exists(dir)) {
-      ensureDir(dirname(dir));
-      io.mkdir(dir);
-      if (recordFolders) undo.push(() => io.rmdir(dir));
-    }
-    known.add(dir);
-  };
-  let staging: string | undefined;
-  try {
-    if (!io.exists(root)) {
-      // A new project folder is its own staging area: on failure it is removed whole.
-      ensureDir(root);
-      undo.push(() => io.rm(root));
-      recordFolders = false;
-      for (const change of changes) {
-        if (change.kind === 'delete') continue;
-        const target = join(root, change.path);
-        ensureDir(dirname(target));
-        io.writeFile(target, change.content);
-      }
+const stepDelay = Number(process.env.CLB_TEST_APPLY_DELAY_MS ?? 0);
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+const staged = (journal: string, index: number) => join(journal, `${index}.new`);
+const saved = (journal: string, index: number) => join(journal, `${index}.old`);
+const CACHE_DIR = '__pycache__';
+
+function perform(root: string, journal: string, change: Change, index: number, io: FileSystem): void {
+  const target = join(root, change.path);
+  switch (change.kind) {
+    case 'mkdir':
+      io.mkdir(target);
       return;
+    case 'create':
+      // Planned under the lock as absent; anything there now was put there by hand meanwhile.
+      if (exists(target)) throw Object.assign(new Error(`${change.path} appeared while writing`), { code: 'EEXIST', path: target });
+      io.rename(staged(journal, index), target);
+      return;
+    case 'edit':
+      io.rename(target, saved(journal, index));
+      io.rename(staged(journal, index), target);
+      return;
+    case 'delete':
+      io.rename(target, saved(journal, index));
+      return;
+    case 'rmdir':
+      if (exists(join(target, CACHE_DIR))) io.rename(join(target, CACHE_DIR), saved(journal, index));
+      io.rmdir(target);
+      return;
+  }
+}
+
+/** Undoes one step from whatever state the disk is in: each case checks what had happened. */
+function undo(root: string, journal: string, step: Journal['steps'][number], index: number, io: FileSystem): void {
+  const target = join(root, step.path);
+  const original = saved(journal, index);
+  switch (step.kind) {
+    case 'mkdir':
+      if (exists(target) && fs.readdirSync(target).length === 0) io.rmdir(target);
+      return;
+    case 'create':
+      // Still staged: the step never ran. Otherwise the file in place is the one this run made.
+      if (!exists(staged(journal, index)) && exists(target)) io.unlink(target);
+      return;
+    case 'edit':
+    case 'delete':
+      if (exists(original)) io.rename(original, target);
+      return;
+    case 'rmdir':
+      if (!exists(target)) io.mkdir(target);
+      if (exists(original)) io.rename(original, join(target, CACHE_DIR));
+      return;
+  }
+}
+
+function rollBack(root: string, journal: string, steps: Journal['steps'], io: FileSystem): void {
+  let firstError: unknown;
+  for (let index = steps.length - 1; index >= 0; index -= 1) {
+    try {
+      undo(root, journal, steps[index] as Journal['steps'][number], index, io);
+    } catch (error) {
+      // Keep undoing the rest: one stuck file must not leave the others changed.
+      firstError ??= error;
     }
-    staging = io.mkdtemp(join(root, '.create-layered-backend-'));
-    const staged: string[] = [];
+  }
+  if (firstError !== undefined) throw firstError;
+}
+
+function writeJournal(journal: string, record: Journal, io: FileSystem): void {
+  io.writeDurably(join(journal, JOURNAL_FILE), Buffer.from(JSON.stringify(record)));
+  fsyncPath(journal);
+}
+
+/** Commits: once journal.json is gone the new state stands; the rest of the folder is leftovers. */
+function commit(root: string, journal: string, changes: Change[], io: FileSystem): void {
+  // Every renamed-into folder made durable first, so the commit cannot outlive the steps it commits.
+  for (const dir of new Set(changes.map((change) => dirname(join(root, change.path))))) {
+    if (exists(dir)) fsyncPath(dir);
+  }
+  io.unlink(join(journal, JOURNAL_FILE));
+  fsyncPath(journal);
+  fs.rmSync(journal, { recursive: true, force: true });
+}
+
+/**
+ * Writes `changes` into the existing folder `root`, all or nothing. If any step fails, every step
+ * taken is undone and the error rethrown; if the process dies, the journal lets the next run undo them.
+ */
+export function applyChanges(root: string, changes: Change[], command: string, io: FileSystem = nodeFileSystem): void {
+  const journal = join(root, JOURNAL_DIR);
+  io.mkdir(journal);
+  const steps = changes.map(({ kind, path }) => ({ kind, path }));
+  let journaled = false;
+  try {
     for (const [index, change] of changes.entries()) {
-      if (change.kind === 'delete') continue;
-      staged[index] = join(staging, String(index));
-      io.writeFile(staged[index], change.content);
+      if (change.kind === 'create') io.writeDurably(staged(journal, index), change.content);
+      if (change.kind === 'edit') io.writeDurably(staged(journal, index), change.content, change.mode);
     }
+    writeJournal(journal, { format: 1, command, pid: process.pid, started: new Date().toISOString(), steps }, io);
+    journaled = true;
     for (const [index, change] of changes.entries()) {
-      const target = join(root, change.path);
-      ensureDir(dirname(target));
-      if (change.kind === 'delete') {
-        io.rm(target);
-        undo.push(() => io.writeFile(target, change.before));
-      } else {
-        io.rename(staged[index] as string, target);
-        undo.push(change.kind === 'edit' ? () => io.writeFile(target, change.before) : () => io.rm(target));
+      if (stepDelay > 0) pause(stepDelay);
+      perform(root, journal, change, index, io);
+    }
+    commit(root, journal, changes, io);
+  } catch (error) {
+    if (journaled) {
+      try {
+        rollBack(root, journal, steps, io);
+      } catch {
+        // The journal stays: it still holds every original the next run needs to finish the undo.
+        throw new CliError(
+          `${describeError(error)}; some files could not be put back yet, and the next create-layered-backend command in ${root} will restore them`,
+        );
       }
+    }
+    fs.rmSync(journal, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The interrupted run a journal left behind, if any. */
+export function readJournal(root: string): Journal | 'leftovers' | undefined {
+  const journal = join(root, JOURNAL_DIR);
+  if (!exists(journal)) return undefined;
+  try {
+    const record = JSON.parse(fs.readFileSync(join(journal, JOURNAL_FILE), 'utf8')) as Journal;
+    if (record.format !== 1) throw new CliError(`${journal} was written by a newer create-layered-backend; run that version to restore the project`);
+    return record;
+  } catch (error) {
+    // No journal.json, or half of one: the run died while staging, before it changed anything,
+    // or after its commit. Either way the project is consistent and the folder is leftovers.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || error instanceof SyntaxError) return 'leftovers';
+    throw error;
+  }
+}
+
+/** Puts the project back as it was before the interrupted run, then removes its journal. */
+export function rollBackJournal(root: string, journal: Journal | 'leftovers', io: FileSystem = nodeFileSystem): void {
+  const dir = join(root, JOURNAL_DIR);
+  if (journal !== 'leftovers') rollBack(root, dir, journal.steps, io);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+const STAGING_MARK = '.create-layered-backend-';
+
+/** A staging folder left by a create that was killed (its process is gone) is removed. */
+function removeOrphanedStaging(parent: string, name: string): void {
+  const prefix = `.${name}${STAGING_MARK}`;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix)) continue;
+    if (!processAlive(Number(entry.slice(prefix.length)))) fs.rmSync(join(parent, entry), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes a new project: everything goes into a hidden staging folder beside `root`, which one
+ * rename then moves into place (onto a missing or empty folder), so the project appears whole or
+ * not at all. A staging folder left by a killed run is removed by the next create of that name.
+ */
+export function writeNewFolder(root: string, changes: Change[]): void {
+  const parent = dirname(root);
+  const name = root.slice(parent.length + 1);
+  const made = fs.mkdirSync(parent, { recursive: true });
+  removeOrphanedStaging(parent, name);
+  const staging = join(parent, `.${name}${STAGING_MARK}${process.pid}`);
+  try {
+    fs.mkdirSync(staging);
+    for (const change of changes) {
+      if (stepDelay > 0) pause(stepDelay);
+      if (change.kind === 'mkdir') fs.mkdirSync(join(staging, change.path));
+      else if (change.kind === 'create') fs.writeFileSync(join(staging, change.path), change.content);
+    }
+    try {
+      fs.renameSync(staging, root);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new CliError(`${root} was filled by something else meanwhile; nothing was written`);
+      throw error;
     }
   } catch (error) {
-    // The staging folder goes first: it sits inside `root`, which the undo steps may remove.
-    if (staging) io.rm(staging);
-    for (const step of undo.reverse()) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    // Parent folders this run made for the project go too.
+    for (let dir = parent; made !== undefined && dir.length >= made.length; dir = dirname(dir)) {
       try {
-        step();
+        fs.rmdirSync(dir);
       } catch {
-        // Keep undoing the rest: one stuck file must not leave the others changed.
+        break;
       }
     }
     throw error;
   }
-  // Every staged file has been renamed into place: the staging folder is empty.
-  if (staging) io.rmdir(staging);
 }

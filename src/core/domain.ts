@@ -1,11 +1,17 @@
-import { CliError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import type { Field } from './fields.js';
 import { columnImports, stdlibImports } from './fields.js';
-import { type Manifest } from './manifest.js';
+import type { Manifest } from './manifest.js';
 import type { DomainName } from './names.js';
-import { type Plan } from './plan.js';
-import { addRouterRegistration, readRevision, removeRouterRegistration, type RouterRegistration } from './python-edit.js';
 import { byCodePoint } from './order.js';
+import type { Plan } from './plan.js';
+import {
+  addRouterRegistration,
+  readRevision,
+  removeRouterRegistration,
+  type Revision,
+  type RouterRegistration,
+} from './python-edit.js';
 import { call, fromImport, fromImports, LINE_LENGTH, routerImport, routerInclude } from './python-source.js';
 import { renderTree } from './render.js';
 
@@ -41,35 +47,66 @@ export function routerRegistrationLines(packageName: string, modules: string[]) 
 /** add-domain registers the new router by editing the file's syntax tree, so hand edits survive. */
 export async function registerRouter(plan: Plan, packageName: string, domain: DomainName): Promise<void> {
   const registration = routerRegistration(packageName, domain.module);
-  const routers = await plan.read(registration.file);
-  if (routers === undefined) throw new Error(`${registration.file} is missing; it registers every router`);
-  await plan.write(registration.file, await addRouterRegistration(routers, registration));
+  const routers = plan.read(registration.file);
+  if (routers === undefined) throw new CliError(`${registration.file} is missing; it registers every router`);
+  plan.write(registration.file, await addRouterRegistration(routers, registration));
 }
 
 /** remove-domain takes the registration out the same way; without the registry there is nothing to take out. */
 export async function unregisterRouter(plan: Plan, packageName: string, domain: DomainName): Promise<void> {
   const registration = routerRegistration(packageName, domain.module);
-  const routers = await plan.read(registration.file);
-  if (routers !== undefined) await plan.write(registration.file, await removeRouterRegistration(routers, registration));
+  const routers = plan.read(registration.file);
+  if (routers !== undefined) plan.write(registration.file, await removeRouterRegistration(routers, registration));
 }
 
 export const MIGRATIONS_DIR = 'migrations/versions';
 
-const migrationRevision = (domain: DomainName) => `create_${domain.module}`;
+/** Alembic's alembic_version.version_num is VARCHAR(32); PostgreSQL enforces it. */
+const MAX_REVISION_LENGTH = 32;
+
+export interface MigrationFile extends Revision {
+  path: string;
+}
+
+/** The migrations as they will be after the plan. Alembic skips `__init__*` files; so does this. */
+export async function readMigrations(plan: Plan): Promise<MigrationFile[]> {
+  const paths = plan
+    .filesIn(MIGRATIONS_DIR)
+    .filter((path) => path.endsWith('.py') && !path.slice(MIGRATIONS_DIR.length + 1).startsWith('__init__'));
+  return Promise.all(paths.map(async (path) => ({ path, ...(await readRevision(plan.read(path) as string, path)) })));
+}
 
 /** The revision a new migration builds on: the one no other revision names as its parent. */
-export async function migrationHead(plan: Plan): Promise<string | null> {
-  const revisions = await Promise.all(
-    (await plan.filesIn(MIGRATIONS_DIR))
-      .filter((path) => path.endsWith('.py'))
-      .map(async (path) => readRevision((await plan.read(path)) as string, path)),
-  );
-  const parents = new Set(revisions.flatMap((revision) => revision.downRevisions));
-  const heads = revisions.map((revision) => revision.revision).filter((revision) => !parents.has(revision));
+export function migrationHead(migrations: Revision[]): string | null {
+  const parents = new Set(migrations.flatMap((migration) => migration.downRevisions));
+  const heads = migrations.map((migration) => migration.revision).filter((revision) => !parents.has(revision));
   if (heads.length > 1) {
     throw new CliError(`Migrations have several heads (${heads.join(', ')}); merge them with "alembic merge heads" first`);
   }
   return heads[0] ?? null;
+}
+
+/** Where new migrations go: the ids and files already taken, and the head they build on. */
+export interface MigrationChain {
+  head: string | null;
+  taken: Set<string>;
+}
+
+export async function migrationChain(plan: Plan): Promise<MigrationChain> {
+  const migrations = await readMigrations(plan);
+  return { head: migrationHead(migrations), taken: new Set(migrations.map((migration) => migration.revision)) };
+}
+
+/**
+ * `<base>`, or `<base>_2`, `<base>_3`... when a revision of that id or a file of that name exists
+ * (a domain removed and added again; a hand-written migration), shortened to fit the column.
+ */
+function freeRevision(plan: Plan, chain: MigrationChain, base: string): string {
+  for (let n = 1; ; n += 1) {
+    const suffix = n === 1 ? '' : `_${n}`;
+    const id = `${base.slice(0, MAX_REVISION_LENGTH - suffix.length)}${suffix}`;
+    if (!chain.taken.has(id) && !plan.occupied(`${MIGRATIONS_DIR}/${id}.py`)) return id;
+  }
 }
 
 function schemaDeclarations(field: Field) {
@@ -85,7 +122,7 @@ function schemaDeclarations(field: Field) {
       ? call(indent, `${target} = Field`, defaultValue === undefined ? [constraint] : [`default=${defaultValue}`, constraint])
       : `${indent}${defaultValue === undefined ? target : `${target} = ${defaultValue}`}`;
     if (declaration.split('\n').some((line) => line.length > LINE_LENGTH)) {
-      throw new CliError(`Invalid --fields: the default of "${field.name}" does not fit a ${LINE_LENGTH}-column line`);
+      throw new UsageError(`Invalid --fields: the default of "${field.name}" does not fit a ${LINE_LENGTH}-column line`);
     }
     return declaration;
   };
@@ -97,7 +134,7 @@ function schemaDeclarations(field: Field) {
 }
 
 /** Everything the domain templates print, computed once here so the templates stay plain Python. */
-export function domainTemplateData(packageName: string, spec: DomainSpec, head: string | null) {
+export function domainTemplateData(packageName: string, spec: DomainSpec) {
   const { name, fields } = spec;
   const columns = columnImports(fields);
   const usesUtcDateTime = fields.some((field) => field.type === 'datetime');
@@ -114,22 +151,19 @@ export function domainTemplateData(packageName: string, spec: DomainSpec, head: 
   return {
     packageName,
     domain: name,
-    migration: {
-      revision: migrationRevision(name),
-      revises: head ?? '(nothing: the first migration)',
-      downRevision: head === null ? 'None' : `"${head}"`,
-    },
     // Where the domain's module sorts relative to schemas.pagination depends on its name.
     handlerImports: fromImports([
       [`${pkg}.core.db`, ['SessionDep']],
       [`${pkg}.routers.${name.module}.deps`, [`${name.pascal}Id`, `${name.pascal}PageQuery`]],
       domainSchemas,
       [`${pkg}.schemas.pagination`, ['Page']],
-      [`${pkg}.services`, [name.module]],
+      // The domain's own modules under one fixed name: a domain called `items` or `rows` cannot
+      // collide with the templates' local variables.
+      [`${pkg}.services`, [`${name.module} as service`]],
     ]),
     serviceImports: fromImports([
       [`${pkg}.core.errors`, ['NotFoundError']],
-      [`${pkg}.repositories`, [name.module]],
+      [`${pkg}.repositories`, [`${name.module} as repository`]],
       domainSchemas,
       [`${pkg}.schemas.pagination`, ['Page', 'PageParams']],
     ]),
@@ -148,18 +182,60 @@ export function domainTemplateData(packageName: string, spec: DomainSpec, head: 
 }
 
 /**
- * Plans one domain across all four layers plus its tests, its migration building on `head`.
- * `create` calls this for each initial domain and `add-domain` for one: the same code path.
- * Returns the new migration's revision, the next domain's head.
+ * Plans the migration that creates (add-domain) or drops (remove-domain) a domain's table, at the
+ * head of the chain; a drop's downgrade recreates the table. Returns its path.
  */
-export async function planDomain(plan: Plan, manifest: Manifest, spec: DomainSpec, head: string | null): Promise<string> {
+export function planMigration(plan: Plan, packageName: string, spec: DomainSpec, chain: MigrationChain, kind: 'create' | 'drop'): string {
+  const revision = freeRevision(plan, chain, `${kind}_${spec.name.module}`);
+  const creates = kind === 'create';
+  const data = {
+    ...domainTemplateData(packageName, spec),
+    migration: {
+      revision,
+      message: creates ? `Create the ${spec.name.module} table.` : `Drop the ${spec.name.module} table (remove-domain); downgrading recreates it.`,
+      revises: chain.head ?? '(nothing: the first migration)',
+      downRevision: chain.head === null ? 'None' : `"${chain.head}"`,
+      createsIn: creates ? 'upgrade' : 'downgrade',
+      dropsIn: creates ? 'downgrade' : 'upgrade',
+    },
+  };
+  const [file] = renderTree('migration', data, { __package__: packageName, __revision__: revision });
+  const { path, content } = file as { path: string; content: string };
+  plan.generate(path, content);
+  chain.head = revision;
+  chain.taken.add(revision);
+  return path;
+}
+
+/**
+ * What exists where a rendered file would go: a file is returned (to refuse, or to replace under
+ * --force); a folder, or a module the new one would shadow or be shadowed by, is refused outright.
+ */
+function occupiedBy(plan: Plan, path: string): string[] {
+  if (path.startsWith('src/')) {
+    // `x.py` and the package `x/` are the same module to Python.
+    const twin = path.endsWith('/__init__.py') ? `${path.slice(0, -'/__init__.py'.length)}.py` : path.endsWith('.py') ? path.slice(0, -3) : undefined;
+    if (twin && plan.occupied(twin)) throw new CliError(`${path} would clash with the existing module ${twin}; pick another name`);
+  }
+  if (!plan.occupied(path)) return [];
+  if (plan.original(path) === undefined) throw new CliError(`${path} exists and is not a file; pick another name`);
+  return [path];
+}
+
+/**
+ * Plans one domain across all four layers plus its tests and its create migration.
+ * `create` calls this for each initial domain and `add-domain` for one: the same code path.
+ * Returns the existing files it would replace (for the command to refuse, or to list under --force).
+ */
+export function planDomain(plan: Plan, manifest: Manifest, spec: DomainSpec, chain: MigrationChain): string[] {
   const { packageName } = manifest.options;
-  const data = domainTemplateData(packageName, spec, head);
-  const files = renderTree('domain', data, {
+  const files = renderTree('domain', domainTemplateData(packageName, spec), {
     __package__: packageName,
     __domain__: spec.name.module,
   });
-  for (const file of files) await plan.write(file.path, file.content);
-  manifest.domains[spec.name.module] = { fields: spec.fieldsSpec, files: files.map((file) => file.path).sort() };
-  return data.migration.revision;
+  const replaced = files.flatMap((file) => occupiedBy(plan, file.path));
+  for (const file of files) plan.generate(file.path, file.content);
+  const migration = planMigration(plan, packageName, spec, chain, 'create');
+  manifest.domains[spec.name.module] = { fields: spec.fieldsSpec, files: [...files.map((file) => file.path), migration].sort(byCodePoint) };
+  return replaced;
 }

@@ -1,5 +1,5 @@
-import { CliError } from '../errors.js';
-import { MAX_FIELD_LENGTH } from './names.js';
+import { UsageError } from '../errors.js';
+import { fieldNameProblem } from './names.js';
 import { fromImport } from './python-source.js';
 
 /**
@@ -30,7 +30,7 @@ interface TypeSpec {
   python: string;
   column: string;
   migration: string;
-  /** Python literal for `=value`, or an error message. */
+  /** The Python literal for a `=value` default; throws a usage error for a value the column cannot hold. */
   literal(value: string): string;
   sample: string;
   changed: string;
@@ -45,7 +45,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
     python: 'str',
     column: 'String(255)',
     migration: 'sa.String(length=255)',
-    literal: quote,
+    literal: (v) => (v.length <= 255 ? quote(v) : fail(`the default is ${v.length} characters; the column holds 255`)),
     sample: '"first"',
     changed: '"second"',
   },
@@ -61,7 +61,11 @@ const TYPES: Record<FieldType, TypeSpec> = {
     python: 'int',
     column: 'Integer',
     migration: 'sa.Integer()',
-    literal: (v) => (/^-?\d+$/.test(v) ? v : fail(`"${v}" is not an int`)),
+    literal: (v) => {
+      if (!/^-?(0|[1-9]\d*)$/.test(v)) fail(`"${v}" is not an int (digits, no leading zeros)`);
+      if (BigInt(v) < INT32_MIN || BigInt(v) > INT32_MAX) fail(`${v} does not fit the column (a 32-bit integer)`);
+      return v;
+    },
     sample: '3',
     changed: '5',
   },
@@ -69,7 +73,12 @@ const TYPES: Record<FieldType, TypeSpec> = {
     python: 'float',
     column: 'Float',
     migration: 'sa.Float()',
-    literal: (v) => (Number.isFinite(Number(v)) && v.trim() !== '' ? String(Number(v)) : fail(`"${v}" is not a float`)),
+    literal: (v) => {
+      if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v) || !Number.isFinite(Number(v))) fail(`"${v}" is not a finite float`);
+      // Python's repr of the same double, so the default reads as a float (1 -> 1.0).
+      const text = String(Number(v));
+      return /[.e]/.test(text) ? text : `${text}.0`;
+    },
     sample: '1.5',
     changed: '2.5',
   },
@@ -91,7 +100,14 @@ const TYPES: Record<FieldType, TypeSpec> = {
     python: 'Decimal',
     column: 'Numeric(12, 2)',
     migration: 'sa.Numeric(12, 2)',
-    literal: (v) => (/^-?\d+(\.\d+)?$/.test(v) ? `Decimal("${v}")` : fail(`"${v}" is not a decimal`)),
+    literal: (v) => {
+      if (!/^-?\d+(\.\d+)?$/.test(v)) fail(`"${v}" is not a decimal`);
+      const [whole = '', fraction = ''] = v.replace('-', '').split('.');
+      if (whole.replace(/^0+(?=\d)/, '').length > 10 || fraction.length > 2) {
+        fail(`${v} does not fit the column (at most 10 digits before the point and 2 after)`);
+      }
+      return `Decimal("${v}")`;
+    },
     sample: '"9.99"',
     changed: '"19.50"',
     import: ['decimal', 'Decimal'],
@@ -100,7 +116,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
     python: 'date',
     column: 'Date',
     migration: 'sa.Date()',
-    literal: (v) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? `date.fromisoformat("${v}")` : fail(`"${v}" is not a date (YYYY-MM-DD)`)),
+    literal: (v) => (isCalendarDate(v) ? `date.fromisoformat("${v}")` : fail(`"${v}" is not a date (YYYY-MM-DD, a real day)`)),
     sample: '"2024-01-31"',
     changed: '"2024-02-29"',
     import: ['datetime', 'date'],
@@ -126,11 +142,20 @@ const TYPES: Record<FieldType, TypeSpec> = {
 };
 
 function fail(message: string): never {
-  throw new CliError(`Invalid --fields: ${message}`);
+  throw new UsageError(`Invalid --fields: ${message}`);
 }
 
-// Names the generated table and schemas already use for their own columns.
-const TAKEN = new Set(['id', 'created_at', 'updated_at', 'metadata', 'registry']);
+const INT32_MIN = -(2n ** 31n);
+const INT32_MAX = 2n ** 31n - 1n;
+
+/** YYYY-MM-DD naming a day that exists (Python's date.fromisoformat would refuse 2024-13-45). */
+function isCalendarDate(value: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return false;
+  const [year, month, day] = match.slice(1).map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
 
 export const DEFAULT_FIELDS = 'name:str';
 
@@ -144,16 +169,22 @@ export function parseFields(spec: string): Field[] {
     if (!match) fail(`"${part}" is not name:type, name:type? or name:type=default`);
     const [, name, typeName, question, rawDefault] = match as unknown as [string, string, string, string?, string?];
     if (!(typeName in TYPES)) fail(`unknown type "${typeName}" in "${part}" (use ${Object.keys(TYPES).join(', ')})`);
-    if (name !== name.toLowerCase()) fail(`field "${name}" must be snake_case`);
-    if (name.length > MAX_FIELD_LENGTH) fail(`field "${name}" is longer than ${MAX_FIELD_LENGTH} characters`);
-    if (TAKEN.has(name)) fail(`field "${name}" is generated for every domain already`);
+    const problem = fieldNameProblem(name);
+    if (problem) fail(`field "${name}" ${problem}`);
     if (seen.has(name)) fail(`field "${name}" is listed twice`);
     seen.add(name);
     const type = typeName as FieldType;
     const spec = TYPES[type];
     const optional = question === '?';
     let pythonDefault: string | undefined;
-    if (rawDefault !== undefined) pythonDefault = spec.literal(rawDefault.trim().replace(/^["']|["']$/g, ''));
+    if (rawDefault !== undefined) {
+      const value = rawDefault.trim().replace(/^(["'])(.*)\1$/s, '$2');
+      // Control characters and unpaired surrogates would not survive the trip through a source file.
+      if (/[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) {
+        fail(`the default of "${name}" holds a control character`);
+      }
+      pythonDefault = spec.literal(value);
+    }
     else if (optional) pythonDefault = 'None';
     return {
       name,

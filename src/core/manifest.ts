@@ -1,28 +1,57 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import * as v from 'valibot';
 import { CliError } from '../errors.js';
-import type { Plan } from './plan.js';
 import { byCodePoint } from './order.js';
+import { isConfinedPath, type Plan } from './plan.js';
 
 /** The project's record of how it was generated; also how commands find the project root. */
 export const MANIFEST_FILE = '.create-layered-backend.json';
 
-export type Database = 'sqlite' | 'postgres';
-export type Extra = 'crawlers' | 'schedulers' | 'clients' | 'workers';
-export const EXTRAS: Extra[] = ['crawlers', 'schedulers', 'clients', 'workers'];
+/** The manifest's format. 0.1.0 wrote format 1 without saying so; commands rewrite it as 2. */
+export const MANIFEST_FORMAT = 2;
 
-export interface Manifest {
-  generator: { name: string; version: string };
-  options: { projectName: string; packageName: string; db: Database; extras: Extra[] };
+export const EXTRAS = ['crawlers', 'schedulers', 'clients', 'workers'] as const;
+export type Extra = (typeof EXTRAS)[number];
+export type Database = 'sqlite' | 'postgres';
+
+const ProjectPath = v.pipe(
+  v.string(),
+  v.check(isConfinedPath, 'must be a path inside the project (relative, no "..")'),
+);
+const Identifier = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_]*$/, 'must be a lower-case Python identifier'));
+
+const ManifestSchema = v.strictObject({
+  format: v.literal(MANIFEST_FORMAT),
+  generator: v.strictObject({ name: v.literal('create-layered-backend'), version: v.string() }),
+  options: v.strictObject({
+    projectName: v.string(),
+    packageName: Identifier,
+    db: v.picklist(['sqlite', 'postgres']),
+    extras: v.array(v.picklist(EXTRAS)),
+  }),
   /** Each domain with the --fields spec it was generated from and the files that belong to it. */
-  domains: Record<string, { fields: string; files: string[] }>;
+  domains: v.record(Identifier, v.strictObject({ fields: v.string(), files: v.array(ProjectPath) })),
   /** Content hash of every file as the generator last wrote it: what remove-domain may delete untouched. */
-  files: Record<string, string>;
+  files: v.record(ProjectPath, v.pipe(v.string(), v.regex(/^sha256-[0-9a-f]{64}$/, 'must be a sha256 content hash'))),
+});
+
+export type Manifest = v.InferOutput<typeof ManifestSchema>;
+
+export function contentHash(content: string | Buffer): string {
+  return `sha256-${createHash('sha256').update(content).digest('hex')}`;
 }
 
-export function contentHash(content: string): string {
-  return `sha256-${createHash('sha256').update(content).digest('hex')}`;
+/**
+ * Whether `bytes` are still what the generator wrote. A checkout with git's autocrlf turns every LF
+ * into CRLF; that is the same file as far as generation goes.
+ */
+export function isUnchanged(bytes: Buffer | undefined, hash: string | undefined): boolean {
+  if (bytes === undefined || hash === undefined) return false;
+  if (contentHash(bytes) === hash) return true;
+  // Latin-1 maps bytes one to one, so only the line endings change.
+  return bytes.includes(13) && contentHash(Buffer.from(bytes.toString('latin1').replaceAll('\r\n', '\n'), 'latin1')) === hash;
 }
 
 /** Stable text: sorted keys for files and domains, so add then remove gives back the same bytes. */
@@ -32,14 +61,22 @@ export function serializeManifest(manifest: Manifest): string {
   return `${JSON.stringify({ ...manifest, domains: sorted(manifest.domains), files: sorted(manifest.files) }, null, 2)}\n`;
 }
 
-/** Records the plan's new content hashes and the manifest itself in the plan. */
-export async function planManifest(plan: Plan, manifest: Manifest): Promise<void> {
-  for (const change of plan.list()) {
+/**
+ * Records the plan in the manifest, then the manifest itself in the plan. Hashes come from what the
+ * templates rendered. A file the command edits (a router registration, a relinked migration) stays
+ * generated if it was unchanged, and stays the user's if they had changed it: never adopted.
+ */
+export function planManifest(plan: Plan, manifest: Manifest): void {
+  const rendered = plan.renderedFiles();
+  for (const change of plan.fileChanges()) {
     if (change.path === MANIFEST_FILE) continue;
     if (change.kind === 'delete') delete manifest.files[change.path];
-    else manifest.files[change.path] = contentHash(change.content);
+    else if (change.kind === 'edit' && !rendered.has(change.path) && isUnchanged(change.before, manifest.files[change.path])) {
+      manifest.files[change.path] = contentHash(change.text);
+    }
   }
-  await plan.write(MANIFEST_FILE, serializeManifest(manifest));
+  for (const [path, text] of rendered) manifest.files[path] = contentHash(text);
+  plan.write(MANIFEST_FILE, serializeManifest(manifest));
 }
 
 /** Walks up from `cwd` to the folder holding the manifest, the way git finds `.git`. */
@@ -52,11 +89,32 @@ export function findProjectRoot(cwd: string): string {
   }
 }
 
-export function readManifest(root: string): Manifest {
-  const text = readFileSync(join(root, MANIFEST_FILE), 'utf8');
+/** Parses and validates manifest text; an error names the file and the bad key. */
+export function parseManifest(text: string, file: string): Manifest {
+  let data: unknown;
   try {
-    return JSON.parse(text) as Manifest;
+    data = JSON.parse(text);
   } catch {
-    throw new CliError(`${join(root, MANIFEST_FILE)} is not valid JSON; restore it from version control`);
+    throw new CliError(`${file} is not valid JSON; restore it from version control`);
   }
+  // Format 1 (0.1.0) had the same shape without the number.
+  if (data && typeof data === 'object' && !('format' in data)) data = { format: MANIFEST_FORMAT, ...data };
+  const format = (data as { format?: unknown } | null)?.format;
+  if (typeof format === 'number' && format > MANIFEST_FORMAT) {
+    throw new CliError(`${file} has format ${format}, newer than this create-layered-backend understands; upgrade the CLI`);
+  }
+  const result = v.safeParse(ManifestSchema, data);
+  if (!result.success) {
+    const [issue] = result.issues;
+    const key = v.getDotPath(issue) ?? '(top level)';
+    throw new CliError(`${file}: ${key}: ${issue.message}; restore it from version control`);
+  }
+  return result.output;
+}
+
+/** The manifest, read through the plan (so the read is checked again before anything is written). */
+export function loadManifest(plan: Plan): Manifest {
+  const text = plan.read(MANIFEST_FILE);
+  if (text === undefined) throw new CliError(`${join(plan.root, MANIFEST_FILE)} is missing`);
+  return parseManifest(text, join(plan.root, MANIFEST_FILE));
 }

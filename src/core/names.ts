@@ -1,27 +1,112 @@
 import pluralize from 'pluralize';
 import { kebabCase, pascalCase, snakeCase } from 'change-case';
-import { CliError } from '../errors.js';
+import { UsageError } from '../errors.js';
 
-// https://docs.python.org/3/reference/lexical_analysis.html#keywords, plus soft keywords and builtins
-// that would make generated code confusing (`type`, `id`, ...).
-const PYTHON_RESERVED = new Set([
+/** Naming rules, all in one place: what a package, a domain and a field may be called, and why not. */
+
+// https://docs.python.org/3/reference/lexical_analysis.html#keywords (hard keywords, lower-cased).
+export const PYTHON_KEYWORDS = new Set([
   'false', 'none', 'true', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def',
   'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is',
   'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield',
-  'match', 'case', 'type', '_',
 ]);
+
+// Soft keywords: legal names, but a package or domain called `match` reads as a statement.
+const SOFT_KEYWORDS = new Set(['match', 'case', 'type', '_']);
 
 /** Folders and modules of the generated package: a domain with one of these names would shadow it. */
 export const RESERVED_MODULES = new Set([
   'routers', 'services', 'repositories', 'schemas', 'utils', 'core', 'crawlers', 'schedulers', 'clients',
-  'workers', 'main', 'tests', 'health', 'migrations',
+  'workers', 'main', 'tests', 'health', 'migrations', 'pagination',
 ]);
 
-/** Distributions the generated project imports: a package with one of these names would shadow it. */
+/** Python 3.11's sys.stdlib_module_names (public ones): a package named like one shadows it. */
+const STDLIB_MODULES = new Set(
+  (
+    'abc aifc antigravity argparse array ast asynchat asyncio asyncore atexit audioop base64 bdb binascii bisect ' +
+    'builtins bz2 cProfile calendar cgi cgitb chunk cmath cmd code codecs codeop collections colorsys compileall ' +
+    'concurrent configparser contextlib contextvars copy copyreg crypt csv ctypes curses dataclasses datetime dbm ' +
+    'decimal difflib dis distutils doctest email encodings ensurepip enum errno faulthandler fcntl filecmp fileinput ' +
+    'fnmatch fractions ftplib functools gc genericpath getopt getpass gettext glob graphlib grp gzip hashlib heapq ' +
+    'hmac html http idlelib imaplib imghdr imp importlib inspect io ipaddress itertools json keyword lib2to3 linecache ' +
+    'locale logging lzma mailbox mailcap marshal math mimetypes mmap modulefinder msilib msvcrt multiprocessing netrc ' +
+    'nis nntplib nt ntpath nturl2path numbers opcode operator optparse os ossaudiodev pathlib pdb pickle pickletools ' +
+    'pipes pkgutil platform plistlib poplib posix posixpath pprint profile pstats pty pwd py_compile pyclbr pydoc ' +
+    'pydoc_data pyexpat queue quopri random re readline reprlib resource rlcompleter runpy sched secrets select ' +
+    'selectors shelve shlex shutil signal site smtpd smtplib sndhdr socket socketserver spwd sqlite3 sre_compile ' +
+    'sre_constants sre_parse ssl stat statistics string stringprep struct subprocess sunau symtable sys sysconfig ' +
+    'syslog tabnanny tarfile telnetlib tempfile termios textwrap this threading time timeit tkinter token tokenize ' +
+    'tomllib trace traceback tracemalloc tty turtle turtledemo types typing unicodedata unittest urllib uu uuid venv ' +
+    'warnings wave weakref webbrowser winreg winsound wsgiref xdrlib xml xmlrpc zipapp zipfile zipimport zlib zoneinfo'
+  ).split(' '),
+);
+
+/** Modules the generated project and its tools import: a package with one of these names would shadow it. */
 const DEPENDENCY_MODULES = new Set([
-  'fastapi', 'starlette', 'pydantic', 'pydantic_settings', 'sqlalchemy', 'alembic', 'httpx', 'httpx2',
-  'tenacity', 'slowapi', 'uvicorn', 'aiosqlite', 'asyncpg', 'pytest', 'test', 'typing', 'logging', 'json',
+  'fastapi', 'starlette', 'pydantic', 'pydantic_core', 'pydantic_settings', 'sqlalchemy', 'alembic', 'httpx',
+  'httpx2', 'httpcore', 'tenacity', 'limits', 'uvicorn', 'aiosqlite', 'asyncpg', 'anyio', 'sniffio', 'h11',
+  'idna', 'certifi', 'greenlet', 'mako', 'markupsafe', 'click', 'dotenv', 'annotated_types', 'typing_extensions',
+  'typing_inspection', 'pytest', 'pluggy', 'iniconfig', 'packaging', 'mypy', 'mypy_extensions', 'ruff',
+  'importlinter', 'grimp', 'test',
 ]);
+
+/**
+ * For each generated file: the identifiers its template derives from the domain's name ({module},
+ * {singular}, {Pascal} stand for the domain's forms) and every other identifier it binds or reads.
+ * A derived one equal to another in the same file would shadow it (a class `Base` in the file that
+ * imports the declarative `Base`). test/unit/template-identifiers.test.ts renders the templates and
+ * keeps this table exact.
+ */
+export const TEMPLATE_SCOPES: Array<{ file: string; derived: string[]; names: string }> = [
+  {
+    file: 'repositories/{module}.py',
+    derived: ['{Pascal}', '{Pascal}Create', '{Pascal}Update', '{singular}_id'],
+    names:
+      'AsyncSession Base Boolean Date Decimal Float Integer Mapped Numeric String Text ' +
+      'Timestamps UTCDateTime UUID Uuid __tablename__ add bool changes data date datetime ' +
+      'delete float func get id int limit list list_page mapped_column name offset ordered ' +
+      'row rows select session setattr str total tuple update value',
+  },
+  {
+    file: 'routers/__init__.py',
+    derived: ['{module}_router'],
+    names:
+      'APIRouter api_router health_router',
+  },
+  {
+    file: 'routers/{module}/deps.py',
+    derived: ['{Pascal}Id', '{Pascal}PageQuery'],
+    names:
+      'Annotated PageParams Path Query int',
+  },
+  {
+    file: 'routers/{module}/handlers.py',
+    derived: ['create_{singular}', 'delete_{singular}', 'get_{singular}', 'list_{module}', 'update_{singular}', '{Pascal}Create', '{Pascal}Id', '{Pascal}PageQuery', '{Pascal}Read', '{Pascal}Update', '{singular}_id'],
+    names:
+      'APIRouter Page SessionDep data page router service session status',
+  },
+  {
+    file: 'schemas/{module}.py',
+    derived: ['{Pascal}Create', '{Pascal}Read', '{Pascal}Update'],
+    names:
+      'AwareDatetime BaseModel ConfigDict Decimal Field UUID bool created_at date datetime ' +
+      'float id int model_config str updated_at',
+  },
+  {
+    file: 'services/{module}.py',
+    derived: ['create_{singular}', 'delete_{singular}', 'get_{singular}', 'list_{module}', 'update_{singular}', '{Pascal}Create', '{Pascal}Read', '{Pascal}Update', '{singular}_id'],
+    names:
+      'AsyncSession NotFoundError Page PageParams _require changes data int items msg params ' +
+      'repository row rows session total updated',
+  },
+  {
+    file: 'tests/test_{module}_api.py',
+    derived: ['create_{singular}', 'test_created_{singular}_reads_back', 'test_delete_removes_the_{singular}', 'test_invalid_{singular}_is_a_422', 'test_list_{module}_paginates', 'test_missing_{singular}_is_a_404_in_the_error_shape'],
+    names:
+      'Any CHANGES PAYLOAD TestClient _ body client created dict fetched ids invalid item ' +
+      'name page range response str test_update_changes_only_what_is_sent updated',
+  },
+];
 
 /**
  * The longest a domain's module or record name may be: its migration's revision id,
@@ -50,18 +135,19 @@ export interface DomainName {
 }
 
 function rejectUnsafe(kind: string, raw: string): void {
-  if (raw.trim() === '') throw new CliError(`${kind} name is empty`);
+  if (raw.trim() === '') throw new UsageError(`${kind} name is empty`);
   if (raw.includes('/') || raw.includes('\\') || raw.includes('..')) {
-    throw new CliError(`${kind} name "${raw}" must not contain path separators or ".."`);
+    throw new UsageError(`${kind} name "${raw}" must not contain path separators or ".."`);
   }
-  if (/^\d/.test(raw.trim())) throw new CliError(`${kind} name "${raw}" must not start with a digit`);
+  if (/^\d/.test(raw.trim())) throw new UsageError(`${kind} name "${raw}" must not start with a digit`);
 }
 
 function requireIdentifier(kind: string, raw: string, identifier: string): void {
   if (!/^[a-z][a-z0-9_]*$/.test(identifier)) {
-    throw new CliError(`${kind} name "${raw}" must turn into a Python identifier (letters, digits, _), got "${identifier}"`);
+    throw new UsageError(`${kind} name "${raw}" must turn into a Python identifier (letters, digits, _), got "${identifier}"`);
   }
-  if (PYTHON_RESERVED.has(identifier)) throw new CliError(`${kind} name "${raw}" is a Python keyword`);
+  if (PYTHON_KEYWORDS.has(identifier)) throw new UsageError(`${kind} name "${raw}" is a Python keyword`);
+  if (SOFT_KEYWORDS.has(identifier)) throw new UsageError(`${kind} name "${raw}" is a Python soft keyword; pick another`);
 }
 
 /** `Order-Items`, `order_item` and `orderItems` all name the domain `order_items` / `OrderItem`. */
@@ -74,20 +160,20 @@ export function domainName(raw: string): DomainName {
   const module = [...parts, pluralize.plural(last)].join('_');
   const singular = [...parts, pluralize.singular(last)].join('_');
   if (RESERVED_MODULES.has(module) || RESERVED_MODULES.has(singular)) {
-    throw new CliError(`Domain name "${raw}" is reserved: it would shadow the project's own "${module}" module`);
+    throw new UsageError(`Domain name "${raw}" is reserved: it would shadow the project's own "${module}" module`);
   }
   for (const form of [module, singular]) {
     requireIdentifier('Domain', raw, form);
     if (form.length > MAX_DOMAIN_LENGTH) {
-      throw new CliError(
+      throw new UsageError(
         `Domain name "${raw}" is too long: "${form}" has ${form.length} characters, at most ${MAX_DOMAIN_LENGTH} (Alembic's revision ids hold 32)`,
       );
     }
   }
   if (module === singular) {
-    throw new CliError(`Domain name "${raw}" has no distinct plural; pick a countable noun (e.g. "${raw}_items")`);
+    throw new UsageError(`Domain name "${raw}" has no distinct plural; pick a countable noun (e.g. "${raw}_items")`);
   }
-  return {
+  const name = {
     module,
     singular,
     pascal: pascalCase(singular),
@@ -95,6 +181,16 @@ export function domainName(raw: string): DomainName {
     words: module.replaceAll('_', ' '),
     singularWords: singular.replaceAll('_', ' '),
   };
+  for (const scope of TEMPLATE_SCOPES) {
+    const taken = new Set(scope.names.split(' '));
+    for (const pattern of scope.derived) {
+      const identifier = pattern.replaceAll('{module}', module).replaceAll('{singular}', singular).replaceAll('{Pascal}', name.pascal);
+      if (taken.has(identifier)) {
+        throw new UsageError(`Domain name "${raw}" would define "${identifier}" in ${scope.file.replaceAll('{module}', module)}, which already uses that name; pick another`);
+      }
+    }
+  }
+  return name;
 }
 
 /** Parses `users, orders` into distinct domain names; duplicates (also `user,users`) are an error. */
@@ -106,10 +202,36 @@ export function domainList(raw: string): DomainName[] {
     .map(domainName);
   const seen = new Set<string>();
   for (const name of names) {
-    if (seen.has(name.module)) throw new CliError(`Domain "${name.module}" is listed twice`);
+    if (seen.has(name.module)) throw new UsageError(`Domain "${name.module}" is listed twice`);
     seen.add(name.module);
   }
   return names;
+}
+
+/**
+ * Names a field may not have: the generated classes' own attributes and everything their bodies use
+ * after the field (a field `date` would shadow the type `date` of the fields below it).
+ */
+const RESERVED_FIELDS = new Set([
+  // Columns every table has.
+  'id', 'created_at', 'updated_at',
+  // The types and helpers the model and schema class bodies use.
+  'str', 'int', 'float', 'bool', 'date', 'datetime', 'mapped_column', 'model_config',
+  // SQLAlchemy declarative attributes; the ORM constructor's own parameter.
+  'metadata', 'registry', 'awaitable_attrs', 'self',
+  // pydantic BaseModel methods and attributes (model_* is refused as a prefix).
+  'copy', 'dict', 'json', 'schema', 'schema_json', 'construct', 'validate', 'parse_obj', 'parse_raw', 'parse_file',
+  'from_orm', 'update_forward_refs',
+]);
+
+/** Checks a field's name; `reason` says what makes it unusable, or undefined when it is fine. */
+export function fieldNameProblem(name: string): string | undefined {
+  if (!/^[a-z][a-z0-9_]*$/.test(name)) return 'must be snake_case: a lower-case letter, then letters, digits or _';
+  if (name.length > MAX_FIELD_LENGTH) return `is longer than ${MAX_FIELD_LENGTH} characters`;
+  if (PYTHON_KEYWORDS.has(name)) return 'is a Python keyword';
+  if (name.startsWith('model_')) return 'starts with model_, which pydantic reserves';
+  if (RESERVED_FIELDS.has(name)) return 'is a name the generated model or schema already uses';
+  return undefined;
 }
 
 /** The Python package for a project directory: `my-api` -> `my_api`. */
@@ -117,11 +239,11 @@ export function packageName(raw: string): string {
   rejectUnsafe('Package', raw);
   const snake = snakeCase(raw.trim());
   requireIdentifier('Package', raw, snake);
-  if (RESERVED_MODULES.has(snake) || DEPENDENCY_MODULES.has(snake)) {
-    throw new CliError(`Package name "${snake}" would shadow a module the project imports; choose another with --name`);
+  if (RESERVED_MODULES.has(snake) || DEPENDENCY_MODULES.has(snake) || STDLIB_MODULES.has(snake)) {
+    throw new UsageError(`Package name "${snake}" would shadow the module "${snake}" the project imports; choose another with --name`);
   }
   if (snake.length > MAX_PACKAGE_LENGTH) {
-    throw new CliError(
+    throw new UsageError(
       `Package name "${snake}" is too long: ${snake.length} characters, at most ${MAX_PACKAGE_LENGTH}; choose a shorter one with --name`,
     );
   }
@@ -131,7 +253,7 @@ export function packageName(raw: string): string {
 /** A project directory must be a plain folder name (or path) that npm and Python tooling accept. */
 export function projectDirectory(raw: string): string {
   const trimmed = raw.trim();
-  if (trimmed === '') throw new CliError('Project directory is empty');
-  if (trimmed.split(/[\\/]/).includes('..')) throw new CliError(`Project directory "${raw}" must not contain ".."`);
+  if (trimmed === '') throw new UsageError('Project directory is empty');
+  if (trimmed.split(/[\\/]/).includes('..')) throw new UsageError(`Project directory "${raw}" must not contain ".."`);
   return trimmed;
 }

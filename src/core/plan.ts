@@ -1,81 +1,283 @@
-import { type Dirent, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { type Dirent, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { CliError } from '../errors.js';
 import { byCodePoint } from './order.js';
+import { decodeSource, encodeSource, type SourceText, UTF8 } from './source-text.js';
 
+/** One step of a plan, in the order apply performs them: folders made, files changed, folders pruned. */
 export type Change =
-  | { kind: 'create'; path: string; content: string }
-  | { kind: 'edit'; path: string; content: string; before: string }
-  | { kind: 'delete'; path: string; before: string };
+  | { kind: 'mkdir'; path: string }
+  | { kind: 'create'; path: string; text: string; content: Buffer }
+  | { kind: 'edit'; path: string; text: string; content: Buffer; before: Buffer; mode: number }
+  | { kind: 'delete'; path: string; before: Buffer }
+  /** A folder the plan empties; bytecode caches (`__pycache__`) inside it go with it. */
+  | { kind: 'rmdir'; path: string };
 
-// Synchronous: a plan reads dozens of small files, where thread-pool round trips dominate.
-function readIfPresent(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') {
-      return undefined;
-    }
-    throw error;
-  }
+export type FileChange = Extract<Change, { kind: 'create' | 'edit' | 'delete' }>;
+
+interface Entry {
+  /** The bytes on disk when the plan first looked (undefined: no file there). */
+  before: Buffer | undefined;
+  source: SourceText | undefined;
+  mode: number | undefined;
+  /** For a symlink (inside the root, as confine checks): the file it points to, which an edit changes. */
+  target?: string;
+  /** What the plan will leave: text, null for deleted, undefined for as it was. */
+  after?: string | null;
+}
+
+/** Files that must never be planned: the engine's own lock and journal. */
+const ENGINE_FILES = ['.create-layered-backend.lock', '.create-layered-backend.journal'];
+
+const CACHE_DIR = '__pycache__';
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException).code;
+}
+
+/** A project-relative POSIX path that stays inside the root by its spelling. */
+export function isConfinedPath(path: string): boolean {
+  const segments = path.split('/');
+  return (
+    path !== '' &&
+    !isAbsolute(path) &&
+    !path.includes('\\') &&
+    !path.includes('\0') &&
+    segments.every((segment) => segment !== '' && segment !== '.' && segment !== '..')
+  );
 }
 
 /**
- * Every change a command will make, built in memory before anything is written.
- * Paths are POSIX and relative to `root`. Reading through the plan sees earlier planned writes,
- * so later steps (router registration, the manifest) build on what earlier steps planned.
+ * Every change a command will make, built in memory before anything is written: the virtual tree
+ * the command reads and writes. Paths are POSIX and relative to `root`; each must stay inside it,
+ * through symlinks too. Reading through the plan sees earlier planned writes, so later steps (router
+ * registration, the manifest) build on what earlier steps planned. What each file held when first
+ * read is kept, so apply can check nothing changed it meanwhile and the journal can put it back.
  */
 export class Plan {
-  private readonly changes = new Map<string, Change>();
+  private readonly entries = new Map<string, Entry>();
+  /** Files whose planned content is what the templates rendered (their hash goes in the manifest). */
+  private readonly rendered = new Map<string, string>();
+  private realRoot: string | undefined;
 
   constructor(readonly root: string) {}
 
-  /** The file as it will be after the plan: planned content, else what is on disk, else undefined. */
-  async read(path: string): Promise<string | undefined> {
-    const change = this.changes.get(path);
-    if (change) return change.kind === 'delete' ? undefined : change.content;
-    return readIfPresent(join(this.root, path));
+  /** The root's real path, or undefined while the root does not exist (a new project). */
+  private rootOnDisk(): string | undefined {
+    if (this.realRoot === undefined) {
+      try {
+        this.realRoot = realpathSync(this.root);
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT') throw error;
+      }
+    }
+    return this.realRoot;
   }
 
-  async write(path: string, content: string): Promise<void> {
-    const planned = this.changes.get(path);
-    if (planned?.kind === 'create') {
-      this.changes.set(path, { ...planned, content });
+  /** Refuses a path that is not plainly inside the root, or that a symlink leads out of it. */
+  private confine(path: string): void {
+    if (!isConfinedPath(path) || ENGINE_FILES.includes(path.split('/')[0] as string)) {
+      throw new CliError(`Refusing to touch "${path}": not a path inside the project`);
+    }
+    const realRoot = this.rootOnDisk();
+    if (realRoot === undefined) return;
+    // The deepest part of the path that exists, resolved: it must still be inside the root.
+    for (let current = path; current !== '.'; current = dirname(current)) {
+      let real: string;
+      try {
+        real = realpathSync(join(this.root, current));
+      } catch (error) {
+        if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') continue;
+        throw error;
+      }
+      const inside = relative(realRoot, real);
+      if (inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
+        throw new CliError(`Refusing to touch "${path}": it leads outside the project (to ${real})`);
+      }
       return;
     }
-    const before = planned ? planned.before : await readIfPresent(join(this.root, path));
-    if (before === undefined) this.changes.set(path, { kind: 'create', path, content });
-    else if (before === content) this.changes.delete(path);
-    else this.changes.set(path, { kind: 'edit', path, content, before });
   }
 
-  async delete(path: string): Promise<void> {
-    const planned = this.changes.get(path);
-    if (planned?.kind === 'create') {
-      this.changes.delete(path);
-      return;
+  private entry(path: string): Entry {
+    let entry = this.entries.get(path);
+    if (entry) return entry;
+    this.confine(path);
+    const file = join(this.root, path);
+    let before: Buffer | undefined;
+    let mode: number | undefined;
+    try {
+      // Synchronous: a plan reads dozens of small files, where thread-pool round trips dominate.
+      before = readFileSync(file);
+      mode = statSync(file).mode & 0o7777;
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'EISDIR' && errorCode(error) !== 'ENOTDIR') throw error;
     }
-    const before = planned ? planned.before : await readIfPresent(join(this.root, path));
-    if (before !== undefined) this.changes.set(path, { kind: 'delete', path, before });
+    entry = { before, mode, source: before === undefined ? undefined : decodeSource(path, before) };
+    if (before !== undefined && lstatSync(file).isSymbolicLink()) {
+      entry.target = relative(this.rootOnDisk() as string, realpathSync(file)).split(sep).join('/');
+    }
+    this.entries.set(path, entry);
+    return entry;
+  }
+
+  /** The file as it will be after the plan: planned text, else what is on disk, else undefined. */
+  read(path: string): string | undefined {
+    const entry = this.entry(path);
+    return entry.after === undefined ? entry.source?.text : (entry.after ?? undefined);
+  }
+
+  /** The bytes on disk before the plan, or undefined if there was no file. */
+  original(path: string): Buffer | undefined {
+    return this.entry(path).before;
+  }
+
+  write(path: string, text: string): void {
+    const entry = this.entry(path);
+    entry.after = entry.source?.text === text ? undefined : text;
+  }
+
+  /** A file as the templates rendered it; the manifest records its hash as generated. */
+  generate(path: string, text: string): void {
+    this.write(path, text);
+    this.rendered.set(path, text);
+  }
+
+  delete(path: string): void {
+    const entry = this.entry(path);
+    entry.after = entry.before === undefined ? undefined : null;
+    this.rendered.delete(path);
+  }
+
+  /** Every file the templates rendered in this plan, with its text. */
+  renderedFiles(): ReadonlyMap<string, string> {
+    return this.rendered;
+  }
+
+  /** Whether anything (a file, a folder, a symlink) will be at `path` after the plan. */
+  occupied(path: string): boolean {
+    const entry = this.entries.get(path);
+    if (entry?.after === null) return false;
+    if (entry?.after !== undefined) return true;
+    this.confine(path);
+    try {
+      lstatSync(join(this.root, path));
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return false;
+      throw error;
+    }
+  }
+
+  private listDisk(dir: string): Dirent[] {
+    if (dir !== '.') this.confine(dir);
+    try {
+      return readdirSync(join(this.root, dir), { withFileTypes: true });
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return [];
+      throw error;
+    }
   }
 
   /** The files directly inside `dir` as they will be after the plan, sorted. */
-  async filesIn(dir: string): Promise<string[]> {
-    let onDisk: Dirent[] = [];
-    try {
-      onDisk = readdirSync(join(this.root, dir), { withFileTypes: true });
-    } catch {
-      // No such folder yet: only planned files count.
+  filesIn(dir: string): string[] {
+    const paths = new Set(
+      this.listDisk(dir)
+        .filter((entry) => entry.isFile())
+        .map((entry) => `${dir}/${entry.name}`),
+    );
+    for (const [path, entry] of this.entries) {
+      if (dirname(path) !== dir) continue;
+      if (entry.after === null) paths.delete(path);
+      else if (entry.after !== undefined) paths.add(path);
     }
-    const paths = new Set(onDisk.filter((entry) => entry.isFile()).map((entry) => `${dir}/${entry.name}`));
-    for (const change of this.changes.values()) {
-      if (change.path.slice(0, change.path.lastIndexOf('/')) !== dir) continue;
-      if (change.kind === 'delete') paths.delete(change.path);
-      else paths.add(change.path);
-    }
-    return [...paths].sort();
+    return [...paths].sort(byCodePoint);
   }
 
-  list(): Change[] {
-    return [...this.changes.values()].sort((a, b) => byCodePoint(a.path, b.path));
+  /** The folders directly inside `dir` after the plan (on disk, or made for planned files), sorted. */
+  foldersIn(dir: string): string[] {
+    const folders = new Set(
+      this.listDisk(dir)
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => `${dir}/${entry.name}`),
+    );
+    for (const [path, entry] of this.entries) {
+      if (typeof entry.after !== 'string' || !path.startsWith(`${dir}/`)) continue;
+      const [first] = path.slice(dir.length + 1).split('/');
+      if (path.slice(dir.length + 1).includes('/')) folders.add(`${dir}/${first}`);
+    }
+    return [...folders].sort(byCodePoint);
+  }
+
+  /** The changed files, sorted by path. */
+  fileChanges(): FileChange[] {
+    const changes: FileChange[] = [];
+    for (const [path, entry] of [...this.entries].sort(([a], [b]) => byCodePoint(a, b))) {
+      if (entry.after === undefined) continue;
+      if (entry.after === null) {
+        changes.push({ kind: 'delete', path, before: entry.before as Buffer });
+      } else if (entry.before === undefined) {
+        changes.push({ kind: 'create', path, text: entry.after, content: encodeSource(path, entry.after, UTF8) });
+      } else {
+        const content = encodeSource(path, entry.after, entry.source as SourceText);
+        // Edited through a symlink: the file it points to changes, and the link stays a link.
+        const target = entry.target ?? path;
+        changes.push({ kind: 'edit', path: target, text: entry.after, content, before: entry.before, mode: entry.mode as number });
+      }
+    }
+    return changes;
+  }
+
+  /**
+   * Every step, in order: the folders new files need (parents first), the file changes, then the
+   * folders the deletions leave empty (deepest first; a folder holding only bytecode caches is empty).
+   */
+  changes(): Change[] {
+    const files = this.fileChanges();
+    const made = new Set<string>();
+    const mkdirs: Change[] = [];
+    for (const change of files) {
+      if (change.kind !== 'create') continue;
+      const missing: string[] = [];
+      for (let dir = dirname(change.path); dir !== '.' && !made.has(dir) && !this.occupied(dir); dir = dirname(dir)) {
+        missing.unshift(dir);
+      }
+      for (const dir of missing) {
+        made.add(dir);
+        mkdirs.push({ kind: 'mkdir', path: dir });
+      }
+    }
+    const rmdirs: Change[] = [];
+    const emptied = new Set<string>();
+    const isEmptyAfter = (dir: string) =>
+      this.listDisk(dir).every((entry) => {
+        const path = `${dir}/${entry.name}`;
+        if (entry.isDirectory()) return entry.name === CACHE_DIR || emptied.has(path);
+        return this.entries.get(path)?.after === null;
+      }) && ![...this.entries].some(([path, entry]) => path.startsWith(`${dir}/`) && typeof entry.after === 'string');
+    const candidates = new Set(files.filter((change) => change.kind === 'delete').map((change) => dirname(change.path)));
+    for (const start of [...candidates].sort((a, b) => b.length - a.length)) {
+      for (let dir = start; dir !== '.' && !emptied.has(dir) && isEmptyAfter(dir); dir = dirname(dir)) {
+        emptied.add(dir);
+        rmdirs.push({ kind: 'rmdir', path: dir });
+      }
+    }
+    rmdirs.sort((a, b) => b.path.split('/').length - a.path.split('/').length || byCodePoint(a.path, b.path));
+    return [...mkdirs, ...files, ...rmdirs];
+  }
+
+  /** Paths the plan read or changed whose bytes on disk are no longer what it read. */
+  changedSinceRead(): string[] {
+    const changed: string[] = [];
+    for (const [path, entry] of this.entries) {
+      let now: Buffer | undefined;
+      try {
+        now = readFileSync(join(this.root, path));
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'EISDIR' && errorCode(error) !== 'ENOTDIR') throw error;
+      }
+      const same = now === undefined ? entry.before === undefined : entry.before !== undefined && now.equals(entry.before);
+      if (!same) changed.push(path);
+    }
+    return changed.sort(byCodePoint);
   }
 }

@@ -9,7 +9,7 @@ import { type RouterLines, routerImport, routerInclude } from './python-source.j
 /**
  * Edits of Python source through its syntax tree (tree-sitter), never by regex or markers:
  * they survive `ruff format`, hand edits and comments, keep the file's line endings, and are idempotent.
- * Edits work on whole lines located by the tree, so everything else in the file keeps its bytes.
+ * An edit touches only the names and statements it owns; everything else keeps its bytes.
  */
 
 let parserPromise: Promise<Parser> | undefined;
@@ -49,10 +49,40 @@ export function warmUpPythonParser(): void {
   parser().catch(() => undefined);
 }
 
-async function parse(source: string, file: string): Promise<Node> {
+/** Parses `source`, hands its tree to `use`, and frees the tree (it lives in WebAssembly memory). */
+async function withTree<T>(source: string, use: (root: Node) => T): Promise<T> {
   const tree = (await parser()).parse(source);
-  if (!tree || tree.rootNode.hasError) throw new CliError(`${file} is not valid Python; fix it, then run again`);
-  return tree.rootNode;
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  try {
+    return use(tree.rootNode);
+  } finally {
+    tree.delete();
+  }
+}
+
+/** The first ERROR or MISSING node under `node`, where a syntax error is. */
+function firstError(node: Node): Node | undefined {
+  if (node.type === 'ERROR' || node.isMissing) return node;
+  for (const child of node.children) {
+    if (child && (child.hasError || child.isMissing)) return firstError(child) ?? child;
+  }
+  return undefined;
+}
+
+/** The 1-based line of the first syntax error in `source`, or undefined when it parses cleanly. */
+export function syntaxErrorLine(source: string): Promise<number | undefined> {
+  return withTree(source, (root) => (root.hasError ? (firstError(root) ?? root).startPosition.row + 1 : undefined));
+}
+
+/** Parses a file the user owns: one that does not parse is theirs to fix, and nothing is edited. */
+function parseOwned<T>(source: string, file: string, use: (root: Node) => T): Promise<T> {
+  return withTree(source, (root) => {
+    if (root.hasError) {
+      const line = (firstError(root) ?? root).startPosition.row + 1;
+      throw new CliError(`${file}:${line} is not valid Python; fix it, then run again`);
+    }
+    return use(root);
+  });
 }
 
 /** `from <module> import router as <alias>` plus `<registry>.include_router(<alias>)`, in `file`. */
@@ -60,39 +90,44 @@ export interface RouterRegistration extends RouterLines {
   file: string;
 }
 
-const compact = (node: Node | null) => (node ? node.text.replace(/\s+/g, '') : '');
+const compact = (node: Node | null | undefined) => (node ? node.text.replace(/\s+/g, '') : '');
+
+const topLevel = (root: Node) => root.namedChildren.filter((node): node is Node => node !== null);
 
 function routerImports(root: Node, packagePrefix: string): Node[] {
-  return root.namedChildren.filter(
-    (node): node is Node =>
-      node?.type === 'import_from_statement' && compact(node.childForFieldName('module_name')).startsWith(packagePrefix),
+  return topLevel(root).filter(
+    (node) => node.type === 'import_from_statement' && compact(node.childForFieldName('module_name')).startsWith(packagePrefix),
   );
 }
 
-function importsRouter(node: Node, registration: RouterRegistration): boolean {
-  return (
-    compact(node.childForFieldName('module_name')) === registration.module &&
-    node.childrenForFieldName('name').some((name) => compact(name) === `routeras${registration.alias}`)
-  );
+/** The `router as <alias>` name of a `from <module> import ...` statement. */
+function routerName(node: Node, registration: RouterRegistration): Node | undefined {
+  if (compact(node.childForFieldName('module_name')) !== registration.module) return undefined;
+  return node.childrenForFieldName('name').find((name) => compact(name) === `routeras${registration.alias}`) ?? undefined;
 }
 
 /** Top-level `<registry>.include_router(...)` statements. */
 function includeCalls(root: Node, registry: string): Node[] {
-  return root.namedChildren.filter((node): node is Node => {
-    const call = node?.type === 'expression_statement' ? node.namedChild(0) : null;
+  return topLevel(root).filter((node) => {
+    const call = node.type === 'expression_statement' ? node.namedChild(0) : null;
     return call?.type === 'call' && compact(call.childForFieldName('function')) === `${registry}.include_router`;
   });
 }
 
-function includesAlias(statement: Node, alias: string): boolean {
-  const args = statement.namedChild(0)?.childForFieldName('arguments');
-  return compact(args?.namedChild(0) ?? null) === alias;
+/** The call includes `alias` (perhaps with options of the user's). */
+function includes(statement: Node, alias: string): boolean {
+  return compact(statement.namedChild(0)?.childForFieldName('arguments')?.namedChild(0)) === alias;
+}
+
+/** The call's only argument is `alias`: exactly what addRouterRegistration writes. */
+function includesOnly(statement: Node, alias: string): boolean {
+  return includes(statement, alias) && statement.namedChild(0)?.childForFieldName('arguments')?.namedChildCount === 1;
 }
 
 /** The top-level statement `<name> = ...` (annotated or not). */
 function assignmentStatement(root: Node, name: string): Node | undefined {
-  return root.namedChildren.find((node): node is Node => {
-    const assignment = node?.type === 'expression_statement' ? node.namedChild(0) : null;
+  return topLevel(root).find((node) => {
+    const assignment = node.type === 'expression_statement' ? node.namedChild(0) : null;
     return assignment?.type === 'assignment' && compact(assignment.childForFieldName('left')) === name;
   });
 }
@@ -116,15 +151,72 @@ class Lines {
     this.lines.splice(row + 1, 0, ...texts.map((text) => text + this.eol));
   }
 
-  /** Removes rows `start..end`; if that leaves two blank lines in a row, one of them goes too. */
-  remove(start: number, end: number): void {
-    this.lines.splice(start, end - start + 1);
-    const blank = (row: number) => this.lines[row] !== undefined && this.lines[row].trim() === '';
-    if (blank(start - 1) && (blank(start) || start === this.lines.length)) this.lines.splice(start - 1, 1);
+  toString(): string {
+    return this.lines.join('');
+  }
+}
+
+/** Text edits by character offset, applied back to front so earlier offsets stay valid. */
+class Splices {
+  private readonly edits: Array<{ start: number; end: number; text: string }> = [];
+
+  constructor(private readonly source: string) {}
+
+  replace(start: number, end: number, text: string): void {
+    this.edits.push({ start, end, text });
+  }
+
+  /**
+   * Removes a statement. Alone on its lines, the lines go (and one of two blank lines left in a row);
+   * sharing a line with others through `;`, only the statement and its own separator go.
+   */
+  removeStatement(node: Node): void {
+    const row = node.endPosition.row;
+    const next = node.nextSibling?.type === ';' && node.nextSibling.startPosition.row === row ? node.nextSibling : null;
+    const following = next?.nextSibling;
+    if (following && following.type !== 'comment' && following.startPosition.row === row) {
+      // `this; following` -> `following`
+      return this.replace(node.startIndex, following.startIndex, '');
+    }
+    const previous = node.previousSibling;
+    if (previous?.type === ';' && previous.endPosition.row === node.startPosition.row) {
+      // `previous; this` -> `previous`
+      return this.replace(previous.startIndex, (next ?? node).endIndex, '');
+    }
+    const lineStart = this.source.lastIndexOf('\n', node.startIndex - 1) + 1;
+    const eol = this.source.indexOf('\n', node.endIndex);
+    this.removeLines(lineStart, eol === -1 ? this.source.length : eol + 1);
+  }
+
+  private removeLines(start: number, end: number): void {
+    const blank = (from: number, to: number) => /^[ \t]*\r?\n$/.test(this.source.slice(from, to));
+    const previousStart = this.source.lastIndexOf('\n', start - 2) + 1;
+    const nextEnd = this.source.indexOf('\n', end);
+    const previousBlank = start > 0 && blank(previousStart, start);
+    const nextBlank = end < this.source.length ? blank(end, nextEnd === -1 ? this.source.length : nextEnd + 1) : true;
+    this.replace(previousBlank && nextBlank ? previousStart : start, end, '');
+  }
+
+  /** Removes one name from an import's list, with its comma; the whole import if it was the only one. */
+  removeImportedName(statement: Node, name: Node): void {
+    const names = statement.childrenForFieldName('name');
+    if (names.length === 1) return this.removeStatement(statement);
+    const index = names.findIndex((candidate) => candidate.id === name.id);
+    const following = names[index + 1];
+    if (following) return this.replace(name.startIndex, following.startIndex, '');
+    const preceding = names[index - 1] as Node;
+    this.replace(preceding.endIndex, name.endIndex, '');
   }
 
   toString(): string {
-    return this.lines.join('');
+    let text = this.source;
+    let limit = Infinity;
+    for (const edit of [...this.edits].sort((a, b) => b.start - a.start)) {
+      if (edit.end > limit) throw new Error(`overlapping edits at ${edit.start}..${edit.end}`);
+      text = text.slice(0, edit.start) + edit.text + text.slice(edit.end);
+      limit = edit.start;
+    }
+    return text;
   }
 }
 
@@ -133,87 +225,194 @@ function packagePrefix(module: string): string {
 }
 
 /** Adds the import and the include_router call; returns `source` unchanged if both are there. */
-export async function addRouterRegistration(source: string, registration: RouterRegistration): Promise<string> {
-  const root = await parse(source, registration.file);
-  const lines = new Lines(source);
-  // Later rows first, so the row numbers found in the tree stay valid for the earlier insertion.
-  const calls = includeCalls(root, registration.registry);
-  if (!calls.some((call) => includesAlias(call, registration.alias))) {
-    const anchor = calls.at(-1) ?? assignmentStatement(root, registration.registry);
-    if (!anchor) {
-      throw new CliError(
-        `${registration.file} has no "${registration.registry} = APIRouter(...)"; add it back or register the router by hand`,
-      );
+export function addRouterRegistration(source: string, registration: RouterRegistration): Promise<string> {
+  return parseOwned(source, registration.file, (root) => {
+    const lines = new Lines(source);
+    // Later rows first, so the row numbers found in the tree stay valid for the earlier insertion.
+    const calls = includeCalls(root, registration.registry);
+    if (!calls.some((call) => includes(call, registration.alias))) {
+      const anchor = calls.at(-1) ?? assignmentStatement(root, registration.registry);
+      if (!anchor) {
+        throw new CliError(
+          `${registration.file} has no "${registration.registry} = APIRouter(...)"; add it back or register the router by hand`,
+        );
+      }
+      lines.insertAfter(anchor.endPosition.row, [routerInclude(registration)]);
     }
-    lines.insertAfter(anchor.endPosition.row, [routerInclude(registration)]);
-  }
-  const imports = routerImports(root, packagePrefix(registration.module));
-  if (!imports.some((node) => importsRouter(node, registration))) {
-    const importLines = routerImport(registration).split('\n');
-    // Keep the block sorted the way ruff's isort rule wants it.
-    const next = imports.find((node) => compact(node.childForFieldName('module_name')) > registration.module);
-    if (next) lines.insertAfter(next.startPosition.row - 1, importLines);
-    else if (imports.length > 0) lines.insertAfter((imports.at(-1) as Node).endPosition.row, importLines);
-    else {
-      const lastImport = root.namedChildren.filter(isImport).at(-1);
-      lines.insertAfter(lastImport ? lastImport.endPosition.row : -1, lastImport ? ['', ...importLines] : importLines);
+    const imports = routerImports(root, packagePrefix(registration.module));
+    if (!imports.some((node) => routerName(node, registration))) {
+      const importLines = routerImport(registration).split('\n');
+      // Keep the block sorted the way ruff's isort rule wants it.
+      const next = imports.find((node) => compact(node.childForFieldName('module_name')) > registration.module);
+      if (next) lines.insertAfter(next.startPosition.row - 1, importLines);
+      else if (imports.length > 0) lines.insertAfter((imports.at(-1) as Node).endPosition.row, importLines);
+      else {
+        const lastImport = topLevel(root).filter(isImport).at(-1);
+        lines.insertAfter(lastImport ? lastImport.endPosition.row : -1, lastImport ? ['', ...importLines] : importLines);
+      }
     }
-  }
-  const edited = lines.toString();
-  await parse(edited, registration.file);
-  return edited;
+    return lines.toString();
+  });
 }
 
-/** Removes the import and the include_router call that addRouterRegistration adds. */
-export async function removeRouterRegistration(source: string, registration: RouterRegistration): Promise<string> {
-  const root = await parse(source, registration.file);
-  const doomed = [
-    ...routerImports(root, packagePrefix(registration.module)).filter((node) => importsRouter(node, registration)),
-    ...includeCalls(root, registration.registry).filter((call) => includesAlias(call, registration.alias)),
-  ].sort((a, b) => b.startPosition.row - a.startPosition.row);
-  const lines = new Lines(source);
-  for (const node of doomed) lines.remove(node.startPosition.row, node.endPosition.row);
-  const edited = lines.toString();
-  await parse(edited, registration.file);
-  return edited;
+const contains = (outer: Node, inner: Node) => outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
+
+/**
+ * Removes what addRouterRegistration added: the `router as <alias>` name (not the rest of its
+ * import) and the `include_router(<alias>)` statement (not the rest of its line). Any other use of
+ * the alias left behind (an include inside a function, a conditional) would fail at import time,
+ * so it is refused with its line.
+ */
+export function removeRouterRegistration(source: string, registration: RouterRegistration): Promise<string> {
+  return parseOwned(source, registration.file, (root) => {
+    const splices = new Splices(source);
+    const removed: Node[] = [];
+    for (const statement of routerImports(root, packagePrefix(registration.module))) {
+      const name = routerName(statement, registration);
+      if (!name) continue;
+      splices.removeImportedName(statement, name);
+      removed.push(name);
+    }
+    for (const call of includeCalls(root, registration.registry)) {
+      if (!includesOnly(call, registration.alias)) continue;
+      splices.removeStatement(call);
+      removed.push(call);
+    }
+    const left = root
+      .descendantsOfType('identifier')
+      .find((node) => node?.text === registration.alias && !removed.some((gone) => contains(gone, node)));
+    if (left) {
+      throw new CliError(
+        `${registration.file}:${left.startPosition.row + 1} still uses ${registration.alias}, which remove-domain cannot take out safely; remove that use by hand, then run again`,
+      );
+    }
+    return splices.toString();
+  });
+}
+
+/** The module a file is, from its path in the src layout (`src/pkg/services/a.py` -> `pkg.services.a`). */
+export function moduleOfFile(path: string): string | undefined {
+  const match = /^src\/(.+)\.py$/.exec(path);
+  if (!match) return undefined;
+  return (match[1] as string).replace(/\/__init__$/, '').replaceAll('/', '.');
+}
+
+/** Absolute module names `node` (a relative or absolute module reference) names, seen from `file`. */
+function absoluteModule(node: Node, file: string): string | undefined {
+  if (node.type !== 'relative_import') return compact(node);
+  const text = compact(node);
+  const dots = /^\.+/.exec(text)?.[0].length ?? 0;
+  const self = moduleOfFile(file);
+  if (self === undefined) return undefined;
+  const isPackage = file.endsWith('/__init__.py');
+  const base = self.split('.').slice(0, isPackage ? self.split('.').length - dots + 1 : -dots);
+  const rest = text.slice(dots);
+  return [...base, ...(rest ? [rest] : [])].join('.');
+}
+
+/**
+ * Every module `source` imports, as absolute names with their 1-based lines: `import a.b`,
+ * `from a.b import c` (both `a.b` and `a.b.c`, since c may be a module), relative imports resolved
+ * from `file`'s place in the package; imports inside functions and conditionals included.
+ */
+export function importedModules(source: string, file: string): Promise<Array<{ module: string; line: number }>> {
+  return parseOwned(source, file, (root) => {
+    const found: Array<{ module: string; line: number }> = [];
+    for (const statement of root.descendantsOfType(['import_statement', 'import_from_statement'])) {
+      if (!statement) continue;
+      const line = statement.startPosition.row + 1;
+      const names = statement.childrenForFieldName('name').map((name) =>
+        compact(name.type === 'aliased_import' ? name.childForFieldName('name') : name),
+      );
+      if (statement.type === 'import_statement') {
+        for (const name of names) found.push({ module: name, line });
+        continue;
+      }
+      const from = statement.childForFieldName('module_name');
+      const module = from ? absoluteModule(from, file) : undefined;
+      if (module === undefined) continue;
+      found.push({ module, line });
+      for (const name of names) found.push({ module: `${module}.${name}`, line });
+    }
+    return found;
+  });
 }
 
 function assignedValue(root: Node, name: string): Node | undefined {
   return assignmentStatement(root, name)?.namedChild(0)?.childForFieldName('right') ?? undefined;
 }
 
-/** A Python string, None, or tuple/list of strings, as JavaScript values. */
-function literalStrings(node: Node | undefined, file: string): string[] {
+/** The value of a Python string literal without prefixes or escapes (revision ids are plain). */
+function stringValue(node: Node): string | undefined {
+  if (node.type !== 'string') return undefined;
+  const content = node.namedChildren.filter((child) => child?.type === 'string_content');
+  if (node.namedChildren.some((child) => child?.type === 'interpolation' || child?.type === 'escape_sequence')) return undefined;
+  return content.map((child) => child?.text ?? '').join('');
+}
+
+/** A Python string, None, or tuple/list of strings, as string nodes (empty for None). */
+function literalStrings(node: Node | undefined, file: string): Node[] {
   if (!node || node.type === 'none') return [];
-  if (node.type === 'string') return [node.text.slice(1, -1)];
-  if (node.type === 'tuple' || node.type === 'list') {
-    return node.namedChildren.flatMap((child) => literalStrings(child ?? undefined, file));
+  if (node.type === 'string' && stringValue(node) !== undefined) return [node];
+  if (node.type === 'tuple' || node.type === 'list' || node.type === 'parenthesized_expression') {
+    return node.namedChildren.flatMap((child) => (child?.type === 'comment' ? [] : literalStrings(child ?? undefined, file)));
   }
-  throw new CliError(`${file}: expected a string literal, found "${node.text}"`);
+  throw new CliError(`${file}:${node.startPosition.row + 1}: expected a string literal, found "${node.text}"`);
+}
+
+export interface Revision {
+  revision: string;
+  downRevisions: string[];
 }
 
 /** An Alembic revision file's own id and the ids it builds on. */
-export async function readRevision(source: string, file: string): Promise<{ revision: string; downRevisions: string[] }> {
-  const root = await parse(source, file);
-  const [revision] = literalStrings(assignedValue(root, 'revision'), file);
-  if (revision === undefined) throw new CliError(`${file} has no "revision = ..." line; is it an Alembic revision?`);
-  return { revision, downRevisions: literalStrings(assignedValue(root, 'down_revision'), file) };
+export function readRevision(source: string, file: string): Promise<Revision> {
+  return parseOwned(source, file, (root) => {
+    const [revision] = literalStrings(assignedValue(root, 'revision'), file).map((node) => stringValue(node) as string);
+    if (revision === undefined) throw new CliError(`${file} has no "revision = ..." line; is it an Alembic revision?`);
+    const downRevisions = literalStrings(assignedValue(root, 'down_revision'), file).map((node) => stringValue(node) as string);
+    return { revision, downRevisions };
+  });
 }
 
-/** Points a revision file's `down_revision` at another revision (or None), keeping the rest of the line. */
-export async function setDownRevision(source: string, file: string, downRevision: string | null): Promise<string> {
-  const root = await parse(source, file);
-  const right = assignedValue(root, 'down_revision');
-  if (!right || right.startPosition.row !== right.endPosition.row) {
-    throw new CliError(`${file}: expected a one-line "down_revision = ..." to relink`);
-  }
-  const lines = source.split(/(?<=\n)/);
-  const row = right.startPosition.row;
-  const line = lines[row] as string;
-  // tree-sitter columns count bytes; these lines are ASCII, where bytes and characters agree.
-  const literal = downRevision === null ? 'None' : `"${downRevision}"`;
-  lines[row] = line.slice(0, right.startPosition.column) + literal + line.slice(right.endPosition.column);
-  const edited = lines.join('');
-  await parse(edited, file);
-  return edited;
+const pythonString = (id: string) => `"${id}"`;
+
+/**
+ * Points a revision that built on `removed` at what `removed` built on, element by element: in a
+ * merge tuple only that id is replaced (by each of its parents, or dropped if it had none), and the
+ * docstring's "Revises:" line follows. Everything else in the file keeps its bytes.
+ */
+export function relinkRevision(source: string, file: string, removed: Revision): Promise<string> {
+  return parseOwned(source, file, (root) => {
+    const splices = new Splices(source);
+    const value = assignedValue(root, 'down_revision');
+    const parents = literalStrings(value, file);
+    const target = parents.find((node) => stringValue(node) === removed.revision);
+    if (!value || !target) return source;
+    const remaining = parents.filter((node) => node !== target).map((node) => stringValue(node) as string);
+    if (value.type === 'string') {
+      const [only, ...more] = removed.downRevisions.map(pythonString);
+      splices.replace(value.startIndex, value.endIndex, only === undefined ? 'None' : more.length === 0 ? only : `(${[only, ...more].join(', ')})`);
+    } else if (removed.downRevisions.length > 0) {
+      splices.replace(target.startIndex, target.endIndex, removed.downRevisions.map(pythonString).join(', '));
+    } else {
+      const elements = value.namedChildren.filter((child): child is Node => child?.type === 'string');
+      const index = elements.findIndex((child) => child.id === target.id);
+      const following = elements[index + 1];
+      const preceding = elements[index - 1];
+      if (following) splices.replace(target.startIndex, following.startIndex, '');
+      else if (preceding) splices.replace(preceding.endIndex, target.endIndex, '');
+      else splices.replace(value.startIndex, value.endIndex, 'None');
+    }
+    const docstring = topLevel(root)[0]?.namedChild(0);
+    if (docstring?.type === 'string') {
+      const revises = [...remaining, ...removed.downRevisions];
+      const text = docstring.text.replace(
+        /^(Revises:)[^\r\n]*/m,
+        (_, label: string) => `${label} ${revises.length > 0 ? revises.join(', ') : '(nothing: the first migration)'}`,
+      );
+      if (text !== docstring.text) splices.replace(docstring.startIndex, docstring.endIndex, text);
+    }
+    return splices.toString();
+  });
 }

@@ -21,6 +21,7 @@ const DOTFILES: Record<string, string> = {
 export interface PathTokens {
   __package__: string;
   __domain__?: string;
+  __revision__?: string;
 }
 
 export interface RenderedFile {
@@ -87,7 +88,7 @@ function targetPath(path: string, tokens: PathTokens): string {
         if (value === undefined) continue;
         out = out.replaceAll(token, value);
       }
-      if (out.includes('__package__') || out.includes('__domain__')) {
+      if (/__(package|domain|revision)__/.test(out)) {
         throw new Error(`template path ${path} uses a token that was not given`);
       }
       return out;

@@ -70,11 +70,13 @@ describe('create', () => {
   });
 
   it.each([
-    [['bad/../x', '--yes'], 1],
-    [['my-api', '--domains', 'users,class'], 1],
-    [['my-api', '--domains', 'users,users'], 1],
-    [['my-api', '--domains', 'services'], 1],
-    [['my-api', '--name', 'import'], 1],
+    [['bad/../x', '--yes'], 2],
+    [['my-api', '--domains', 'users,class'], 2],
+    [['my-api', '--domains', 'users,users'], 2],
+    [['my-api', '--domains', 'services'], 2],
+    [['my-api', '--domains', 'bases'], 2],
+    [['my-api', '--name', 'import'], 2],
+    [['my-api', '--name', 'os'], 2],
     [['my-api', '--db', 'mysql'], 2],
     [['my-api', '--extras', 'robots'], 2],
   ])('rejects %j before writing anything', async (argv, code) => {
@@ -84,13 +86,13 @@ describe('create', () => {
     expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
   });
 
-  it('refuses a non-empty directory, naming what is in the way', async () => {
+  it('refuses a non-empty directory, naming what is in the way (a usage error)', async () => {
     const cwd = await tempDir();
     await mkdir(join(cwd, 'my-api'));
     await writeFile(join(cwd, 'my-api/README.md'), 'mine\n');
-    await expect(runCreate({ directory: 'my-api', ...quiet }, testContext(cwd).ctx)).rejects.toThrow(
-      /not empty; would overwrite: README.md/,
-    );
+    const refusal = runCreate({ directory: 'my-api', ...quiet }, testContext(cwd).ctx);
+    await expect(refusal).rejects.toThrow(/my-api is not empty; it holds: README.md/);
+    await expect(refusal).rejects.toHaveProperty('exitCode', 2);
     expect(await snapshotTree(join(cwd, 'my-api'))).toEqual({ 'README.md': 'mine\n' });
   });
 
@@ -101,7 +103,7 @@ describe('create', () => {
     await writeFile(join(cwd, 'my-api/notes.txt'), 'keep\n');
     const { ctx, output } = testContext(cwd);
     await runCreate({ directory: 'my-api', force: true, ...quiet }, ctx);
-    expect(output[0]).toMatch(/overwriting files create-layered-backend did not write: README.md/);
+    expect(output[0]).toMatch(/replacing files create-layered-backend did not write \(or that were changed since\): README.md$/);
     expect(await readFile(join(cwd, 'my-api/notes.txt'), 'utf8')).toBe('keep\n');
   });
 

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runAddDomain } from '../../src/commands/add-domain/index.js';
@@ -51,10 +51,26 @@ describe('add-domain', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
-  it('refuses a name that shadows a module the project already has', async () => {
+  it('refuses to replace a hand-written file where one of its files goes, unless --force, which lists it', async () => {
     await writeFile(join(root, 'src/my_api/services/invoices.py'), '# hand-written\n');
     const before = await snapshotTree(root, { withFolders: true });
-    await expect(runAddDomain({ name: 'invoices' }, testContext(root).ctx)).rejects.toThrow(/shadow existing/);
+    await expect(runAddDomain({ name: 'invoices' }, testContext(root).ctx)).rejects.toThrow(
+      /add-domain invoices would overwrite src\/my_api\/services\/invoices.py; pick another name, or use --force/,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    const { ctx, output } = testContext(root);
+    await runAddDomain({ name: 'invoices', force: true }, ctx);
+    expect(output[0]).toBe('--force: replaced src/my_api/services/invoices.py');
+    expect(await readFile(join(root, 'src/my_api/services/invoices.py'), 'utf8')).toContain('Business rules for invoices');
+  });
+
+  it('refuses a name whose module a package of the project already is, even with --force', async () => {
+    await mkdir(join(root, 'src/my_api/services/invoices'));
+    await writeFile(join(root, 'src/my_api/services/invoices/__init__.py'), '');
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddDomain({ name: 'invoices', force: true }, testContext(root).ctx)).rejects.toThrow(
+      /src\/my_api\/services\/invoices.py would clash with the existing module src\/my_api\/services\/invoices/,
+    );
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
@@ -73,30 +89,66 @@ describe('add-domain', () => {
 });
 
 describe('remove-domain', () => {
-  it('add then remove leaves the project byte-identical', async () => {
+  it('keeps the create migration (history) and drops the table in a new migration at the head', async () => {
+    const before = await snapshotTree(root);
+    await runAddDomain({ name: 'products', fields: 'name:str, price:decimal' }, testContext(root).ctx);
+    const added = await snapshotTree(root);
+    await runRemoveDomain({ name: 'products' }, testContext(root).ctx);
+    const after = await snapshotTree(root);
+    expect(Object.keys(after).filter((path) => !(path in before)).sort()).toEqual([
+      'migrations/versions/create_products.py',
+      'migrations/versions/drop_products.py',
+    ]);
+    expect(after['migrations/versions/create_products.py']).toBe(added['migrations/versions/create_products.py']);
+    const drop = after['migrations/versions/drop_products.py'] as string;
+    expect(drop).toContain('down_revision: str | None = "create_products"');
+    expect(drop).toMatch(/def upgrade\(\) -> None:\n    op.drop_table\("products"\)/);
+    expect(drop).toMatch(/def downgrade\(\) -> None:\n    op.create_table\(\n        "products",[\s\S]*sa.Column\("price", sa.Numeric\(12, 2\)/);
+    // Added again later: new, distinct revision ids at the head of the chain.
+    await runAddDomain({ name: 'products' }, testContext(root).ctx);
+    const again = await readFile(join(root, 'migrations/versions/create_products_2.py'), 'utf8');
+    expect(again).toContain('revision: str = "create_products_2"');
+    expect(again).toContain('down_revision: str | None = "drop_products"');
+  });
+
+  it('add then remove --purge leaves the project byte-identical', async () => {
     const before = await snapshotTree(root, { withFolders: true });
     await runAddDomain({ name: 'products', fields: 'name:str, price:decimal' }, testContext(root).ctx);
-    await runRemoveDomain({ name: 'products' }, testContext(root).ctx);
+    await runRemoveDomain({ name: 'products', purge: true }, testContext(root).ctx);
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
-  it('removing a domain in the middle of the migration chain relinks the next migration', async () => {
+  it('--purge of a domain in the middle of the migration chain relinks the next migration', async () => {
     await runAddDomain({ name: 'products' }, testContext(root).ctx);
     await runAddDomain({ name: 'invoices' }, testContext(root).ctx);
-    await runRemoveDomain({ name: 'products' }, testContext(root).ctx);
+    await runRemoveDomain({ name: 'products', purge: true }, testContext(root).ctx);
     const tree = await snapshotTree(root);
     expect(tree).not.toHaveProperty(['migrations/versions/create_products.py']);
     expect(tree['migrations/versions/create_invoices.py']).toContain('down_revision: str | None = "create_orders"');
+    expect(tree['migrations/versions/create_invoices.py']).toContain('Revises: create_orders\n');
   });
 
   it('keeps and lists a file the user edited, unless --force', async () => {
-    const service = join(root, 'src/my_api/services/orders.py');
-    await writeFile(service, `${await readFile(service, 'utf8')}\n# my rule\n`);
+    const schemas = join(root, 'src/my_api/schemas/orders.py');
+    await writeFile(schemas, `${await readFile(schemas, 'utf8')}\n# my note\n`);
     const { ctx, output } = testContext(root);
     await runRemoveDomain({ name: 'orders' }, ctx);
-    expect(output.join('\n')).toContain('src/my_api/services/orders.py');
-    expect(await readFile(service, 'utf8')).toContain('# my rule');
+    expect(output.at(-1)).toBe('Kept files you changed since they were generated (use --force to remove them too):\n  src/my_api/schemas/orders.py');
+    expect(await readFile(schemas, 'utf8')).toContain('# my note');
     await runRemoveDomain({ name: 'orders', force: true }, testContext(root).ctx);
-    expect(Object.keys(await snapshotTree(root)).filter((path) => path.includes('orders'))).toEqual([]);
+    const left = Object.keys(await snapshotTree(root)).filter((path) => path.includes('orders') && !path.startsWith('migrations/'));
+    expect(left).toEqual([]);
+  });
+
+  it('refuses, naming file and line, while code it would keep imports what it deletes', async () => {
+    const service = join(root, 'src/my_api/services/orders.py');
+    await writeFile(service, `${await readFile(service, 'utf8')}\n# my rule\n`);
+    const checkout = ['"""Checkout."""', '', 'from my_api.schemas.orders import OrderRead', 'from my_api.services import users', ''];
+    await writeFile(join(root, 'src/my_api/services/checkout.py'), checkout.join('\n'));
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveDomain({ name: 'orders' }, testContext(root).ctx)).rejects.toThrow(
+      /Cannot remove orders while other code uses it: src\/my_api\/services\/checkout.py:3 imports my_api.schemas.orders; src\/my_api\/services\/orders.py:\d+ imports my_api.repositories.orders/,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 });

@@ -40,7 +40,7 @@ describe('the bin', () => {
     const added = await cli(['add-domain', 'products', '--fields', 'name:str,price:decimal'], join(root, 'src'));
     expect(added.exitCode, added.stderr).toBe(0);
     expect(await snapshotTree(root)).toHaveProperty(['src/my_api/services/products.py']);
-    expect((await cli(['remove-domain', 'products'], root)).exitCode).toBe(0);
+    expect((await cli(['remove-domain', 'products', '--purge'], root)).exitCode).toBe(0);
     expect(await snapshotTree(root)).toEqual(before);
   });
 

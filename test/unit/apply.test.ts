@@ -1,69 +1,154 @@
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyPlan, nodeFileSystem, type FileSystem } from '../../src/core/apply.js';
+import {
+  applyChanges,
+  JOURNAL_DIR,
+  nodeFileSystem,
+  readJournal,
+  rollBackJournal,
+  writeNewFolder,
+  type FileSystem,
+} from '../../src/core/apply.js';
 import { Plan } from '../../src/core/plan.js';
 import { tempDir } from '../helpers.js';
 import { snapshotTree } from '../tree.js';
 
-/** A file system whose n-th call of `operation` fails, as a full disk or a permission problem would. */
-function failingOn(operation: 'rename' | 'writeFile', n: number): FileSystem {
+/** A file system whose n-th `operation` fails (and, with `stuck`, every later one too), as EIO would. */
+function failingOn(operation: keyof FileSystem, n: number, stuck = false): FileSystem {
   let calls = 0;
   return {
     ...nodeFileSystem,
-    [operation]: (...args: [string, string]) => {
+    [operation]: (...args: never[]) => {
       calls += 1;
-      if (calls === n) throw new Error('EIO: simulated failure');
-      nodeFileSystem[operation](...args);
+      if (calls === n || (stuck && calls > n)) throw Object.assign(new Error('EIO: simulated failure'), { code: 'EIO' });
+      (nodeFileSystem[operation] as (...a: never[]) => void)(...args);
     },
   };
 }
 
 async function projectWithFiles(): Promise<string> {
   const root = await tempDir();
-  await mkdir(join(root, 'src'));
+  await mkdir(join(root, 'src/old/__pycache__'), { recursive: true });
   await writeFile(join(root, 'src/app.py'), 'original\n');
-  await writeFile(join(root, 'old.txt'), 'old\n');
+  await chmod(join(root, 'src/app.py'), 0o750);
+  await writeFile(join(root, 'src/old/gone.py'), 'old\n');
+  await writeFile(join(root, 'src/old/__pycache__/gone.cpython-311.pyc'), 'bytecode');
   return root;
 }
 
-async function planOn(root: string): Promise<Plan> {
+function planOn(root: string): Plan {
   const plan = new Plan(root);
-  await plan.write('src/new/module.py', 'new\n');
-  await plan.write('src/app.py', 'edited\n');
-  await plan.delete('old.txt');
-  await plan.write('z-last.txt', 'last\n');
+  plan.write('src/new/module.py', 'new\n');
+  plan.write('src/app.py', 'edited\n');
+  plan.delete('src/old/gone.py');
+  plan.write('z-last.txt', 'last\n');
   return plan;
 }
 
-describe('applyPlan', () => {
-  it('creates, edits and deletes, leaving no staging folder behind', async () => {
+const AFTER = { 'src/app.py': 'edited\n', 'src/new/module.py': 'new\n', 'z-last.txt': 'last\n' };
+
+describe('applyChanges', () => {
+  it('makes folders, creates, edits, deletes and prunes emptied folders, leaving no journal behind', async () => {
     const root = await projectWithFiles();
-    applyPlan(root, (await planOn(root)).list());
-    expect(Object.keys(await snapshotTree(root, { withFolders: true })).filter((path) => path.startsWith('.'))).toEqual([]);
-    expect(await snapshotTree(root)).toEqual({
-      'src/app.py': 'edited\n',
-      'src/new/module.py': 'new\n',
-      'z-last.txt': 'last\n',
-    });
+    const changes = planOn(root).changes();
+    expect(changes.map((change) => `${change.kind} ${change.path}`)).toEqual([
+      'mkdir src/new',
+      'edit src/app.py',
+      'create src/new/module.py',
+      'delete src/old/gone.py',
+      'create z-last.txt',
+      'rmdir src/old',
+    ]);
+    applyChanges(root, changes, 'test');
+    expect(await snapshotTree(root, { withFolders: true })).toEqual({ ...AFTER, 'src/': '', 'src/new/': '' });
   });
 
-  it.each([1, 2, 3])('leaves the tree exactly as it was when write %i fails', async (n) => {
+  it('keeps the mode of an edited file', async () => {
+    const root = await projectWithFiles();
+    applyChanges(root, planOn(root).changes(), 'test');
+    expect((await stat(join(root, 'src/app.py'))).mode & 0o777).toBe(0o750);
+  });
+
+  it('edits a symlinked file at its target, and the link stays a link', async () => {
+    const root = await projectWithFiles();
+    await symlink('app.py', join(root, 'src/link.py'));
+    const plan = new Plan(root);
+    plan.write('src/link.py', 'through the link\n');
+    applyChanges(root, plan.changes(), 'test');
+    expect((await lstat(join(root, 'src/link.py'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(root, 'src/app.py'), 'utf8')).toBe('through the link\n');
+  });
+
+  it.each([
+    ['rename', 1],
+    ['rename', 3],
+    ['rename', 5],
+    ['mkdir', 2],
+    ['rmdir', 1],
+    ['writeDurably', 2],
+  ] as const)('leaves the tree exactly as it was when %s #%i fails', async (operation, n) => {
     const root = await projectWithFiles();
     const before = await snapshotTree(root, { withFolders: true });
-    const changes = (await planOn(root)).list();
-    expect(() => applyPlan(root, changes, failingOn('rename', n))).toThrow(/simulated/);
+    const changes = planOn(root).changes();
+    expect(() => applyChanges(root, changes, 'test', failingOn(operation, n))).toThrow(/simulated/);
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
-    expect(await readFile(join(root, 'src/app.py'), 'utf8')).toBe('original\n');
+    expect((await stat(join(root, 'src/app.py'))).mode & 0o777).toBe(0o750);
   });
 
-  it.each([1, 2, 3])('leaves no trace of a new project folder when write %i fails', async (n) => {
+  it('when the undo itself keeps failing, keeps the journal, and the next run restores the project from it', async () => {
+    const root = await projectWithFiles();
+    const before = await snapshotTree(root, { withFolders: true });
+    const changes = planOn(root).changes();
+    expect(() => applyChanges(root, changes, 'add-domain', failingOn('rename', 4, true))).toThrow(
+      /simulated failure; some files could not be put back yet, and the next create-layered-backend command/,
+    );
+    const journal = readJournal(root);
+    expect(journal).toMatchObject({ command: 'add-domain', pid: process.pid });
+    rollBackJournal(root, journal as NonNullable<typeof journal>);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('a journal folder without journal.json (died while staging, or after the commit) is just leftovers', async () => {
+    const root = await projectWithFiles();
+    await mkdir(join(root, JOURNAL_DIR));
+    await writeFile(join(root, JOURNAL_DIR, '0.new'), 'staged');
+    await writeFile(join(root, JOURNAL_DIR, 'journal.json'), '{"format": 1, "steps": [');
+    expect(readJournal(root)).toBe('leftovers');
+    const before = await snapshotTree(root, { ignore: [JOURNAL_DIR] });
+    rollBackJournal(root, 'leftovers');
+    expect(await snapshotTree(root, { withFolders: true })).toEqual({ ...before, 'src/': '', 'src/old/': '', 'src/old/__pycache__/': '' });
+  });
+});
+
+describe('writeNewFolder', () => {
+  it('refuses, leaving no staging folder, when the target filled up meanwhile', async () => {
     const parent = await tempDir();
-    const plan = new Plan(join(parent, 'fresh', 'project'));
-    await plan.write('a.txt', 'a');
-    await plan.write('src/deep/b.py', 'b');
-    await plan.write('src/c.py', 'c');
-    expect(() => applyPlan(plan.root, plan.list(), failingOn('writeFile', n))).toThrow(/simulated/);
+    const plan = new Plan(join(parent, 'my-api'));
+    plan.write('src/deep/b.py', 'b');
+    const changes = plan.changes();
+    await mkdir(join(parent, 'my-api'));
+    await writeFile(join(parent, 'my-api/theirs.txt'), 'theirs');
+    expect(() => writeNewFolder(plan.root, changes)).toThrow(/my-api was filled by something else meanwhile; nothing was written/);
+    expect(await snapshotTree(parent, { withFolders: true })).toEqual({ 'my-api/': '', 'my-api/theirs.txt': 'theirs' });
+  });
+
+  it('removes the staging folder and the parent folders it made when a write fails', async () => {
+    const parent = await tempDir();
+    const plan = new Plan(join(parent, 'fresh', 'deeper', 'my-api'));
+    plan.write('a.py', 'a');
+    // A name longer than the file system allows: the write fails after the parents were made.
+    plan.write(`${'x'.repeat(300)}/b.py`, 'b');
+    expect(() => writeNewFolder(plan.root, plan.changes())).toThrow(/ENAMETOOLONG/);
     expect(await snapshotTree(parent, { withFolders: true })).toEqual({});
+  });
+
+  it('moves the whole project into place at once, onto an empty folder too', async () => {
+    const parent = await tempDir();
+    await mkdir(join(parent, 'empty'));
+    const plan = new Plan(join(parent, 'empty'));
+    plan.write('src/app.py', 'app\n');
+    writeNewFolder(plan.root, plan.changes());
+    expect(await snapshotTree(parent, { withFolders: true })).toEqual({ 'empty/': '', 'empty/src/': '', 'empty/src/app.py': 'app\n' });
   });
 });

@@ -16,7 +16,7 @@ describe('parseFields', () => {
   it.each([
     ['title', /name:type/],
     ['title:string', /unknown type "string"/],
-    ['id:int', /generated for every domain/],
+    ['id:int', /"id" is a name the generated model or schema already uses/],
     ['a:int, a:str', /listed twice/],
     ['n:int=abc', /not an int/],
     ['flag:bool=yes', /not a bool/],

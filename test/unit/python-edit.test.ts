@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   addRouterRegistration,
+  importedModules,
   readRevision,
+  relinkRevision,
   removeRouterRegistration,
-  setDownRevision,
+  syntaxErrorLine,
 } from '../../src/core/python-edit.js';
 
 const orders = {
@@ -141,8 +143,97 @@ describe('Alembic revision files', () => {
     expect((await readRevision('revision = "a"\ndown_revision = None\n', 'a.py')).downRevisions).toEqual([]);
   });
 
-  it('relinks down_revision and keeps the rest of the line', async () => {
-    expect(await setDownRevision(revision, 'r.py', null)).toBe(revision.replace('"create_users"  # parent', 'None  # parent'));
-    expect(await setDownRevision(revision, 'r.py', 'create_items')).toContain('down_revision: str | None = "create_items"  # parent');
+  const created = { revision: 'create_orders', downRevisions: ['create_users'] };
+
+  it('relinks down_revision to the removed revision\'s parent, keeping the rest of the line and fixing "Revises:"', async () => {
+    const child = '"""Create items.\n\nRevision ID: create_items\nRevises: create_orders\n"""\n\nrevision: str = "create_items"\ndown_revision: str | None = "create_orders"  # parent\n';
+    expect(await relinkRevision(child, 'c.py', created)).toBe(child.replaceAll('create_orders', 'create_users'));
+    expect(await relinkRevision(child, 'c.py', { revision: 'create_orders', downRevisions: [] })).toBe(
+      child.replace('Revises: create_orders', 'Revises: (nothing: the first migration)').replace('"create_orders"  # parent', 'None  # parent'),
+    );
+  });
+
+  it('relinks a merge tuple element by element', async () => {
+    const merge = 'revision = "m"\ndown_revision = ("create_orders", "branch_x")\n';
+    expect(await relinkRevision(merge, 'm.py', created)).toBe('revision = "m"\ndown_revision = ("create_users", "branch_x")\n');
+    expect(await relinkRevision(merge, 'm.py', { revision: 'create_orders', downRevisions: [] })).toBe(
+      'revision = "m"\ndown_revision = ("branch_x")\n',
+    );
+    const last = 'revision = "m"\ndown_revision = (\n    "branch_x",\n    "create_orders",\n)\n';
+    expect(await relinkRevision(last, 'm.py', { revision: 'create_orders', downRevisions: [] })).toBe(
+      'revision = "m"\ndown_revision = (\n    "branch_x",\n)\n',
+    );
+  });
+
+  it('leaves a revision that did not build on the removed one untouched', async () => {
+    expect(await relinkRevision(revision, 'r.py', { revision: 'other', downRevisions: [] })).toBe(revision);
+  });
+});
+
+describe('removeRouterRegistration', () => {
+  it('takes out only the statement it owns from a line of several', async () => {
+    const joined = plain.replace(
+      'api_router.include_router(health_router)\napi_router.include_router(users_router)\n',
+      'api_router.include_router(users_router); api_router.include_router(health_router)\n',
+    );
+    const users = { ...orders, module: 'my_api.routers.users', alias: 'users_router' };
+    expect(await removeRouterRegistration(joined, users)).toBe(
+      plain
+        .replace('from my_api.routers.users import router as users_router\n', '')
+        .replace('api_router.include_router(health_router)\napi_router.include_router(users_router)\n', 'api_router.include_router(health_router)\n'),
+    );
+    const last = joined.replace('(users_router); api_router.include_router(health_router)', '(health_router); api_router.include_router(users_router)');
+    expect(await removeRouterRegistration(last, users)).toContain('\napi_router.include_router(health_router)\n');
+  });
+
+  it('takes out only its own name from an import of several', async () => {
+    const source = plain.replace('import router as users_router', 'import router as users_router, handlers as h');
+    const users = { ...orders, module: 'my_api.routers.users', alias: 'users_router' };
+    const edited = await removeRouterRegistration(source.replace('api_router.include_router(users_router)\n', ''), users);
+    expect(edited).toContain('from my_api.routers.users import handlers as h\n');
+  });
+
+  it('refuses, naming the line, when a use it does not own would be left behind', async () => {
+    const conditional = `${plain}if DEBUG:\n    api_router.include_router(users_router, prefix="/debug")\n`;
+    const users = { ...orders, module: 'my_api.routers.users', alias: 'users_router' };
+    await expect(removeRouterRegistration(conditional, users)).rejects.toThrow(
+      /src\/my_api\/routers\/__init__.py:12 still uses users_router/,
+    );
+  });
+});
+
+describe('importedModules', () => {
+  it('finds absolute, from- and relative imports, in functions too, resolved from the file', async () => {
+    const source = [
+      'import my_api.services.orders',
+      'from my_api.services import orders as o, users',
+      'from . import orders',
+      'from ..repositories.orders import Order',
+      'def f():',
+      '    from my_api.schemas.orders import OrderRead',
+      '',
+    ].join('\n');
+    const found = await importedModules(source, 'src/my_api/services/checkout.py');
+    expect(found.map(({ module, line }) => `${line} ${module}`)).toEqual([
+      '1 my_api.services.orders',
+      '2 my_api.services',
+      '2 my_api.services.orders',
+      '2 my_api.services.users',
+      '3 my_api.services',
+      '3 my_api.services.orders',
+      '4 my_api.repositories.orders',
+      '4 my_api.repositories.orders.Order',
+      '6 my_api.schemas.orders',
+      '6 my_api.schemas.orders.OrderRead',
+    ]);
+  });
+});
+
+describe('syntaxErrorLine', () => {
+  it('finds the line of an ERROR or MISSING node, and nothing in valid code', async () => {
+    expect(await syntaxErrorLine('x = 1\n')).toBeUndefined();
+    expect(await syntaxErrorLine('x = 1\ndef f(:\n    pass\n')).toBe(2);
+    expect(await syntaxErrorLine('x = (1,\n')).toBeDefined();
+    expect(await syntaxErrorLine('class: int = 1\n')).toBe(1);
   });
 });

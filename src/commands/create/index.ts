@@ -1,13 +1,21 @@
 import { readdirSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Context } from '../../context.js';
-import { CliError } from '../../errors.js';
-import { applyPlan } from '../../core/apply.js';
-import { planDomain, routerRegistrationLines } from '../../core/domain.js';
-import { contentHash, MANIFEST_FILE, planManifest, readManifest, type Manifest } from '../../core/manifest.js';
-import { Plan } from '../../core/plan.js';
+import { CancelledError, CliError, UsageError } from '../../errors.js';
+import { writeNewFolder } from '../../core/apply.js';
+import { type MigrationChain, planDomain, routerRegistrationLines } from '../../core/domain.js';
+import {
+  isUnchanged,
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  type Manifest,
+  parseManifest,
+  planManifest,
+} from '../../core/manifest.js';
+import { type Change, Plan } from '../../core/plan.js';
 import { renderTree } from '../../core/render.js';
 import { reportPlan } from '../../core/report.js';
+import { transact, trapSignals, validatePlan } from '../../core/transaction.js';
 import { VERSION } from '../../package.js';
 import { resolveCreateOptions, type CreateFlags, type CreateOptions } from './prompts.js';
 import { initGit } from './steps/git.js';
@@ -32,84 +40,120 @@ export function projectTemplateData(options: Pick<CreateOptions, 'projectName' |
 /**
  * The whole project in memory: skeleton (its router registry already lists the domains), chosen
  * extras, then each domain through the shared generator, each migration building on the last.
+ * Returns the existing files it would replace with different content.
  */
-export async function planProject(options: CreateOptions): Promise<Plan> {
-  const plan = new Plan(options.directory);
+export function planProject(plan: Plan, options: CreateOptions): string[] {
   const data = projectTemplateData(options);
   const tokens = { __package__: options.packageName };
   const trees = ['project', ...options.extras.map((extra) => `extras/${extra}`)];
+  const replaced: string[] = [];
+  const generate = (path: string, content: string) => {
+    const before = plan.original(path);
+    if (before !== undefined && plan.read(path) !== content) replaced.push(path);
+    plan.generate(path, content);
+  };
   for (const tree of trees) {
-    for (const file of renderTree(tree, data, tokens)) await plan.write(file.path, file.content);
+    for (const file of renderTree(tree, data, tokens)) generate(file.path, file.content);
   }
   const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
     generator: { name: 'create-layered-backend', version: VERSION },
     options: { projectName: options.projectName, packageName: options.packageName, db: options.db, extras: options.extras },
     domains: {},
     files: {},
   };
-  let head: string | null = null;
-  for (const domain of options.domains) head = await planDomain(plan, manifest, domain, head);
-  await planManifest(plan, manifest);
-  return plan;
+  const chain: MigrationChain = { head: null, taken: new Set() };
+  for (const domain of options.domains) replaced.push(...planDomain(plan, manifest, domain, chain));
+  planManifest(plan, manifest);
+  return replaced.filter((path) => path !== MANIFEST_FILE);
 }
 
-function existingEntries(directory: string): string[] {
+/** What is in the target folder; a path that is not a folder is a usage error. */
+function existingEntries(directory: string, shown: string): string[] {
   try {
     return readdirSync(directory);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    if (code === 'ENOTDIR') throw new UsageError(`${shown} is a file, not a folder; choose another directory`);
     throw error;
   }
 }
 
-function readManifestIfValid(directory: string): Manifest | undefined {
+/** Files the previous manifest there does not record as generated and unchanged: the user's own. */
+function foreignFiles(plan: Plan, replaced: string[]): string[] {
+  let previous: Manifest | undefined;
   try {
-    return readManifest(directory);
+    const text = plan.original(MANIFEST_FILE);
+    previous = text ? parseManifest(text.toString('utf8'), MANIFEST_FILE) : undefined;
   } catch {
-    return undefined;
+    previous = undefined;
   }
+  return replaced.filter((path) => !isUnchanged(plan.original(path), previous?.files[path]));
 }
 
-/** Files the plan would overwrite that this generator did not write (or that were changed since). */
-function foreignOverwrites(options: CreateOptions, plan: Plan): string[] {
-  const overwritten = plan.list().flatMap((change) => (change.kind === 'edit' ? [change] : []));
-  const previous = overwritten.some((change) => change.path === MANIFEST_FILE)
-    ? readManifestIfValid(options.directory)
-    : undefined;
-  return overwritten
-    .filter((change) => previous?.files[change.path] !== contentHash(change.before))
-    .map((change) => change.path)
-    .filter((path) => path !== MANIFEST_FILE);
+function createdMessage(ctx: Pick<Context, 'log'>, shown: string, changes: Change[], options: CreateOptions): void {
+  const files = changes.filter((change) => change.kind === 'create' || change.kind === 'edit').length;
+  ctx.log.success(`Created ${shown}: ${files} files, domains ${options.domains.map((d) => d.name.module).join(', ')}`);
 }
 
 export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void> {
   const options = await resolveCreateOptions(flags, ctx);
-  const plan = await planProject(options);
   const shown = relative(ctx.cwd, options.directory) || '.';
+  const entries = existingEntries(options.directory, shown);
+  const run = {
+    command: 'create',
+    dryRun: options.dryRun,
+    json: options.json,
+    options: {
+      directory: options.directory,
+      name: options.packageName,
+      domains: options.domains.map((domain) => domain.name.module),
+      extras: options.extras,
+      db: options.db,
+      git: options.git,
+      install: options.install,
+      force: options.force,
+    },
+  };
 
-  const entries = existingEntries(options.directory);
-  const foreign = foreignOverwrites(options, plan);
-  if (entries.length > 0 && !options.force) {
-    const listed = foreign.length > 0 ? foreign : entries;
-    const more = listed.length > 10 ? ` (and ${listed.length - 10} more)` : '';
-    throw new CliError(
-      `${shown} is not empty; ${foreign.length > 0 ? 'would overwrite' : 'it holds'}: ${listed.slice(0, 10).join(', ')}${more}. Use --force to write into it`,
-    );
-  }
-
-  if (options.dryRun) {
-    reportPlan(ctx, plan.list(), options.json);
-    return;
-  }
-  if (foreign.length > 0) {
-    ctx.log.warn(`--force: overwriting files create-layered-backend did not write: ${foreign.join(', ')}`);
-    if (ctx.interactive && !(await ctx.prompt.confirm({ message: 'Overwrite them?', initialValue: false }))) {
-      throw new CliError('Nothing written: overwrite declined');
+  if (entries.length === 0) {
+    // A new (or empty) folder: staged beside it and renamed into place whole.
+    const plan = new Plan(options.directory);
+    planProject(plan, options);
+    const changes = plan.changes();
+    await validatePlan(changes);
+    if (options.dryRun) {
+      reportPlan(ctx, { command: run.command, options: run.options, changes }, options.json);
+      return;
     }
+    const signals = trapSignals();
+    try {
+      signals.stopIfInterrupted();
+      writeNewFolder(options.directory, changes);
+      createdMessage(ctx, shown, changes, options);
+      signals.reportIfInterrupted();
+    } finally {
+      signals.release();
+    }
+  } else {
+    if (!options.force) {
+      const more = entries.length > 10 ? ` (and ${entries.length - 10} more)` : '';
+      throw new UsageError(`${shown} is not empty; it holds: ${entries.slice(0, 10).join(', ')}${more}. Use --force to write into it`);
+    }
+    // --force into a folder with files: the same transaction as every other command.
+    await transact(options.directory, ctx, run, async (plan) => {
+      const foreign = foreignFiles(plan, planProject(plan, options));
+      if (foreign.length > 0 && !options.dryRun) {
+        ctx.log.warn(`--force: replacing files create-layered-backend did not write (or that were changed since): ${foreign.join(', ')}`);
+        if (ctx.interactive && !(await ctx.prompt.confirm({ message: 'Replace them?', initialValue: false }))) {
+          throw new CancelledError();
+        }
+      }
+      return (changes) => createdMessage(ctx, shown, changes, options);
+    });
   }
-
-  applyPlan(options.directory, plan.list());
-  ctx.log.success(`Created ${shown}: ${plan.list().length} files, domains ${options.domains.map((d) => d.name.module).join(', ')}`);
+  if (options.dryRun) return;
 
   if (options.git) await initGit(options.directory, ctx);
   const installed = options.install ? await installDependencies(options.directory, ctx) : undefined;

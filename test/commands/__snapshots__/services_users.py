@@ -8,7 +8,7 @@ Add rules here as they appear; they never belong in the router or the repository
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from my_api.core.errors import NotFoundError
-from my_api.repositories import users
+from my_api.repositories import users as repository
 from my_api.schemas.pagination import Page, PageParams
 from my_api.schemas.users import UserCreate, UserRead, UserUpdate
 
@@ -16,8 +16,8 @@ from my_api.schemas.users import UserCreate, UserRead, UserUpdate
 async def _require(
     session: AsyncSession,
     user_id: int,
-) -> users.User:
-    row = await users.get(session, user_id)
+) -> repository.User:
+    row = await repository.get(session, user_id)
     if row is None:
         msg = f"User {user_id} not found"
         raise NotFoundError(msg)
@@ -29,7 +29,7 @@ async def create_user(
     data: UserCreate,
 ) -> UserRead:
     async with session.begin():
-        row = await users.add(session, data)
+        row = await repository.add(session, data)
         return UserRead.model_validate(row)
 
 
@@ -47,7 +47,7 @@ async def list_users(
     params: PageParams,
 ) -> Page[UserRead]:
     async with session.begin():
-        rows, total = await users.list_page(
+        rows, total = await repository.list_page(
             session,
             limit=params.limit,
             offset=params.offset,
@@ -63,7 +63,7 @@ async def update_user(
 ) -> UserRead:
     async with session.begin():
         row = await _require(session, user_id)
-        updated = await users.update(session, row, changes)
+        updated = await repository.update(session, row, changes)
         return UserRead.model_validate(updated)
 
 
@@ -73,4 +73,4 @@ async def delete_user(
 ) -> None:
     async with session.begin():
         row = await _require(session, user_id)
-        await users.delete(session, row)
+        await repository.delete(session, row)

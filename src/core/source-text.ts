@@ -1,0 +1,70 @@
+import { CliError } from '../errors.js';
+
+/**
+ * Files as bytes on disk and text in the plan. A Python file may declare its encoding (PEP 263);
+ * the CLI honours UTF-8 (the default) and Latin-1, writes an edited file back in the encoding it
+ * was read in, and refuses anything else rather than re-encoding (and corrupting) it.
+ */
+export type Encoding = 'utf-8' | 'latin-1';
+
+export interface SourceText {
+  text: string;
+  encoding: Encoding;
+  /** A UTF-8 byte order mark, kept on write. */
+  bom: boolean;
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+// https://peps.python.org/pep-0263/: on line 1 or 2, a comment matching this names the encoding.
+const CODING = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
+
+/** PEP 263 names, normalised as CPython does (lower case, `_` -> `-`), for the encodings honoured. */
+const ENCODINGS: Record<string, Encoding> = {
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  'latin-1': 'latin-1',
+  latin1: 'latin-1',
+  'iso-8859-1': 'latin-1',
+  'iso8859-1': 'latin-1',
+  l1: 'latin-1',
+};
+
+function declaredEncoding(bytes: Buffer): string | undefined {
+  // The declaration is ASCII, so reading the first two lines as Latin-1 finds it in any encoding.
+  const [first = '', second = ''] = bytes.subarray(0, 400).toString('latin1').split('\n');
+  const match = CODING.exec(first) ?? (/^[ \t\f]*(#.*)?\r?$/.test(first) ? CODING.exec(second) : null);
+  return match?.[1]?.toLowerCase().replaceAll('_', '-');
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decodes a file read by the plan; `path` names it in errors. */
+export function decodeSource(path: string, bytes: Buffer): SourceText {
+  const bom = bytes.subarray(0, 3).equals(UTF8_BOM);
+  const declared = path.endsWith('.py') ? declaredEncoding(bytes) : undefined;
+  const encoding = declared === undefined ? 'utf-8' : ENCODINGS[declared];
+  if (encoding === undefined) {
+    throw new CliError(
+      `${path} declares the encoding "${declared}", which create-layered-backend cannot edit safely (UTF-8 or Latin-1 only); convert it to UTF-8`,
+    );
+  }
+  if (encoding === 'latin-1') return { text: bytes.toString('latin1'), encoding, bom: false };
+  try {
+    return { text: strictUtf8.decode(bom ? bytes.subarray(3) : bytes), encoding, bom };
+  } catch {
+    throw new CliError(`${path} is not valid UTF-8; declare its encoding (PEP 263) or convert it to UTF-8`);
+  }
+}
+
+/** The bytes for `text`, in the encoding (and with the byte order mark) of `like`. */
+export function encodeSource(path: string, text: string, like: Pick<SourceText, 'encoding' | 'bom'>): Buffer {
+  if (like.encoding === 'latin-1') {
+    if (/[^\u0000-\u00ff]/.test(text)) throw new CliError(`${path} is Latin-1 and cannot hold the new text; convert it to UTF-8`);
+    return Buffer.from(text, 'latin1');
+  }
+  const body = Buffer.from(text, 'utf8');
+  return like.bom ? Buffer.concat([UTF8_BOM, body]) : body;
+}
+
+export const UTF8: Pick<SourceText, 'encoding' | 'bom'> = { encoding: 'utf-8', bom: false };

@@ -1,0 +1,137 @@
+import type { Context } from '../context.js';
+import { CliError, InterruptedError } from '../errors.js';
+import { applyChanges, readJournal, rollBackJournal } from './apply.js';
+import { lockProject } from './lock.js';
+import { findProjectRoot, loadManifest, type Manifest, planManifest } from './manifest.js';
+import { type Change, Plan } from './plan.js';
+import { syntaxErrorLine } from './python-edit.js';
+import { reportPlan } from './report.js';
+
+/**
+ * The one path every command that changes files takes (DESIGN.md, "the edit engine"):
+ * lock the project, roll back what an interrupted run left, plan in memory, validate the plan,
+ * then print it (--dry-run) or write it all or nothing.
+ */
+
+export interface RunOptions {
+  command: string;
+  dryRun?: boolean;
+  json?: boolean;
+  /** The resolved options, as the JSON plan shows them. */
+  options: Record<string, unknown>;
+}
+
+/** What a command does once its plan is written: print what it did. */
+export type Done = (changes: Change[]) => void;
+
+/**
+ * Every planned Python file must parse: the templates and the edits are the CLI's own, so one that
+ * does not is a bug, caught before anything is written.
+ */
+export async function validatePlan(changes: Change[]): Promise<void> {
+  for (const change of changes) {
+    if ((change.kind !== 'create' && change.kind !== 'edit') || !change.path.endsWith('.py')) continue;
+    const line = await syntaxErrorLine(change.text);
+    if (line !== undefined) {
+      throw new Error(`the planned ${change.path} would not be valid Python (line ${line}); nothing was written`);
+    }
+  }
+}
+
+const TRAPPED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Holds Ctrl-C and kills while a command owns the project: the write phase is synchronous, so a
+ * signal is seen only before it starts (nothing written: cancelled) or after it ends (all written).
+ */
+export function trapSignals() {
+  let received: NodeJS.Signals | undefined;
+  const note = (signal: NodeJS.Signals) => {
+    received ??= signal;
+  };
+  for (const signal of TRAPPED) process.on(signal, note);
+  return {
+    received: () => received,
+    /** Before writing: an interrupted run stops here, with nothing written. */
+    stopIfInterrupted(): void {
+      if (received) throw new InterruptedError('Cancelled; nothing was written', received);
+    },
+    /** After writing: the changes are complete, and the run still ends as interrupted. */
+    reportIfInterrupted(): void {
+      if (received) throw new InterruptedError('Interrupted after every change was written; the project is complete', received);
+    },
+    release(): void {
+      for (const signal of TRAPPED) process.off(signal, note);
+    },
+  };
+}
+
+/** Rolls back an interrupted run's journal, if one is there, and says so. */
+function recover(root: string, ctx: Pick<Context, 'log'>): void {
+  const journal = readJournal(root);
+  if (journal === undefined) return;
+  rollBackJournal(root, journal);
+  if (journal !== 'leftovers') {
+    ctx.log.warn(
+      `Rolled back an interrupted ${journal.command} (pid ${journal.pid}, started ${journal.started}): ${journal.steps.length} steps undone, the project is as it was before it.`,
+    );
+  }
+}
+
+/**
+ * Runs `build` on a plan of the existing folder `root` and writes the result as one transaction.
+ * `build` returns what to print once the plan is written.
+ */
+export async function transact(
+  root: string,
+  ctx: Pick<Context, 'log'>,
+  run: RunOptions,
+  build: (plan: Plan) => Promise<Done> | Done,
+): Promise<void> {
+  if (run.dryRun) {
+    if (readJournal(root) !== undefined) {
+      throw new CliError(`An interrupted run left ${root} half-changed; run the command without --dry-run to roll it back first`);
+    }
+    const plan = new Plan(root);
+    await build(plan);
+    const changes = plan.changes();
+    await validatePlan(changes);
+    reportPlan(ctx, { command: run.command, options: run.options, changes }, run.json ?? false);
+    return;
+  }
+  const signals = trapSignals();
+  let unlock: (() => void) | undefined;
+  try {
+    unlock = await lockProject(root, run.command, (message) => ctx.log.info(message), signals.received);
+    recover(root, ctx);
+    const plan = new Plan(root);
+    const done = await build(plan);
+    const changes = plan.changes();
+    await validatePlan(changes);
+    signals.stopIfInterrupted();
+    const changed = plan.changedSinceRead();
+    if (changed.length > 0) {
+      throw new CliError(`Changed by something else while planning: ${changed.join(', ')}; nothing was written, run again`);
+    }
+    if (changes.length > 0) applyChanges(root, changes, run.command);
+    done(changes);
+    signals.reportIfInterrupted();
+  } finally {
+    unlock?.();
+    signals.release();
+  }
+}
+
+/** `transact` on the project around `ctx.cwd`, with its manifest read and kept up to date. */
+export function editProject(
+  ctx: Pick<Context, 'cwd' | 'log'>,
+  run: RunOptions,
+  build: (plan: Plan, manifest: Manifest) => Promise<Done> | Done,
+): Promise<void> {
+  return transact(findProjectRoot(ctx.cwd), ctx, run, async (plan) => {
+    const manifest = loadManifest(plan);
+    const done = await build(plan, manifest);
+    planManifest(plan, manifest);
+    return done;
+  });
+}
