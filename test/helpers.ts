@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
 import type { Context, Prompter } from '../src/context.js';
 import { CancelledError } from '../src/errors.js';
 
@@ -42,4 +43,11 @@ export function testContext(cwd: string, answers?: Record<string, unknown>) {
   };
   const ctx: Context = { cwd, interactive: answers !== undefined, log, prompt };
   return { ctx, output, asked };
+}
+
+/** The built bin (`npm test` builds first), run as a user would: no TTY, CI set. */
+export const bin = resolve(import.meta.dirname, '../bin/create-layered-backend.cjs');
+
+export function runCli(args: string[], cwd: string, env: Record<string, string> = {}) {
+  return execa(process.execPath, [bin, ...args], { cwd, reject: false, env: { CI: 'true', NO_COLOR: '1', ...env } });
 }

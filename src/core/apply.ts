@@ -33,31 +33,67 @@ export interface FileSystem {
   unlink(path: string): void;
 }
 
+/** fsync on a descriptor: its error names no path, so the path is added for the message. */
+function fsyncNamed(fd: number, path: string): void {
+  try {
+    fs.fsyncSync(fd);
+  } catch (error) {
+    throw Object.assign(error as Error, { path });
+  }
+}
+
 function fsyncPath(path: string): void {
   const fd = fs.openSync(path, 'r');
   try {
-    fs.fsyncSync(fd);
+    fsyncNamed(fd, path);
   } finally {
     fs.closeSync(fd);
   }
 }
 
+/**
+ * Tests only, set through the environment: CLB_TEST_APPLY_DELAY_MS pauses before every change to
+ * the disk, so a test can signal the process between any two of them; CLB_TEST_KILL_AT=n kills the
+ * process (SIGKILL, as a power cut or the OOM killer would) just before its n-th change.
+ */
+const stepDelay = Number(process.env.CLB_TEST_APPLY_DELAY_MS ?? 0);
+const killAt = Number(process.env.CLB_TEST_KILL_AT ?? 0);
+let diskChanges = 0;
+function beforeDiskChange(): void {
+  if (stepDelay > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, stepDelay);
+  diskChanges += 1;
+  if (diskChanges === killAt) process.kill(process.pid, 'SIGKILL');
+}
+
 export const nodeFileSystem: FileSystem = {
   writeDurably(path, content, mode) {
+    beforeDiskChange();
     const fd = fs.openSync(path, 'wx');
     try {
       fs.writeFileSync(fd, content);
       // An edited file keeps its mode exactly (umask does not apply to fchmod).
       if (mode !== undefined) fs.fchmodSync(fd, mode);
-      fs.fsyncSync(fd);
+      fsyncNamed(fd, path);
     } finally {
       fs.closeSync(fd);
     }
   },
-  rename: (from, to) => fs.renameSync(from, to),
-  mkdir: (path) => fs.mkdirSync(path),
-  rmdir: (path) => fs.rmdirSync(path),
-  unlink: (path) => fs.unlinkSync(path),
+  rename(from, to) {
+    beforeDiskChange();
+    fs.renameSync(from, to);
+  },
+  mkdir(path) {
+    beforeDiskChange();
+    fs.mkdirSync(path);
+  },
+  rmdir(path) {
+    beforeDiskChange();
+    fs.rmdirSync(path);
+  },
+  unlink(path) {
+    beforeDiskChange();
+    fs.unlinkSync(path);
+  },
 };
 
 const exists = (path: string) => {
@@ -68,13 +104,6 @@ const exists = (path: string) => {
     return false;
   }
 };
-
-/**
- * Tests only: CLB_TEST_APPLY_DELAY_MS pauses before each step, so a test can kill the process
- * between any two of them.
- */
-const stepDelay = Number(process.env.CLB_TEST_APPLY_DELAY_MS ?? 0);
-const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 const staged = (journal: string, index: number) => join(journal, `${index}.new`);
 const saved = (journal: string, index: number) => join(journal, `${index}.old`);
@@ -154,7 +183,6 @@ function commit(root: string, journal: string, changes: Change[], io: FileSystem
   }
   io.unlink(join(journal, JOURNAL_FILE));
   fsyncPath(journal);
-  fs.rmSync(journal, { recursive: true, force: true });
 }
 
 /**
@@ -173,10 +201,7 @@ export function applyChanges(root: string, changes: Change[], command: string, i
     }
     writeJournal(journal, { format: 1, command, pid: process.pid, started: new Date().toISOString(), steps }, io);
     journaled = true;
-    for (const [index, change] of changes.entries()) {
-      if (stepDelay > 0) pause(stepDelay);
-      perform(root, journal, change, index, io);
-    }
+    for (const [index, change] of changes.entries()) perform(root, journal, change, index, io);
     commit(root, journal, changes, io);
   } catch (error) {
     if (journaled) {
@@ -191,6 +216,11 @@ export function applyChanges(root: string, changes: Change[], command: string, i
     }
     fs.rmSync(journal, { recursive: true, force: true });
     throw error;
+  }
+  try {
+    fs.rmSync(journal, { recursive: true, force: true });
+  } catch {
+    // Committed already: what is left of the journal folder is leftovers the next run removes.
   }
 }
 
@@ -248,7 +278,7 @@ export function writeNewFolder(root: string, changes: Change[]): void {
   try {
     fs.mkdirSync(staging);
     for (const change of changes) {
-      if (stepDelay > 0) pause(stepDelay);
+      beforeDiskChange();
       if (change.kind === 'mkdir') fs.mkdirSync(join(staging, change.path));
       else if (change.kind === 'create') fs.writeFileSync(join(staging, change.path), change.content);
     }

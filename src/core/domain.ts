@@ -86,26 +86,28 @@ export function migrationHead(migrations: Revision[]): string | null {
   return heads[0] ?? null;
 }
 
-/** Where new migrations go: the ids and files already taken, and the head they build on. */
+/** Where new migrations go: the revision ids and file names already taken, and the head they build on. */
 export interface MigrationChain {
   head: string | null;
   taken: Set<string>;
 }
 
+/** The chain in the project: ids of its revisions and names of its files (a hand-written one too). */
 export async function migrationChain(plan: Plan): Promise<MigrationChain> {
   const migrations = await readMigrations(plan);
-  return { head: migrationHead(migrations), taken: new Set(migrations.map((migration) => migration.revision)) };
+  const files = plan.filesIn(MIGRATIONS_DIR).map((path) => path.slice(MIGRATIONS_DIR.length + 1).replace(/\.py$/, ''));
+  return { head: migrationHead(migrations), taken: new Set([...migrations.map((migration) => migration.revision), ...files]) };
 }
 
 /**
- * `<base>`, or `<base>_2`, `<base>_3`... when a revision of that id or a file of that name exists
- * (a domain removed and added again; a hand-written migration), shortened to fit the column.
+ * `<base>`, or `<base>_2`, `<base>_3`... when a revision or a file of that name is taken (a domain
+ * removed and added again; a hand-written migration), shortened to fit the column.
  */
-function freeRevision(plan: Plan, chain: MigrationChain, base: string): string {
+function freeRevision(chain: MigrationChain, base: string): string {
   for (let n = 1; ; n += 1) {
     const suffix = n === 1 ? '' : `_${n}`;
     const id = `${base.slice(0, MAX_REVISION_LENGTH - suffix.length)}${suffix}`;
-    if (!chain.taken.has(id) && !plan.occupied(`${MIGRATIONS_DIR}/${id}.py`)) return id;
+    if (!chain.taken.has(id)) return id;
   }
 }
 
@@ -186,7 +188,7 @@ export function domainTemplateData(packageName: string, spec: DomainSpec) {
  * head of the chain; a drop's downgrade recreates the table. Returns its path.
  */
 export function planMigration(plan: Plan, packageName: string, spec: DomainSpec, chain: MigrationChain, kind: 'create' | 'drop'): string {
-  const revision = freeRevision(plan, chain, `${kind}_${spec.name.module}`);
+  const revision = freeRevision(chain, `${kind}_${spec.name.module}`);
   const creates = kind === 'create';
   const data = {
     ...domainTemplateData(packageName, spec),

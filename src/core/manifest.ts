@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as v from 'valibot';
 import { CliError } from '../errors.js';
+import { JOURNAL_DIR } from './apply.js';
 import { byCodePoint } from './order.js';
 import { isConfinedPath, type Plan } from './plan.js';
 
@@ -22,6 +23,13 @@ const ProjectPath = v.pipe(
 );
 const Identifier = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_]*$/, 'must be a lower-case Python identifier'));
 
+/** A JSON object keyed by `key` (valibot's record alone would take an array for an empty object). */
+const objectOf = <K extends v.GenericSchema<string, string>, V extends v.GenericSchema>(key: K, value: V) =>
+  v.pipe(
+    v.custom<object>((input) => input !== null && typeof input === 'object' && !Array.isArray(input), 'Invalid type: Expected Object'),
+    v.record(key, value),
+  );
+
 const ManifestSchema = v.strictObject({
   format: v.literal(MANIFEST_FORMAT),
   generator: v.strictObject({ name: v.literal('create-layered-backend'), version: v.string() }),
@@ -32,9 +40,9 @@ const ManifestSchema = v.strictObject({
     extras: v.array(v.picklist(EXTRAS)),
   }),
   /** Each domain with the --fields spec it was generated from and the files that belong to it. */
-  domains: v.record(Identifier, v.strictObject({ fields: v.string(), files: v.array(ProjectPath) })),
+  domains: objectOf(Identifier, v.strictObject({ fields: v.string(), files: v.array(ProjectPath) })),
   /** Content hash of every file as the generator last wrote it: what remove-domain may delete untouched. */
-  files: v.record(ProjectPath, v.pipe(v.string(), v.regex(/^sha256-[0-9a-f]{64}$/, 'must be a sha256 content hash'))),
+  files: objectOf(ProjectPath, v.pipe(v.string(), v.regex(/^sha256-[0-9a-f]{64}$/, 'must be a sha256 content hash'))),
 });
 
 export type Manifest = v.InferOutput<typeof ManifestSchema>;
@@ -79,10 +87,13 @@ export function planManifest(plan: Plan, manifest: Manifest): void {
   plan.write(MANIFEST_FILE, serializeManifest(manifest));
 }
 
-/** Walks up from `cwd` to the folder holding the manifest, the way git finds `.git`. */
+/**
+ * Walks up from `cwd` to the folder holding the manifest, the way git finds `.git`. A run killed
+ * while it had moved the manifest aside left its journal, which marks the root just as well.
+ */
 export function findProjectRoot(cwd: string): string {
   for (let dir = cwd; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, MANIFEST_FILE))) return dir;
+    if (existsSync(join(dir, MANIFEST_FILE)) || existsSync(join(dir, JOURNAL_DIR))) return dir;
     if (dirname(dir) === dir) {
       throw new CliError(`Not inside a create-layered-backend project (no ${MANIFEST_FILE} here or above ${cwd})`);
     }

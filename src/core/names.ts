@@ -173,6 +173,8 @@ export function domainName(raw: string): DomainName {
   if (module === singular) {
     throw new UsageError(`Domain name "${raw}" has no distinct plural; pick a countable noun (e.g. "${raw}_items")`);
   }
+  // A one-letter record (`os` -> `o`) gives a one-letter class, which ruff rejects as ambiguous (E742).
+  if (singular.length < 2) throw new UsageError(`Domain name "${raw}" is too short: its singular "${singular}" needs two letters or more`);
   const name = {
     module,
     singular,

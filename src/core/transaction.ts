@@ -40,6 +40,9 @@ export async function validatePlan(changes: Change[]): Promise<void> {
 
 const TRAPPED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
+/** Lets the event loop run once, so a signal that arrived during synchronous work is delivered. */
+const deliverSignals = () => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * Holds Ctrl-C and kills while a command owns the project: the write phase is synchronous, so a
  * signal is seen only before it starts (nothing written: cancelled) or after it ends (all written).
@@ -53,11 +56,13 @@ export function trapSignals() {
   return {
     received: () => received,
     /** Before writing: an interrupted run stops here, with nothing written. */
-    stopIfInterrupted(): void {
+    async stopIfInterrupted(): Promise<void> {
+      await deliverSignals();
       if (received) throw new InterruptedError('Cancelled; nothing was written', received);
     },
     /** After writing: the changes are complete, and the run still ends as interrupted. */
-    reportIfInterrupted(): void {
+    async reportIfInterrupted(): Promise<void> {
+      await deliverSignals();
       if (received) throw new InterruptedError('Interrupted after every change was written; the project is complete', received);
     },
     release(): void {
@@ -108,14 +113,14 @@ export async function transact(
     const done = await build(plan);
     const changes = plan.changes();
     await validatePlan(changes);
-    signals.stopIfInterrupted();
+    await signals.stopIfInterrupted();
     const changed = plan.changedSinceRead();
     if (changed.length > 0) {
       throw new CliError(`Changed by something else while planning: ${changed.join(', ')}; nothing was written, run again`);
     }
     if (changes.length > 0) applyChanges(root, changes, run.command);
     done(changes);
-    signals.reportIfInterrupted();
+    await signals.reportIfInterrupted();
   } finally {
     unlock?.();
     signals.release();

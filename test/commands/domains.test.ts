@@ -84,7 +84,7 @@ describe('add-domain', () => {
   });
 
   it('outside a project: a clear error', async () => {
-    await expect(runAddDomain({ name: 'x' }, testContext(await tempDir()).ctx)).rejects.toThrow(/Not inside/);
+    await expect(runAddDomain({ name: 'widgets' }, testContext(await tempDir()).ctx)).rejects.toThrow(/Not inside/);
   });
 });
 

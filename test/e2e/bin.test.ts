@@ -4,12 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { runAddDomain } from '../../src/commands/add-domain/index.js';
 import { runCreate } from '../../src/commands/create/index.js';
 import { snapshotTree } from '../tree.js';
-import { tempDir, testContext } from '../helpers.js';
+import { runCli, tempDir, testContext } from '../helpers.js';
 
-// `npm test` builds first: this runs the real bin against dist/, as a user would.
-const bin = resolve(import.meta.dirname, '../../bin/create-layered-backend.cjs');
-const cli = (args: string[], cwd: string, env: Record<string, string> = {}) =>
-  execa('node', [bin, ...args], { cwd, reject: false, env: { CI: 'true', ...env } });
+const cli = runCli;
 
 describe('the bin', () => {
   it('prints its version and help, exit 0', async () => {

@@ -22,8 +22,54 @@ describe('parseFields', () => {
     ['flag:bool=yes', /not a bool/],
     ['', /no fields/],
     ['price_before_discounts_and_taxes:decimal', /longer than 30 characters/],
+    // Names that would not survive the generated Python.
+    ['class:str', /"class" is a Python keyword/],
+    ['import:bool', /"import" is a Python keyword/],
+    ['_secret:str', /must be snake_case/],
+    ['model_config:str', /starts with model_/],
+    ['model_x:int', /starts with model_/],
+    ['metadata:str', /already uses/],
+    ['registry:str', /already uses/],
+    ['json:str', /already uses/],
+    ['self:str', /already uses/],
+    ['date:date?', /"date" is a name the generated model or schema already uses/],
+    ['int:int', /already uses/],
+    ['bool:bool', /already uses/],
+    ['str:str', /already uses/],
+    ['Title:str', /must be snake_case/],
+    // Defaults the column could not hold, or Python would not read.
+    ['x:int=007', /not an int \(digits, no leading zeros\)/],
+    ['n:int=99999999999999999999999', /does not fit the column \(a 32-bit integer\)/],
+    ['n:int=2147483648', /does not fit the column/],
+    ['d:date=2024-13-45', /not a date/],
+    ['d:date=2023-02-29', /not a date/],
+    ['r:float=NaN', /not a finite float/],
+    ['r:float=1e309', /not a finite float/],
+    ['r:float=0x10', /not a finite float/],
+    ['p:decimal=12345678901', /does not fit the column/],
+    ['p:decimal=1.005', /does not fit the column/],
+    [`s:str=${'x'.repeat(256)}`, /the column holds 255/],
   ])('rejects %j with a one-line message', (spec, message) => {
     expect(() => parseFields(spec)).toThrow(message);
+    try {
+      parseFields(spec);
+    } catch (error) {
+      expect((error as { exitCode: number }).exitCode).toBe(2);
+    }
+  });
+
+  it.each([
+    ['n:int=-2147483648', '-2147483648'],
+    ['n:int=0', '0'],
+    ['r:float=1', '1.0'],
+    ['r:float=.5', '0.5'],
+    ['r:float=1e21', '1e+21'],
+    ['p:decimal=9999999999.99', 'Decimal("9999999999.99")'],
+    ['d:date=2024-02-29', 'date.fromisoformat("2024-02-29")'],
+    ['type:str="it\'s"', '"it\'s"'],
+    ['match:text=a "quote"', '"a \\"quote\\""'],
+  ])('accepts %j, printing the default as %s', (spec, python) => {
+    expect(parseFields(spec)[0]?.pythonDefault).toBe(python);
   });
 
   it('groups standard-library imports by module, sorted', () => {

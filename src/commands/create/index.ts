@@ -12,7 +12,7 @@ import {
   parseManifest,
   planManifest,
 } from '../../core/manifest.js';
-import { type Change, Plan } from '../../core/plan.js';
+import { Plan } from '../../core/plan.js';
 import { renderTree } from '../../core/render.js';
 import { reportPlan } from '../../core/report.js';
 import { transact, trapSignals, validatePlan } from '../../core/transaction.js';
@@ -92,9 +92,9 @@ function foreignFiles(plan: Plan, replaced: string[]): string[] {
   return replaced.filter((path) => !isUnchanged(plan.original(path), previous?.files[path]));
 }
 
-function createdMessage(ctx: Pick<Context, 'log'>, shown: string, changes: Change[], options: CreateOptions): void {
-  const files = changes.filter((change) => change.kind === 'create' || change.kind === 'edit').length;
-  ctx.log.success(`Created ${shown}: ${files} files, domains ${options.domains.map((d) => d.name.module).join(', ')}`);
+function createdMessage(ctx: Pick<Context, 'log'>, shown: string, plan: Plan, options: CreateOptions): void {
+  const domains = options.domains.map((domain) => domain.name.module).join(', ');
+  ctx.log.success(`Created ${shown}: ${plan.renderedFiles().size} files, domains ${domains}`);
 }
 
 export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void> {
@@ -129,10 +129,10 @@ export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void>
     }
     const signals = trapSignals();
     try {
-      signals.stopIfInterrupted();
+      await signals.stopIfInterrupted();
       writeNewFolder(options.directory, changes);
-      createdMessage(ctx, shown, changes, options);
-      signals.reportIfInterrupted();
+      createdMessage(ctx, shown, plan, options);
+      await signals.reportIfInterrupted();
     } finally {
       signals.release();
     }
@@ -150,7 +150,7 @@ export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void>
           throw new CancelledError();
         }
       }
-      return (changes) => createdMessage(ctx, shown, changes, options);
+      return () => createdMessage(ctx, shown, plan, options);
     });
   }
   if (options.dryRun) return;

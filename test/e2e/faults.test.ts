@@ -1,0 +1,221 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bin, runCli, tempDir } from '../helpers.js';
+import { snapshotTree } from '../tree.js';
+
+/**
+ * The real CLI, attacked as a hostile user's machine would: killed at every point of its write
+ * phase, signalled mid-write, refused by the file system, and run many times at once.
+ */
+
+const ENGINE_FILES = ['.create-layered-backend.lock', '.create-layered-backend.journal'];
+
+async function newProject(): Promise<string> {
+  const cwd = await tempDir();
+  const created = await runCli(['my-api', '--yes', '--no-install', '--no-git'], cwd);
+  expect(created.exitCode, created.stderr).toBe(0);
+  return join(cwd, 'my-api');
+}
+
+const snapshot = (root: string) => snapshotTree(root, { withFolders: true });
+
+/** Commands whose write phase is attacked, each with a way to make the project ready for it. */
+const COMMANDS: Array<{ name: string; args: string[]; prepare?: (root: string) => Promise<unknown> }> = [
+  { name: 'add-domain', args: ['add-domain', 'widgets', '--fields', 'name:str, price:decimal, due:date?'] },
+  { name: 'remove-domain', args: ['remove-domain', 'orders'] },
+  {
+    name: 'remove-domain --purge',
+    args: ['remove-domain', 'widgets', '--purge'],
+    prepare: (root) => runCli(['add-domain', 'widgets'], root),
+  },
+  { name: 'create --force', args: ['.', '--force', '--yes', '--no-install', '--no-git', '--domains', 'users,orders,invoices'] },
+];
+
+describe('SIGKILL at every point of the write phase', () => {
+  it.each(COMMANDS)('$name: the next command restores the old state byte for byte, or the run had finished', async (command) => {
+    const template = await newProject();
+    await command.prepare?.(template);
+    const before = await snapshot(template);
+    // The same command run to the end: the state a finished run leaves.
+    const finished = await runCli(command.args, template);
+    expect(finished.exitCode, finished.stderr).toBe(0);
+    const after = await snapshot(template);
+    expect(after).not.toEqual(before);
+
+    const pristine = await newProject();
+    await command.prepare?.(pristine);
+    let killedRuns = 0;
+    for (let n = 1; ; n += 1) {
+      const root = join(await tempDir(), 'my-api');
+      cpSync(pristine, root, { recursive: true });
+      const killed = await runCli(command.args, root, { CLB_TEST_KILL_AT: String(n) });
+      if (killed.signal !== 'SIGKILL') {
+        // n is past the last change: the run finished.
+        expect(killed.exitCode, killed.stderr).toBe(0);
+        expect(await snapshot(root)).toEqual(after);
+        break;
+      }
+      killedRuns += 1;
+      const journaled = existsSync(join(root, '.create-layered-backend.journal', 'journal.json'));
+      // Any later command rolls back first; this one then fails on its own (no such domain).
+      const next = await runCli(['remove-domain', 'nothing_here'], root);
+      expect(next.stderr).not.toMatch(/Internal error/);
+      const state = await snapshot(root);
+      expect(Object.keys(state).filter((path) => ENGINE_FILES.some((file) => path.startsWith(file))), `n=${n}: ${next.stderr}`).toEqual([]);
+      if (JSON.stringify(state) === JSON.stringify(after)) {
+        // Killed after the commit point: only leftovers were there to clean.
+        continue;
+      }
+      expect(state, `killed before disk change ${n}`).toEqual(before);
+      const rolledBack = /Rolled back an interrupted \S+ \(pid \d+, started [^)]+\): \d+ steps undone/;
+      if (journaled) expect(next.stderr).toMatch(rolledBack);
+      else expect(next.stderr).not.toMatch(rolledBack);
+    }
+    expect(killedRuns).toBeGreaterThan(10);
+  });
+
+  it('create into a new folder: killed anywhere, the folder is whole or absent, and the next create succeeds', async () => {
+    const create = ['my-api', '--yes', '--no-install', '--no-git'];
+    const whole = await snapshot(await newProject());
+    for (let n = 1; ; n += 4) {
+      const cwd = await tempDir();
+      const killed = await runCli(create, cwd, { CLB_TEST_KILL_AT: String(n) });
+      if (killed.signal !== 'SIGKILL') {
+        expect(killed.exitCode, killed.stderr).toBe(0);
+        expect(await snapshot(join(cwd, 'my-api'))).toEqual(whole);
+        break;
+      }
+      expect(existsSync(join(cwd, 'my-api'))).toBe(false);
+      // The next create removes the dead run's staging folder and succeeds.
+      const again = await runCli(create, cwd);
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(await snapshot(join(cwd, 'my-api'))).toEqual(whole);
+      expect(await readdir(cwd)).toEqual(['my-api']);
+    }
+  });
+});
+
+describe('signals during the write phase', () => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)('%s: the run finishes every change, then exits %i', async (signal, code) => {
+    const root = await newProject();
+    const reference = await newProject();
+    await runCli(['add-domain', 'widgets'], reference);
+    const child = spawn(process.execPath, [bin, 'add-domain', 'widgets'], {
+      cwd: root,
+      env: { ...process.env, CI: 'true', CLB_TEST_APPLY_DELAY_MS: '40' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    // Once the journal exists the write phase has begun.
+    while (!existsSync(join(root, '.create-layered-backend.journal'))) await new Promise((resolve) => setTimeout(resolve, 5));
+    child.kill(signal);
+    const exit = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(exit).toBe(code);
+    expect(stderr).toMatch(/Interrupted after every change was written; the project is complete/);
+    expect(await snapshot(root)).toEqual(await snapshot(reference));
+  });
+});
+
+const hasStrace = spawnSync('strace', ['-V']).status === 0;
+
+describe.runIf(hasStrace)('file-system faults injected with strace', () => {
+  it.each([
+    ['rename', 'EACCES', 3],
+    ['rename', 'EPERM', 6],
+    ['rename', 'EBUSY', 9],
+    ['rename', 'EROFS', 1],
+    ['mkdir', 'ENOSPC', 2],
+    ['fsync', 'ENOSPC', 4],
+    ['rmdir', 'EBUSY', 1],
+  ])('%s failing with %s (#%i): one clear line naming the path, exit 1, project unchanged', async (syscall, errno, when) => {
+    const root = await newProject();
+    const args = syscall === 'rmdir' ? ['remove-domain', 'orders', '--force'] : ['add-domain', 'widgets'];
+    const before = await snapshot(root);
+    const result = spawnSync(
+      'strace',
+      ['-f', '-qq', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', `inject=${syscall}:error=${errno}:when=${when}`, process.execPath, bin, ...args],
+      { cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^Cannot \\w+ /\\S+.*\\(${errno}\\)`));
+    expect(result.stderr).not.toMatch(/Internal error/);
+    expect(await snapshot(root)).toEqual(before);
+  });
+
+});
+
+/** Whether this file system honours chattr +i (ext4 does; tmpfs does not). */
+function immutableFilesWork(): boolean {
+  const probe = mkdtempSync(join(tmpdir(), 'clb-chattr-'));
+  const file = join(probe, 'probe');
+  writeFileSync(file, '');
+  const works = spawnSync('chattr', ['+i', file]).status === 0;
+  spawnSync('chattr', ['-i', file]);
+  rmSync(probe, { recursive: true });
+  return works;
+}
+
+describe.runIf(immutableFilesWork())('an immutable file', () => {
+  it('a file made immutable (chattr +i) refuses the edit: the project is unchanged', async () => {
+    const root = await newProject();
+    const registry = join(root, 'src/my_api/routers/__init__.py');
+    spawnSync('chattr', ['+i', registry]);
+    try {
+      const before = await snapshot(root);
+      const result = await runCli(['add-domain', 'widgets'], root);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(/^Cannot rename .*routers\/__init__.py .*\(EPERM\)$/);
+      expect(await snapshot(root)).toEqual(before);
+    } finally {
+      spawnSync('chattr', ['-i', registry]);
+    }
+  });
+});
+
+describe('runs at once', () => {
+  it('eight add-domain runs on different names all land: every router, manifest entry and one migration chain', async () => {
+    const root = await newProject();
+    const names = ['alphas', 'betas', 'gammas', 'deltas', 'epsilons', 'zetas', 'etas', 'thetas'];
+    const results = await Promise.all(names.map((name) => runCli(['add-domain', name], root)));
+    for (const result of results) expect(result.exitCode, result.stderr).toBe(0);
+    const manifest = JSON.parse(await readFile(join(root, '.create-layered-backend.json'), 'utf8'));
+    expect(Object.keys(manifest.domains).sort()).toEqual([...names, 'orders', 'users'].sort());
+    const registry = await readFile(join(root, 'src/my_api/routers/__init__.py'), 'utf8');
+    for (const name of names) expect(registry).toContain(`api_router.include_router(${name}_router)`);
+    // One chain: every revision but the first has a parent, and no parent has two children.
+    const tree = await snapshotTree(join(root, 'migrations/versions'));
+    const parents = Object.values(tree).map((source) => /down_revision: str \| None = (None|"(\w+)")/.exec(source)?.[2] ?? null);
+    expect(parents.filter((parent) => parent === null)).toHaveLength(1);
+    expect(new Set(parents).size).toBe(parents.length);
+    expect(existsSync(join(root, '.create-layered-backend.lock'))).toBe(false);
+  });
+
+  it('a lock left by a process that died is taken over; one held by a live process makes the next run wait', async () => {
+    const root = await newProject();
+    const lock = join(root, '.create-layered-backend.lock');
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    const { hostname } = await import('node:os');
+    await writeFile(lock, JSON.stringify({ pid: Number(dead.stdout.trim()), host: hostname(), command: 'add-domain', started: 'then' }));
+    const taken = await runCli(['add-domain', 'widgets'], root);
+    expect(taken.exitCode, taken.stderr).toBe(0);
+
+    await writeFile(lock, JSON.stringify({ pid: process.pid, host: hostname(), command: 'add-domain', started: 'now' }));
+    const waiting = runCli(['add-domain', 'gadgets'], root);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(existsSync(join(root, 'src/my_api/services/gadgets.py'))).toBe(false);
+    spawnSync('rm', ['-f', lock]);
+    const waited = await waiting;
+    expect(waited.exitCode, waited.stderr).toBe(0);
+    expect(waited.stderr).toMatch(/Waiting for add-domain \(pid \d+, since now\) to finish/);
+  });
+});
