@@ -11,11 +11,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { liveBoot } from './live.mjs';
+import { candidates } from './random-domains.mjs';
 
 const repo = resolve(import.meta.dirname, '../..');
 const cache = join(repo, '.smoke-cache');
 const filter = process.argv[2] ?? '';
 const postgresUrl = process.env.SMOKE_POSTGRES_URL;
+// The random domains change daily and are reproducible with SMOKE_SEED.
+const seed = Number(process.env.SMOKE_SEED ?? Math.floor(Date.now() / 86_400_000));
 const database = `smoke_${process.pid}`;
 
 // Every field type, and names as long as the CLI accepts (MAX_DOMAIN_LENGTH 25, MAX_FIELD_LENGTH 30),
@@ -34,10 +37,14 @@ const bases = [
   { name: 'all-extras', create: ['--extras', 'crawlers,schedulers,clients,workers', '--name', 'customer_billing_service'], package: 'customer_billing_service' },
   { name: 'single-domain', create: ['--domains', 'products'] },
 ];
+// remove-domain drops the table in a new migration; added again, the domain's migration gets a
+// new revision id (create_<name>_2, shortened to Alembic's 32 characters), which --purge deletes.
 const stages = [
   { suffix: '', command: undefined, absent: [] },
   { suffix: ' +add-domain', command: ['add-domain', ADDED, '--fields', ALL_FIELDS], absent: [] },
   { suffix: ' +remove-domain', command: ['remove-domain', ADDED], absent: [ADDED] },
+  { suffix: ' +add-domain again', command: ['add-domain', ADDED, '--fields', ALL_FIELDS], absent: [] },
+  { suffix: ' +remove-domain --purge', command: ['remove-domain', ADDED, '--purge'], absent: [ADDED] },
 ];
 const staticChecks = [
   ['ruff check', 'ruff', ['check', '.']],
@@ -126,21 +133,51 @@ for (const base of bases) {
     }
   }
 
-  for (const stage of stages) {
-    const name = `${base.name}${stage.suffix}`;
-    if (stage.command && !(await record(name, stage.command[0], () => run(bin, stage.command, { cwd: project })))) break;
+  /** Every gate on the project as it is now: static checks, pytest and a live boot. */
+  const checkStage = async (name, absent) => {
     for (const [label, command, args] of staticChecks) await record(name, label, () => run(join(venv, command), args, { cwd: project, env }));
     if (!live) {
       await record(name, 'pytest', () => ({ skipped: true }));
       await record(name, 'live boot', () => ({ skipped: true }));
-      continue;
+      return;
     }
     // A fresh database per stage: the migration chain changes with add- and remove-domain.
     rmSync(join(project, 'smoke.db'), { force: true });
-    if (base.postgres && !(await record(name, 'create database', resetPostgres))) continue;
+    if (base.postgres && !(await record(name, 'create database', resetPostgres))) return;
     await record(name, 'pytest', () => run(join(venv, 'pytest'), ['-q', '-p', 'no:cacheprovider'], { cwd: project, env }));
     if (base.postgres) resetPostgres();
-    await record(name, 'live boot', () => liveBoot(project, env, stage.absent));
+    await record(name, 'live boot', () => liveBoot(project, env, absent));
+  };
+
+  let stagesPassed = true;
+  for (const stage of stages) {
+    const name = `${base.name}${stage.suffix}`;
+    if (stage.command && !(await record(name, stage.command[0], () => run(bin, stage.command, { cwd: project })))) {
+      stagesPassed = false;
+      break;
+    }
+    await checkStage(name, stage.absent);
+  }
+
+  if (base.name === 'default' && stagesPassed) {
+    // Field names pydantic's BaseModel and the declarative Base already use must be refused.
+    await record(base.name, 'reserved field names refused', () => {
+      const script = 'from pydantic import BaseModel\nfrom my_api.core.db import Base\nprint(*sorted({n for n in dir(BaseModel) + dir(Base) if not n.startswith("_")}))';
+      const names = run(join(venv, 'python'), ['-c', script], { cwd: project, env });
+      if (!names.ok) return names;
+      const accepted = names.output.trim().split(' ').filter((field) => run(bin, ['add-domain', 'probes', '--fields', `${field}:str`, '--dry-run'], { cwd: project }).ok);
+      return { ok: accepted.length === 0, output: `accepted as field names: ${accepted.join(', ')}` };
+    });
+    // A sample of random names and field specs the CLI accepts, through every gate.
+    const stage = `${base.name} +random (seed ${seed})`;
+    let added = 0;
+    for (const { name, fields } of candidates(seed)) {
+      if (added === 5) break;
+      if (!run(bin, ['add-domain', name, '--fields', fields, '--dry-run'], { cwd: project }).ok) continue;
+      added += 1;
+      await record(stage, `add-domain ${name} --fields "${fields}"`.slice(0, 36), () => run(bin, ['add-domain', name, '--fields', fields], { cwd: project }));
+    }
+    await checkStage(stage, []);
   }
 }
 

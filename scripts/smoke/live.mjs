@@ -50,7 +50,7 @@ async function exercise(base, manifest, absent) {
   for (const domain of Object.keys(manifest.domains)) {
     const prefix = `/${domain.replaceAll('_', '-')}`;
     expect(paths.includes(prefix), `OpenAPI lacks ${prefix}`);
-    expect(paths.some((path) => new RegExp(`^${prefix}/\\{[a-z_]+_id\\}$`).test(path)), `OpenAPI lacks ${prefix}/{id}`);
+    expect(paths.some((path) => new RegExp(`^${prefix}/\\{[a-z0-9_]+_id\\}$`).test(path)), `OpenAPI lacks ${prefix}/{id}`);
   }
   for (const domain of absent) {
     const prefix = `/${domain.replaceAll('_', '-')}`;

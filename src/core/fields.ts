@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { fieldNameProblem } from './names.js';
-import { fromImport } from './python-source.js';
+import { fromImport, pythonString } from './python-source.js';
 
 /**
  * One column of a domain, as written in `--fields "title:str, price:decimal=0, notes:text?"`.
@@ -38,14 +38,13 @@ interface TypeSpec {
   import?: [string, string];
 }
 
-const quote = (value: string) => JSON.stringify(value);
 
 const TYPES: Record<FieldType, TypeSpec> = {
   str: {
     python: 'str',
     column: 'String(255)',
     migration: 'sa.String(length=255)',
-    literal: (v) => (v.length <= 255 ? quote(v) : fail(`the default is ${v.length} characters; the column holds 255`)),
+    literal: (v) => (v.length <= 255 ? pythonString(v) : fail(`the default is ${v.length} characters; the column holds 255`)),
     sample: '"first"',
     changed: '"second"',
   },
@@ -53,7 +52,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
     python: 'str',
     column: 'Text',
     migration: 'sa.Text()',
-    literal: quote,
+    literal: pythonString,
     sample: '"a longer text"',
     changed: '"another text"',
   },

@@ -146,8 +146,12 @@ function requireIdentifier(kind: string, raw: string, identifier: string): void 
   if (!/^[a-z][a-z0-9_]*$/.test(identifier)) {
     throw new UsageError(`${kind} name "${raw}" must turn into a Python identifier (letters, digits, _), got "${identifier}"`);
   }
-  if (PYTHON_KEYWORDS.has(identifier)) throw new UsageError(`${kind} name "${raw}" is a Python keyword`);
-  if (SOFT_KEYWORDS.has(identifier)) throw new UsageError(`${kind} name "${raw}" is a Python soft keyword; pick another`);
+}
+
+/** A name the generated code imports on its own must not be a keyword (nor read as one). */
+function refuseKeyword(kind: string, raw: string, identifier: string): void {
+  if (PYTHON_KEYWORDS.has(identifier)) throw new UsageError(`${kind} name "${raw}" gives "${identifier}", a Python keyword`);
+  if (SOFT_KEYWORDS.has(identifier)) throw new UsageError(`${kind} name "${raw}" gives "${identifier}", a Python soft keyword; pick another`);
 }
 
 /** `Order-Items`, `order_item` and `orderItems` all name the domain `order_items` / `OrderItem`. */
@@ -173,6 +177,9 @@ export function domainName(raw: string): DomainName {
   if (module === singular) {
     throw new UsageError(`Domain name "${raw}" has no distinct plural; pick a countable noun (e.g. "${raw}_items")`);
   }
+  // The module is imported by its name; the singular only ever appears inside longer names
+  // (`class_id`, `create_class`), so a domain `classes` is fine.
+  refuseKeyword('Domain', raw, module);
   // A one-letter record (`os` -> `o`) gives a one-letter class, which ruff rejects as ambiguous (E742).
   if (singular.length < 2) throw new UsageError(`Domain name "${raw}" is too short: its singular "${singular}" needs two letters or more`);
   const name = {
@@ -241,6 +248,7 @@ export function packageName(raw: string): string {
   rejectUnsafe('Package', raw);
   const snake = snakeCase(raw.trim());
   requireIdentifier('Package', raw, snake);
+  refuseKeyword('Package', raw, snake);
   if (RESERVED_MODULES.has(snake) || DEPENDENCY_MODULES.has(snake) || STDLIB_MODULES.has(snake)) {
     throw new UsageError(`Package name "${snake}" would shadow the module "${snake}" the project imports; choose another with --name`);
   }

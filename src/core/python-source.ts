@@ -5,6 +5,17 @@ import { byCodePoint } from './order.js';
 /** The generated project's `line-length` (pyproject.toml). */
 export const LINE_LENGTH = 100;
 
+/**
+ * A Python string literal as ruff format prints it: double quotes, unless the text holds more double
+ * quotes than single ones (then single quotes, which need fewer escapes).
+ */
+export function pythonString(value: string): string {
+  const escaped = value.replaceAll('\\', '\\\\');
+  const doubles = value.split('"').length - 1;
+  const singles = value.split("'").length - 1;
+  return doubles > singles ? `'${escaped.replaceAll("'", "\\'")}'` : `"${escaped.replaceAll('"', '\\"')}"`;
+}
+
 /** `from module import a, b` on one line when it fits, else one name per line with a trailing comma. */
 export function fromImport(module: string, names: string[]): string {
   const line = `from ${module} import ${names.join(', ')}`;

@@ -39,7 +39,7 @@ describe('add-domain', () => {
 
   it.each([
     ['orders', undefined, /exists already/],
-    ['class', undefined, /keyword/],
+    ['bases', undefined, /would define "Base" in repositories\/bases.py, which already uses that name/],
     ['9lives', undefined, /digit/],
     ['a/b', undefined, /path separators/],
     ['..', undefined, /path separators/],

@@ -67,7 +67,9 @@ describe('parseFields', () => {
     ['p:decimal=9999999999.99', 'Decimal("9999999999.99")'],
     ['d:date=2024-02-29', 'date.fromisoformat("2024-02-29")'],
     ['type:str="it\'s"', '"it\'s"'],
-    ['match:text=a "quote"', '"a \\"quote\\""'],
+    ['match:text=a "quote"', `'a "quote"'`],
+    ['case:text=both \' and "', `"both ' and \\""`],
+    ['path:str=C:\\dir', '"C:\\\\dir"'],
   ])('accepts %j, printing the default as %s', (spec, python) => {
     expect(parseFields(spec)[0]?.pythonDefault).toBe(python);
   });

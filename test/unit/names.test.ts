@@ -15,7 +15,8 @@ describe('domainName', () => {
 
   it.each([
     ['', /empty/],
-    ['class', /keyword/],
+    ['sheep', /no distinct plural/],
+    ['os', /too short: its singular "o"/],
     ['2fa', /digit/],
     ['a/b', /path separators/],
     ['..', /path separators/],
@@ -26,6 +27,11 @@ describe('domainName', () => {
     ['customer_invoice_discounts', /too long: "customer_invoice_discounts" has 26 characters, at most 25/],
   ])('rejects %j', (raw, message) => {
     expect(() => domainName(raw)).toThrow(message);
+  });
+
+  it('takes a keyword as a singular, which only appears inside longer names: classes, types', () => {
+    expect(domainName('class')).toMatchObject({ module: 'classes', singular: 'class', pascal: 'Class' });
+    expect(domainName('types')).toMatchObject({ module: 'types', singular: 'type' });
   });
 
   it('accepts a name exactly as long as the limit', () => {
