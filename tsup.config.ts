@@ -7,7 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { transform } from 'esbuild';
 import { defineConfig, type Options } from 'tsup';
 import { compileTemplate } from './src/core/template-codegen.js';
-import { readTemplateFiles } from './src/core/template-files.js';
+import { readTemplateFiles, type TemplateFile } from './src/core/template-files.js';
 
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 
@@ -27,12 +27,31 @@ async function writeMinified(path: string, source: string): Promise<void> {
 }
 
 /**
+ * A Python template with nothing to fill in is the same bytes in every run, so the run-time syntax
+ * check (core/transaction.ts) skips it; it is parsed here, once, instead.
+ */
+async function parseVerbatimPython(files: TemplateFile[]): Promise<void> {
+  const { Parser, Language } = await import('web-tree-sitter');
+  await Parser.init();
+  const parser = new Parser();
+  parser.setLanguage(await Language.load(await readFile(createRequire(import.meta.url).resolve('tree-sitter-python/tree-sitter-python.wasm'))));
+  for (const file of files) {
+    if (!file.path.endsWith('.py')) continue;
+    const tree = parser.parse(file.source);
+    if (!tree || tree.rootNode.hasError) throw new Error(`templates/${file.tree}/${file.path} is not valid Python`);
+    tree.delete();
+  }
+}
+
+/**
  * Compiles templates/ into dist/templates/<tree>.cjs as plain functions (core/template-codegen.ts),
  * so a run loads no template engine and compiles nothing. Text files are embedded as they are.
  */
 async function compileTemplates(): Promise<void> {
   const trees = new Map<string, string[]>();
-  for (const file of readTemplateFiles('templates')) {
+  const templates = readTemplateFiles('templates');
+  await parseVerbatimPython(templates);
+  for (const file of templates) {
     const template = file.path.endsWith('.hbs')
       ? compileTemplate(file.source, `templates/${file.tree}/${file.path}`)
       : JSON.stringify(file.source);

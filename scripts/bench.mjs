@@ -75,7 +75,9 @@ const cases = [
   },
   {
     name: 'create (default project)',
-    target: 'ours <= 1.5x create-vite',
+    // Was 1.5x before every planned Python file was parsed before writing (~25 ms of tree-sitter
+    // that create-vite, writing files it never checks, does not spend).
+    target: 'ours <= 2.2x create-vite',
     ours: { setup: () => ({ args: [ours, 'my-api', '--yes', '--no-install', '--no-git'], ...freshOutput('ours') }) },
     peer: {
       name: 'create-vite vanilla-ts',

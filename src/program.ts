@@ -27,6 +27,8 @@ export function buildProgram(ctx: Context): Command {
     // Subcommands own their --dry-run, --json and --force; the create flags go before a subcommand.
     .enablePositionalOptions()
     .action(async (directory: string | undefined, flags: Record<string, unknown>) => {
+      // The grammar (to check every planned Python file) compiles while the command loads and plans.
+      void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
       const { runCreate } = await import('./commands/create/index.js');
       await runCreate({ directory, ...flags }, { ...ctx, interactive: ctx.interactive && !flags.yes });
     });

@@ -13,7 +13,7 @@ import {
   type RouterRegistration,
 } from './python-edit.js';
 import { call, fromImport, fromImports, LINE_LENGTH, routerImport, routerInclude } from './python-source.js';
-import { renderTree } from './render.js';
+import { type RenderedFile, renderTree } from './render.js';
 
 export interface DomainSpec {
   name: DomainName;
@@ -201,12 +201,11 @@ export function planMigration(plan: Plan, packageName: string, spec: DomainSpec,
       dropsIn: creates ? 'downgrade' : 'upgrade',
     },
   };
-  const [file] = renderTree('migration', data, { __package__: packageName, __revision__: revision });
-  const { path, content } = file as { path: string; content: string };
-  plan.generate(path, content);
+  const [file] = renderTree('migration', data, { __package__: packageName, __revision__: revision }) as [RenderedFile];
+  plan.generate(file);
   chain.head = revision;
   chain.taken.add(revision);
-  return path;
+  return file.path;
 }
 
 /**
@@ -236,7 +235,7 @@ export function planDomain(plan: Plan, manifest: Manifest, spec: DomainSpec, cha
     __domain__: spec.name.module,
   });
   const replaced = files.flatMap((file) => occupiedBy(plan, file.path));
-  for (const file of files) plan.generate(file.path, file.content);
+  for (const file of files) plan.generate(file);
   const migration = planMigration(plan, packageName, spec, chain, 'create');
   manifest.domains[spec.name.module] = { fields: spec.fieldsSpec, files: [...files.map((file) => file.path), migration].sort(byCodePoint) };
   return replaced;

@@ -182,10 +182,14 @@ export function domainName(raw: string): DomainName {
   refuseKeyword('Domain', raw, module);
   // A one-letter record (`os` -> `o`) gives a one-letter class, which ruff rejects as ambiguous (E742).
   if (singular.length < 2) throw new UsageError(`Domain name "${raw}" is too short: its singular "${singular}" needs two letters or more`);
+  const pascal = pascalCase(singular);
+  if (pascal === 'None' || pascal === 'True' || pascal === 'False') {
+    throw new UsageError(`Domain name "${raw}" would name a class ${pascal}, a Python keyword; pick another`);
+  }
   const name = {
     module,
     singular,
-    pascal: pascalCase(singular),
+    pascal,
     kebab: kebabCase(module),
     words: module.replaceAll('_', ' '),
     singularWords: singular.replaceAll('_', ' '),

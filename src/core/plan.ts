@@ -22,6 +22,8 @@ interface Entry {
   mode: number | undefined;
   /** For a symlink (inside the root, as confine checks): the file it points to, which an edit changes. */
   target?: string;
+  /** A folder stands where the plan looks for a file. */
+  folder?: boolean;
   /** What the plan will leave: text, null for deleted, undefined for as it was. */
   after?: string | null;
 }
@@ -58,6 +60,8 @@ export class Plan {
   private readonly entries = new Map<string, Entry>();
   /** Files whose planned content is what the templates rendered (their hash goes in the manifest). */
   private readonly rendered = new Map<string, string>();
+  /** Rendered files the templates ship as they are, which the build has parsed already. */
+  private readonly verbatim = new Set<string>();
   private realRoot: string | undefined;
 
   constructor(readonly root: string) {}
@@ -105,14 +109,16 @@ export class Plan {
     const file = join(this.root, path);
     let before: Buffer | undefined;
     let mode: number | undefined;
+    let folder = false;
     try {
       // Synchronous: a plan reads dozens of small files, where thread-pool round trips dominate.
       before = readFileSync(file);
       mode = statSync(file).mode & 0o7777;
     } catch (error) {
-      if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'EISDIR' && errorCode(error) !== 'ENOTDIR') throw error;
+      folder = errorCode(error) === 'EISDIR';
+      if (errorCode(error) !== 'ENOENT' && !folder && errorCode(error) !== 'ENOTDIR') throw error;
     }
-    entry = { before, mode, source: before === undefined ? undefined : decodeSource(path, before) };
+    entry = { before, mode, folder, source: before === undefined ? undefined : decodeSource(path, before) };
     if (before !== undefined && lstatSync(file).isSymbolicLink()) {
       entry.target = relative(this.rootOnDisk() as string, realpathSync(file)).split(sep).join('/');
     }
@@ -120,32 +126,47 @@ export class Plan {
     return entry;
   }
 
+  /** The entry of a path the plan reads or changes as a file: a folder there is refused. */
+  private file(path: string): Entry {
+    const entry = this.entry(path);
+    if (entry.folder) throw new CliError(`${path} is a folder where a file belongs; move it away, then run again`);
+    return entry;
+  }
+
   /** The file as it will be after the plan: planned text, else what is on disk, else undefined. */
   read(path: string): string | undefined {
-    const entry = this.entry(path);
+    const entry = this.file(path);
     return entry.after === undefined ? entry.source?.text : (entry.after ?? undefined);
   }
 
   /** The bytes on disk before the plan, or undefined if there was no file. */
   original(path: string): Buffer | undefined {
-    return this.entry(path).before;
+    return this.file(path).before;
   }
 
   write(path: string, text: string): void {
-    const entry = this.entry(path);
+    const entry = this.file(path);
     entry.after = entry.source?.text === text ? undefined : text;
   }
 
   /** A file as the templates rendered it; the manifest records its hash as generated. */
-  generate(path: string, text: string): void {
-    this.write(path, text);
-    this.rendered.set(path, text);
+  generate(file: { path: string; content: string; verbatim: boolean }): void {
+    this.write(file.path, file.content);
+    this.rendered.set(file.path, file.content);
+    if (file.verbatim) this.verbatim.add(file.path);
+    else this.verbatim.delete(file.path);
+  }
+
+  /** Whether the file's planned text is a template shipped as it is (parsed when the package was built). */
+  isVerbatim(path: string): boolean {
+    return this.verbatim.has(path) && this.read(path) === this.rendered.get(path);
   }
 
   delete(path: string): void {
-    const entry = this.entry(path);
+    const entry = this.file(path);
     entry.after = entry.before === undefined ? undefined : null;
     this.rendered.delete(path);
+    this.verbatim.delete(path);
   }
 
   /** Every file the templates rendered in this plan, with its text. */

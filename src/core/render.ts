@@ -27,10 +27,12 @@ export interface PathTokens {
 export interface RenderedFile {
   path: string;
   content: string;
+  /** A template file with nothing to fill in: the same bytes every run (the build parses it once). */
+  verbatim: boolean;
 }
 
 type Render = (data: object) => string;
-type Tree = Array<{ path: string; render: Render }>;
+type Tree = Array<{ path: string; render: Render; verbatim: boolean }>;
 
 const stripHbs = (path: string) => (path.endsWith('.hbs') ? path.slice(0, -'.hbs'.length) : path);
 
@@ -45,8 +47,8 @@ function loadCompiled(name: string): Tree {
   const files = createRequire(import.meta.url)(join(compiledDir, `${name}.cjs`)) as CompiledTree;
   return files.map(([path, template]) =>
     typeof template === 'string'
-      ? { path, render: () => template }
-      : { path: stripHbs(path), render: (data) => template(data, templateHelpers) },
+      ? { path, render: () => template, verbatim: true }
+      : { path: stripHbs(path), render: (data) => template(data, templateHelpers), verbatim: false },
   );
 }
 
@@ -57,8 +59,8 @@ function compileFromSources(): Map<string, Tree> {
   const trees = new Map<string, Tree>();
   for (const file of readTemplateFiles(templatesDir())) {
     const entry = file.path.endsWith('.hbs')
-      ? { path: stripHbs(file.path), render: handlebars.compile(file.source, HANDLEBARS_OPTIONS) }
-      : { path: file.path, render: () => file.source };
+      ? { path: stripHbs(file.path), render: handlebars.compile(file.source, HANDLEBARS_OPTIONS), verbatim: false }
+      : { path: file.path, render: () => file.source, verbatim: true };
     trees.set(file.tree, [...(trees.get(file.tree) ?? []), entry]);
   }
   return trees;
@@ -100,5 +102,9 @@ function targetPath(path: string, tokens: PathTokens): string {
 export function renderTree(name: string, data: object, tokens: PathTokens): RenderedFile[] {
   const templates = tree(name);
   if (!templates) throw new Error(`no template tree "${name}"`);
-  return templates.map((template) => ({ path: targetPath(template.path, tokens), content: template.render(data) }));
+  return templates.map((template) => ({
+    path: targetPath(template.path, tokens),
+    content: template.render(data),
+    verbatim: template.verbatim,
+  }));
 }

@@ -26,11 +26,12 @@ export type Done = (changes: Change[]) => void;
 
 /**
  * Every planned Python file must parse: the templates and the edits are the CLI's own, so one that
- * does not is a bug, caught before anything is written.
+ * does not is a bug, caught before anything is written. Templates shipped as they are were parsed
+ * by the build.
  */
-export async function validatePlan(changes: Change[]): Promise<void> {
+export async function validatePlan(plan: Plan, changes: Change[]): Promise<void> {
   for (const change of changes) {
-    if ((change.kind !== 'create' && change.kind !== 'edit') || !change.path.endsWith('.py')) continue;
+    if ((change.kind !== 'create' && change.kind !== 'edit') || !change.path.endsWith('.py') || plan.isVerbatim(change.path)) continue;
     const line = await syntaxErrorLine(change.text);
     if (line !== undefined) {
       throw new Error(`the planned ${change.path} would not be valid Python (line ${line}); nothing was written`);
@@ -100,7 +101,7 @@ export async function transact(
     const plan = new Plan(root);
     await build(plan);
     const changes = plan.changes();
-    await validatePlan(changes);
+    await validatePlan(plan, changes);
     reportPlan(ctx, { command: run.command, options: run.options, changes }, run.json ?? false);
     return;
   }
@@ -112,7 +113,7 @@ export async function transact(
     const plan = new Plan(root);
     const done = await build(plan);
     const changes = plan.changes();
-    await validatePlan(changes);
+    await validatePlan(plan, changes);
     await signals.stopIfInterrupted();
     const changed = plan.changedSinceRead();
     if (changed.length > 0) {

@@ -71,7 +71,7 @@ describe('create', () => {
 
   it.each([
     [['bad/../x', '--yes'], 2],
-    [['my-api', '--domains', 'users,class'], 2],
+    [['my-api', '--domains', 'users,nones'], 2],
     [['my-api', '--domains', 'users,users'], 2],
     [['my-api', '--domains', 'services'], 2],
     [['my-api', '--domains', 'bases'], 2],

@@ -197,3 +197,16 @@ describe('names the templates could not take', () => {
     expect(await unchangedSnapshot()).toEqual(before);
   });
 });
+
+describe('a folder where a file belongs', () => {
+  it('is refused with its path, nothing written', async () => {
+    const registry = join(root, 'src/my_api/routers/__init__.py');
+    await rm(registry);
+    await mkdir(registry);
+    const before = await unchangedSnapshot();
+    await expect(runAddDomain({ name: 'widget' }, testContext(root).ctx)).rejects.toThrow(
+      /src\/my_api\/routers\/__init__.py is a folder where a file belongs/,
+    );
+    expect(await unchangedSnapshot()).toEqual(before);
+  });
+});

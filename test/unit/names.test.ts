@@ -16,6 +16,7 @@ describe('domainName', () => {
   it.each([
     ['', /empty/],
     ['sheep', /no distinct plural/],
+    ['nones', /would name a class None, a Python keyword/],
     ['os', /too short: its singular "o"/],
     ['2fa', /digit/],
     ['a/b', /path separators/],

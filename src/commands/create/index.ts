@@ -47,13 +47,11 @@ export function planProject(plan: Plan, options: CreateOptions): string[] {
   const tokens = { __package__: options.packageName };
   const trees = ['project', ...options.extras.map((extra) => `extras/${extra}`)];
   const replaced: string[] = [];
-  const generate = (path: string, content: string) => {
-    const before = plan.original(path);
-    if (before !== undefined && plan.read(path) !== content) replaced.push(path);
-    plan.generate(path, content);
-  };
   for (const tree of trees) {
-    for (const file of renderTree(tree, data, tokens)) generate(file.path, file.content);
+    for (const file of renderTree(tree, data, tokens)) {
+      if (plan.original(file.path) !== undefined && plan.read(file.path) !== file.content) replaced.push(file.path);
+      plan.generate(file);
+    }
   }
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
@@ -122,7 +120,7 @@ export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void>
     const plan = new Plan(options.directory);
     planProject(plan, options);
     const changes = plan.changes();
-    await validatePlan(changes);
+    await validatePlan(plan, changes);
     if (options.dryRun) {
       reportPlan(ctx, { command: run.command, options: run.options, changes }, options.json);
       return;
