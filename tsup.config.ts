@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { transform } from 'esbuild';
 import { defineConfig, type Options } from 'tsup';
 import { compileTemplate } from './src/core/template-codegen.js';
@@ -11,10 +10,7 @@ import { readTemplateFiles, type TemplateFile } from './src/core/template-files.
 
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 
-/**
- * Minified text is half as long for a run to read. import() becomes require(): a file loaded from a
- * code cache (src/code-cache.ts) cannot run import(), and these files import only CommonJS.
- */
+/** Minified text is half as long for a run to read; these files import only CommonJS. */
 async function writeMinified(path: string, source: string): Promise<void> {
   const { code } = await transform(source, {
     minify: true,
@@ -81,53 +77,28 @@ const lazyChildProcessInCommander: Plugin = {
 };
 
 /**
- * Modules that stay files of their own beside the bundle: code-cache.ts, so the bin and the bundle share
- * it, and esm-packages.ts, whose import() needs Node's own loader (see each file).
+ * dist/on-demand.cjs, bundled on its own: the main bundle requires it only when a run prompts or
+ * spawns a process (see src/on-demand.ts).
  */
-const OWN_FILES = ['code-cache', 'esm-packages'];
-const ownFiles: Plugin = {
-  name: 'own-files',
+const onDemandFile: Plugin = {
+  name: 'on-demand-file',
   setup(build) {
-    build.onResolve({ filter: new RegExp(`/(${OWN_FILES.join('|')})\\.js$`) }, (args) =>
-      args.kind === 'entry-point' ? undefined : { path: `./${basename(args.path, '.js')}.cjs`, external: true },
+    build.onResolve({ filter: /\/on-demand\.js$/ }, (args) =>
+      args.kind === 'entry-point' ? undefined : { path: './on-demand.cjs', external: true },
     );
   },
 };
 
-/** Every field type, so the cache holds what each one compiles. */
-const TRAINING_FIELDS = 'name:str, note:text?, count:int=1, price:decimal, ratio:float, ok:bool=true, day:date, at:datetime, ref:uuid';
-
-/**
- * Makes the V8 code caches (src/code-cache.ts) by running the CLI just built over its commands:
- * each run loads the caches the previous ones wrote, fails if V8 rejects one, and adds what it compiled.
- */
-function trainCodeCaches(): void {
-  const work = mkdtempSync(join(tmpdir(), 'clb-train-'));
-  const project = join(work, 'trained');
-  const run = (cwd: string, ...args: string[]) => {
-    try {
-      execFileSync(process.execPath, [resolve('bin/create-layered-backend.cjs'), ...args], {
-        cwd,
-        env: { ...process.env, CI: 'true', CLB_TRAIN_CODE_CACHE: '1' },
-        stdio: 'pipe',
-      });
-    } catch (error) {
-      // A rejected cache or a file using import(): the run's own message says which.
-      throw new Error(`training run "${args.join(' ')}" failed:\n${(error as { stderr?: Buffer }).stderr}`);
-    }
-  };
-  try {
-    run(work, 'everything', '--yes', '--no-install', '--no-git', '--db', 'postgres', '--extras', 'crawlers,schedulers,clients,workers');
-    run(work, 'trained', '--yes', '--no-install', '--no-git');
-    run(project, 'add-domain', 'products', '--fields', TRAINING_FIELDS);
-    run(project, 'remove-domain', 'products');
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
+/** The bundle finds the package's files beside itself, never in templates/ or node_modules. */
+const builtPackageFiles: Plugin = {
+  name: 'built-package-files',
+  setup(build) {
+    build.onResolve({ filter: /\/package-files\.js$/ }, () => ({ path: resolve('src/core/package-files.built.ts') }));
+  },
+};
 
 /** The packages whose code dist/ carries, with their licence texts, as their licences ask. */
-const SHIPPED_PACKAGES = ['commander', 'picocolors', 'pluralize', 'change-case', 'valibot', 'web-tree-sitter', 'tree-sitter-python'];
+const SHIPPED_PACKAGES = ['commander', 'picocolors', 'pluralize', 'change-case', 'valibot', 'execa', '@clack/prompts', 'web-tree-sitter', 'tree-sitter-python'];
 
 async function writeThirdPartyNotices(): Promise<void> {
   const notices = [];
@@ -144,13 +115,16 @@ async function writeThirdPartyNotices(): Promise<void> {
 const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
 
 export default defineConfig({
-  entry: ['src/index.ts', ...OWN_FILES.map((file) => `src/${file}.ts`)],
+  entry: ['src/index.ts', 'src/on-demand.ts'],
   define: { __CLB_VERSION__: JSON.stringify(version) },
-  // Bundled, so a run resolves nothing in node_modules for them (they are dev dependencies).
-  // Handlebars is not: only development, without dist/templates/, renders with it.
-  noExternal: ['commander', 'picocolors', 'pluralize', 'change-case', 'valibot'],
-  external: ['handlebars'],
-  esbuildPlugins: [lazyChildProcessInCommander, ownFiles],
+  // Everything bundled: the package has no dependencies, so npx installs one package and a run
+  // resolves nothing in node_modules.
+  noExternal: [/.*/],
+  esbuildPlugins: [lazyChildProcessInCommander, onDemandFile, builtPackageFiles],
+  esbuildOptions(options) {
+    // import() of dist/on-demand.cjs becomes a require: the bundle is CommonJS through and through.
+    options.supported = { ...options.supported, 'dynamic-import': false };
+  },
   // One CommonJS file: Node 20 loads it without the ES module loader's per-module resolve, link and
   // built-in facades (~12 ms per run). Commands are still evaluated only when run.
   format: 'cjs',
@@ -175,6 +149,5 @@ export default defineConfig({
     await copyFile(resolve('web-tree-sitter/web-tree-sitter.wasm'), 'dist/web-tree-sitter.wasm');
     await copyFile(resolve('tree-sitter-python/tree-sitter-python.wasm'), 'dist/tree-sitter-python.wasm');
     await writeThirdPartyNotices();
-    trainCodeCaches();
   },
 });

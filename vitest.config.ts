@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    globalSetup: ['test/global-setup.ts'],
     // The e2e tests spawn the built bin and git; give them room on a 2-core machine.
     testTimeout: 60_000,
   },

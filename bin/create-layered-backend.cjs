@@ -13,9 +13,10 @@ const printed = argv.length === 1 ? { '--help': 'help.txt', '-h': 'help.txt', '-
 if (printed) {
   process.stdout.write(require('node:fs').readFileSync(`${__dirname}/../dist/${printed}`));
 } else {
-  // Through the bytecode the build cached for it (see src/code-cache.ts).
-  const { requireCached } = require('../dist/code-cache.cjs');
-  requireCached(require('node:path').join(__dirname, '..', 'dist', 'index.cjs'))
+  // Node 22.1 and later keep V8's compiled code of the bundle in a cache on this machine, so the
+  // next run skips parsing and compiling it; Node 20 has no such cache and compiles each time.
+  require('node:module').enableCompileCache?.();
+  require('../dist/index.cjs')
     .main(argv)
     .then((code) => {
       process.exitCode = code;

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import type { Node, Parser } from 'web-tree-sitter';
-import { requireCached, setV8Flags } from '../code-cache.js';
 import { CliError } from '../errors.js';
+import { pythonGrammar, treeSitterGlue } from './package-files.js';
 import { type RouterLines, routerImport, routerInclude } from './python-source.js';
 
 /**
@@ -14,28 +14,16 @@ import { type RouterLines, routerImport, routerInclude } from './python-source.j
 
 let parserPromise: Promise<Parser> | undefined;
 
-/**
- * The build copies tree-sitter and the Python grammar next to the bundle, so a run resolves no
- * package and users install neither; from sources (tests) they come from node_modules.
- */
-function shipped(file: string, specifier: string): string {
-  const bundled = fileURLToPath(new URL(`./${file}`, import.meta.url));
-  return existsSync(bundled) ? bundled : createRequire(import.meta.url).resolve(specifier);
-}
-
 function parser(): Promise<Parser> {
   parserPromise ??= (async () => {
-    const { Parser, Language } = requireCached(
-      shipped('web-tree-sitter.cjs', 'web-tree-sitter'),
-    ) as typeof import('web-tree-sitter');
+    const { Parser, Language } = createRequire(import.meta.url)(treeSitterGlue()) as typeof import('web-tree-sitter');
     // Liftoff (V8's baseline wasm compiler) parses a few small files just as well; letting V8
     // re-optimise the grammar in the background costs ~100 ms that the process waits for at exit.
-    // Set after loading tree-sitter's code, whose cache was made under the default flags.
-    setV8Flags('--liftoff-only');
+    // Set once tree-sitter's code is loaded: V8 refuses compile caches made under other flags.
+    setFlagsFromString('--liftoff-only');
     await Parser.init();
     const parser = new Parser();
-    const grammar = shipped('tree-sitter-python.wasm', 'tree-sitter-python/tree-sitter-python.wasm');
-    parser.setLanguage(await Language.load(readFileSync(grammar)));
+    parser.setLanguage(await Language.load(readFileSync(pythonGrammar())));
     return parser;
   })();
   return parserPromise;

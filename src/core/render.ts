@@ -1,10 +1,5 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { templatesDir } from '../package.js';
-import { HANDLEBARS_OPTIONS, readTemplateFiles } from './template-files.js';
-import { type CompiledTemplate, templateHelpers } from './template-runtime.js';
+import { templateTree } from './package-files.js';
+import type { TemplateTree } from './template-files.js';
 
 /**
  * npm drops some dotfiles from packages and editors hide the rest, so they ship under a visible name.
@@ -31,53 +26,10 @@ export interface RenderedFile {
   verbatim: boolean;
 }
 
-type Render = (data: object) => string;
-type Tree = Array<{ path: string; render: Render; verbatim: boolean }>;
+const trees = new Map<string, TemplateTree | undefined>();
 
-const stripHbs = (path: string) => (path.endsWith('.hbs') ? path.slice(0, -'.hbs'.length) : path);
-
-/**
- * The build writes each tree to dist/templates/<tree>.cjs: each file's path and compiled template or
- * text. One file per tree, so add-domain loads only the domain's.
- */
-const compiledDir = fileURLToPath(new URL('./templates/', import.meta.url));
-type CompiledTree = Array<[path: string, template: CompiledTemplate | string]>;
-
-function loadCompiled(name: string): Tree {
-  const files = createRequire(import.meta.url)(join(compiledDir, `${name}.cjs`)) as CompiledTree;
-  return files.map(([path, template]) =>
-    typeof template === 'string'
-      ? { path, render: () => template, verbatim: true }
-      : { path: stripHbs(path), render: (data) => template(data, templateHelpers), verbatim: false },
-  );
-}
-
-/** From sources (development, tests) Handlebars renders templates/ itself. */
-function compileFromSources(): Map<string, Tree> {
-  // Required, not imported: the bundle holds no import() (see code-cache.ts), and Handlebars is CommonJS.
-  const handlebars = (createRequire(import.meta.url)('handlebars') as typeof import('handlebars')).create();
-  const trees = new Map<string, Tree>();
-  for (const file of readTemplateFiles(templatesDir())) {
-    const entry = file.path.endsWith('.hbs')
-      ? { path: stripHbs(file.path), render: handlebars.compile(file.source, HANDLEBARS_OPTIONS), verbatim: false }
-      : { path: file.path, render: () => file.source, verbatim: true };
-    trees.set(file.tree, [...(trees.get(file.tree) ?? []), entry]);
-  }
-  return trees;
-}
-
-const trees = new Map<string, Tree>();
-let sourceTrees: Map<string, Tree> | undefined;
-
-function tree(name: string): Tree | undefined {
-  if (!trees.has(name)) {
-    if (existsSync(compiledDir)) {
-      if (existsSync(join(compiledDir, `${name}.cjs`))) trees.set(name, loadCompiled(name));
-    } else {
-      const fromSources = (sourceTrees ??= compileFromSources()).get(name);
-      if (fromSources) trees.set(name, fromSources);
-    }
-  }
+function tree(name: string): TemplateTree | undefined {
+  if (!trees.has(name)) trees.set(name, templateTree(name));
   return trees.get(name);
 }
 

@@ -17,6 +17,11 @@ export const HANDLEBARS_OPTIONS = {
   data: false,
 } as const;
 
+/** A template tree ready to render: each file's path in the project and how to render it. */
+export type TemplateTree = Array<{ path: string; render: (data: object) => string; verbatim: boolean }>;
+
+export const stripHbs = (path: string) => (path.endsWith('.hbs') ? path.slice(0, -'.hbs'.length) : path);
+
 /** One file of a template tree: `templates/<tree>/<path>`, tree being `project`, `domain` or `extras/<name>`. */
 export interface TemplateFile {
   tree: string;

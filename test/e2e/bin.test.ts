@@ -20,7 +20,7 @@ describe('the bin', () => {
     // The bin prints text captured at build time: it must be what the CLI itself prints.
     for (const flag of ['--help', '--version']) {
       const script = `require('../dist/index.cjs').main(['${flag}']).then((code) => { process.exitCode = code; });`;
-      const live = await execa('node', ['-e', script], { cwd: resolve(import.meta.dirname, '../../bin') });
+      const live = await execa(process.execPath, ['-e', script], { cwd: resolve(import.meta.dirname, '../../bin') });
       expect((await cli([flag], cwd)).stdout).toBe(live.stdout);
     }
   });

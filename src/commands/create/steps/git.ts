@@ -1,9 +1,8 @@
 import type { Context } from '../../../context.js';
-import { importExeca } from '../../../esm-packages.js';
 
 /** git init + a first commit. A missing git or identity is a warning: the project itself is fine. */
 export async function initGit(directory: string, ctx: Pick<Context, 'log'>): Promise<void> {
-  const { execa } = await importExeca();
+  const { execa } = await import('../../../on-demand.js');
   const git = (...args: string[]) => execa('git', args, { cwd: directory });
   try {
     const inside = await git('rev-parse', '--is-inside-work-tree').then(

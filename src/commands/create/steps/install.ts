@@ -1,5 +1,4 @@
 import type { Context } from '../../../context.js';
-import { importExeca } from '../../../esm-packages.js';
 
 export interface InstallResult {
   installer: 'uv' | 'pip';
@@ -10,7 +9,7 @@ export interface InstallResult {
 
 /** `uv sync` when uv is on PATH, else a venv with pip. Output streams through so progress shows. */
 export async function installDependencies(directory: string, ctx: Pick<Context, 'log'>): Promise<InstallResult> {
-  const { execa } = await importExeca();
+  const { execa } = await import('../../../on-demand.js');
   const hasUv = await execa('uv', ['--version']).then(
     () => true,
     () => false,

@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { TemplateTree } from './template-files.js';
+import { type CompiledTemplate, templateHelpers } from './template-runtime.js';
+
+/**
+ * The package's own files as the built package has them, beside the bundle (the build puts this
+ * module in place of package-files.ts): templates compiled to functions, one file per tree
+ * (dist/templates/<tree>.cjs, so add-domain loads only the domain's), tree-sitter and the grammar.
+ */
+
+const beside = (file: string) => fileURLToPath(new URL(`./${file}`, import.meta.url));
+const require = createRequire(import.meta.url);
+
+/** What the build writes per tree: each file's path and its compiled template, or its text. */
+type CompiledTree = Array<[path: string, template: CompiledTemplate | string]>;
+
+export function templateTree(name: string): TemplateTree | undefined {
+  const file = beside(`templates/${name}.cjs`);
+  if (!existsSync(file)) return undefined;
+  return (require(file) as CompiledTree).map(([path, template]) =>
+    typeof template === 'string'
+      ? { path, render: () => template, verbatim: true }
+      : { path: path.slice(0, -'.hbs'.length), render: (data: object) => template(data, templateHelpers), verbatim: false },
+  );
+}
+
+export const treeSitterGlue = () => beside('web-tree-sitter.cjs');
+export const pythonGrammar = () => beside('tree-sitter-python.wasm');

@@ -1,0 +1,32 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HANDLEBARS_OPTIONS, readTemplateFiles, stripHbs, type TemplateTree } from './template-files.js';
+
+/**
+ * The package's own files as a source checkout has them (development, the in-process tests):
+ * templates rendered by Handlebars from templates/, tree-sitter from node_modules. The build puts
+ * package-files.built.ts in this module's place, so the bundle holds none of this.
+ */
+
+const require = createRequire(import.meta.url);
+const checkout = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let trees: Map<string, TemplateTree> | undefined;
+
+export function templateTree(name: string): TemplateTree | undefined {
+  if (!trees) {
+    const handlebars = (require('handlebars') as typeof import('handlebars')).create();
+    trees = new Map();
+    for (const file of readTemplateFiles(join(checkout, 'templates'))) {
+      const entry = file.path.endsWith('.hbs')
+        ? { path: stripHbs(file.path), render: handlebars.compile(file.source, HANDLEBARS_OPTIONS), verbatim: false }
+        : { path: file.path, render: () => file.source, verbatim: true };
+      trees.set(file.tree, [...(trees.get(file.tree) ?? []), entry]);
+    }
+  }
+  return trees.get(name);
+}
+
+/** tree-sitter's JavaScript glue (CommonJS) and the Python grammar. */
+export const treeSitterGlue = () => require.resolve('web-tree-sitter');
+export const pythonGrammar = () => require.resolve('tree-sitter-python/tree-sitter-python.wasm');

@@ -1,0 +1,37 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers.js';
+
+// --ignore-scripts: packs the dist/ npm test built, without rebuilding it under the other tests' feet.
+const repo = resolve(import.meta.dirname, '../..');
+
+describe('the package npm would publish', () => {
+  it('holds the bin, dist/, the licences and the README, and depends on nothing', () => {
+    const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--silent', '--ignore-scripts'], { cwd: repo, encoding: 'utf8' }));
+    const files = (packed.files as Array<{ path: string }>).map((file) => file.path).sort();
+    const outside = files.filter((path) => !/^(bin\/create-layered-backend\.cjs|dist\/.+|LICENSE|README\.md|package\.json)$/.test(path));
+    expect(outside).toEqual([]);
+    for (const needed of ['dist/index.cjs', 'dist/on-demand.cjs', 'dist/templates/domain.cjs', 'dist/tree-sitter-python.wasm', 'dist/THIRD_PARTY_LICENSES.txt', 'LICENSE']) {
+      expect(files).toContain(needed);
+    }
+    const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+    expect(manifest.dependencies ?? {}).toEqual({});
+  });
+
+  it('installs as one package, offline, and runs', async () => {
+    const work = await tempDir();
+    const tarball = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', work], { cwd: repo, encoding: 'utf8' }).trim();
+    const prefix = join(work, 'prefix');
+    execFileSync('npm', ['install', '--offline', '--silent', '--no-audit', '--no-fund', '--prefix', prefix, join(work, tarball)]);
+    expect(readdirSync(join(prefix, 'node_modules')).filter((name) => !name.startsWith('.'))).toEqual(['create-layered-backend']);
+    const version = execFileSync(join(prefix, 'node_modules/.bin/create-layered-backend'), ['--version'], { encoding: 'utf8' });
+    expect(version.trim()).toBe(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version);
+  });
+
+  it('a bundle that looks nothing up in a source checkout: no Handlebars, no node_modules, no templates/', () => {
+    const bundle = readFileSync(join(repo, 'dist/index.cjs'), 'utf8');
+    expect(bundle).not.toMatch(/require\("handlebars"\)|require\.resolve\(|readTemplateFiles|tree-sitter-python\/tree-sitter-python\.wasm/);
+  });
+});
