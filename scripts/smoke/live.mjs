@@ -1,5 +1,6 @@
 // Live boot: migrate, start the generated app with uvicorn on a free 127.0.0.1 port, and talk to it
-// over real HTTP. Bounded: a 30 s start-up deadline and a fixed handful of requests.
+// over real HTTP. Bounded: a 30 s start-up deadline and a fixed handful of requests, then
+// optionally schemathesis with a fixed seed and a bounded number of examples per operation.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -72,10 +73,35 @@ async function exercise(base, manifest, absent) {
   expect((await call(base, 'DELETE', item)).status === 204, `DELETE ${item}`);
   const gone = await call(base, 'GET', item);
   expect(gone.status === 404 && gone.body.code === 'not_found', `GET after DELETE: ${gone.status}`);
+  // A row that stays, for the check that the test suite leaves the app's data alone.
+  expect((await call(base, 'POST', prefix, { name: 'kept' })).status === 201, `POST ${prefix} (kept)`);
 }
 
-/** Returns { ok, output } like the other smoke steps. */
-export async function liveBoot(project, env, absent = []) {
+/**
+ * Every check schemathesis has (`--checks all`): no 5xx, only documented statuses, bodies and
+ * headers as documented, schema-valid data accepted and invalid data refused, Allow on 405,
+ * resources reachable after creation and gone after deletion (stateful phase, inferred links).
+ * 25 examples per operation and phase, seed fixed: each run takes ~10-15 s and is reproducible.
+ */
+async function fuzz(schemathesis, base, project) {
+  const started = Date.now();
+  const args = ['run', `${base}/openapi.json`, '--checks', 'all', '--max-examples', '25', '--seed', '1', '--request-timeout', '10'];
+  // Asynchronous, so that this process keeps draining uvicorn's output meanwhile. In the project
+  // (a temporary folder), where schemathesis keeps its .schemathesis cache of earlier failures.
+  const child = spawn(schemathesis, args, { cwd: project, env: { ...process.env, NO_COLOR: '1' } });
+  const output = [];
+  child.stdout.on('data', (chunk) => output.push(String(chunk)));
+  child.stderr.on('data', (chunk) => output.push(String(chunk)));
+  const code = await new Promise((resolveExit) => child.on('close', resolveExit));
+  return { ok: code === 0, seconds: (Date.now() - started) / 1000, output: output.join('') };
+}
+
+/**
+ * Returns { ok, output } like the other smoke steps; with `schemathesis` (its executable), also
+ * `fuzzed`, the schemathesis run against the same live app, as another step's result.
+ */
+export async function liveBoot(project, env, absent = [], schemathesis = undefined) {
+  const started = Date.now();
   const manifest = JSON.parse(readFileSync(join(project, '.create-layered-backend.json'), 'utf8'));
   const venv = join(project, '.venv', 'bin');
   const output = [];
@@ -95,7 +121,8 @@ export async function liveBoot(project, env, absent = []) {
   try {
     await waitForHealth(base, server, Date.now() + 30_000);
     await exercise(base, manifest, absent);
-    return { ok: true, output: '' };
+    const seconds = (Date.now() - started) / 1000;
+    return { ok: true, output: '', seconds, fuzzed: schemathesis ? await fuzz(schemathesis, base, project) : undefined };
   } catch (error) {
     return { ok: false, output: `${error.message}\n${output.join('').slice(-3000)}` };
   } finally {

@@ -1,6 +1,6 @@
 import { CliError, UsageError } from '../errors.js';
 import type { Field } from './fields.js';
-import { columnImports, stdlibImports } from './fields.js';
+import { columnImports, columnSchemaImports, stdlibImports } from './fields.js';
 import type { Manifest } from './manifest.js';
 import type { DomainName } from './names.js';
 import { byCodePoint } from './order.js';
@@ -12,7 +12,7 @@ import {
   type Revision,
   type RouterRegistration,
 } from './python-edit.js';
-import { call, fromImport, fromImports, LINE_LENGTH, routerImport, routerInclude } from './python-source.js';
+import { fromImport, fromImports, LINE_LENGTH, routerImport, routerInclude } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
 
 export interface DomainSpec {
@@ -112,26 +112,23 @@ function freeRevision(chain: MigrationChain, base: string): string {
 }
 
 function schemaDeclarations(field: Field) {
-  // Inputs refuse naive datetimes; outputs are always aware (core.db.UTCDateTime).
-  const inputType = field.type === 'datetime' ? field.pythonType.replace('datetime', 'AwareDatetime') : field.pythonType;
-  const constraint =
-    field.type === 'str' ? 'max_length=255' : field.type === 'decimal' ? 'max_digits=12, decimal_places=2' : undefined;
-  // Class-body lines, formatted as ruff format would leave them.
+  // Class-body lines, formatted as ruff format would leave them: a default that does not fit
+  // goes into parentheses on a line of its own.
   const declare = (type: string, defaultValue: string | undefined) => {
-    const indent = '    ';
-    const target = `${field.name}: ${type}`;
-    const declaration = constraint
-      ? call(indent, `${target} = Field`, defaultValue === undefined ? [constraint] : [`default=${defaultValue}`, constraint])
-      : `${indent}${defaultValue === undefined ? target : `${target} = ${defaultValue}`}`;
-    if (declaration.split('\n').some((line) => line.length > LINE_LENGTH)) {
+    const target = `    ${field.name}: ${type}`;
+    if (defaultValue === undefined) return target;
+    const flat = `${target} = ${defaultValue}`;
+    if (flat.length <= LINE_LENGTH) return flat;
+    if (`        ${defaultValue}`.length > LINE_LENGTH) {
       throw new UsageError(`Invalid --fields: the default of "${field.name}" does not fit a ${LINE_LENGTH}-column line`);
     }
-    return declaration;
+    return `${target} = (\n        ${defaultValue}\n    )`;
   };
-  const optionalType = field.optional ? inputType : `${inputType} | None`;
+  const nullable = `${field.schemaType} | None`;
   return {
-    createDeclaration: declare(inputType, field.pythonDefault),
-    updateDeclaration: declare(optionalType, 'None'),
+    createDeclaration: declare(field.optional ? nullable : field.schemaType, field.pythonDefault),
+    // Left out, a field keeps its value; null is refused where the column is NOT NULL.
+    updateDeclaration: declare(field.optional ? nullable : `Omittable[${field.schemaType}]`, 'None'),
   };
 }
 
@@ -140,13 +137,9 @@ export function domainTemplateData(packageName: string, spec: DomainSpec) {
   const { name, fields } = spec;
   const columns = columnImports(fields);
   const usesUtcDateTime = fields.some((field) => field.type === 'datetime');
-  const needsField = fields.some((field) => field.type === 'str' || field.type === 'decimal');
-  const pydanticNames = [
-    ...(fields.some((field) => field.type === 'datetime') ? ['AwareDatetime'] : []),
-    'BaseModel',
-    'ConfigDict',
-    ...(needsField ? ['Field'] : []),
-  ];
+  const bounded = columnSchemaImports(fields);
+  const requiredFields = fields.filter((field) => !field.optional);
+  const hostileValues = fields.flatMap((field) => field.hostile.map((value) => ({ name: field.name, value })));
   const pkg = packageName;
   const schemaNames = ['Create', 'Read', 'Update'].map((suffix) => `${name.pascal}${suffix}`);
   const domainSchemas: [string, string[]] = [`${pkg}.schemas.${name.module}`, schemaNames];
@@ -156,6 +149,7 @@ export function domainTemplateData(packageName: string, spec: DomainSpec) {
     // Where the domain's module sorts relative to schemas.pagination depends on its name.
     handlerImports: fromImports([
       [`${pkg}.core.db`, ['SessionDep']],
+      [`${pkg}.core.errors`, ['error_responses']],
       [`${pkg}.routers.${name.module}.deps`, [`${name.pascal}Id`, `${name.pascal}PageQuery`]],
       domainSchemas,
       [`${pkg}.schemas.pagination`, ['Page']],
@@ -164,6 +158,7 @@ export function domainTemplateData(packageName: string, spec: DomainSpec) {
       [`${pkg}.services`, [`${name.module} as service`]],
     ]),
     serviceImports: fromImports([
+      [`${pkg}.core.db`, ['transaction']],
       [`${pkg}.core.errors`, ['NotFoundError']],
       [`${pkg}.repositories`, [`${name.module} as repository`]],
       domainSchemas,
@@ -175,11 +170,19 @@ export function domainTemplateData(packageName: string, spec: DomainSpec) {
     ]),
     fields: fields.map((field) => ({ ...field, ...schemaDeclarations(field) })),
     firstField: fields[0],
+    // For the tests: explicit null on each NOT NULL column, and each value a column cannot hold.
+    requiredFields,
+    hostileValues,
+    // Either list empty (every field optional; only uuid fields) leaves its test, and its imports, out.
+    testsParametrize: requiredFields.length > 0 || hostileValues.length > 0,
     repositoryStdImports: stdlibImports(fields),
     // The read schema always has created_at/updated_at.
     schemaStdImports: stdlibImports(fields, [['datetime', 'datetime']]),
     sqlalchemyImport: fromImport('sqlalchemy', [...columns, 'func', 'select']),
-    pydanticImport: fromImport('pydantic', pydanticNames),
+    schemaImports: [
+      fromImport('pydantic', ['BaseModel', 'ConfigDict']),
+      ...(bounded.length > 0 ? ['', fromImport(`${pkg}.schemas.columns`, bounded)] : []),
+    ].join('\n'),
   };
 }
 

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { fieldNameProblem } from './names.js';
+import { byCodePoint } from './order.js';
 import { fromImport, pythonString } from './python-source.js';
 
 /**
@@ -22,6 +23,12 @@ export interface Field {
   sample: string;
   /** A different valid value, for the update test. */
   changed: string;
+  /** Python source for what the API answers after storing `sample` (the column's scale, UTC). */
+  stored: string;
+  /** The input type in the schemas, bounded by the column (`ShortStr` from schemas/columns.py). */
+  schemaType: string;
+  /** Python values the API must refuse with a 422 before they reach the column. */
+  hostile: string[];
 }
 
 type FieldType = 'str' | 'text' | 'int' | 'float' | 'bool' | 'decimal' | 'date' | 'datetime' | 'uuid';
@@ -36,6 +43,11 @@ interface TypeSpec {
   changed: string;
   /** The standard-library name a module holding this type must import, as [module, name]. */
   import?: [string, string];
+  /** The bounded input type from schemas/columns.py; without one, `python` is taken as it is. */
+  schema?: string;
+  /** Defaults to `sample`. */
+  stored?: string;
+  hostile?: string[];
 }
 
 
@@ -47,6 +59,8 @@ const TYPES: Record<FieldType, TypeSpec> = {
     literal: (v) => (v.length <= 255 ? pythonString(v) : fail(`the default is ${v.length} characters; the column holds 255`)),
     sample: '"first"',
     changed: '"second"',
+    schema: 'ShortStr',
+    hostile: ['"nul \\x00 inside"', '"x" * 256'],
   },
   text: {
     python: 'str',
@@ -55,6 +69,8 @@ const TYPES: Record<FieldType, TypeSpec> = {
     literal: pythonString,
     sample: '"a longer text"',
     changed: '"another text"',
+    schema: 'LongStr',
+    hostile: ['"nul \\x00 inside"'],
   },
   int: {
     python: 'int',
@@ -67,6 +83,8 @@ const TYPES: Record<FieldType, TypeSpec> = {
     },
     sample: '3',
     changed: '5',
+    schema: 'Int32',
+    hostile: ['2**31', '-(2**31) - 1', 'True'],
   },
   float: {
     python: 'float',
@@ -80,6 +98,8 @@ const TYPES: Record<FieldType, TypeSpec> = {
     },
     sample: '1.5',
     changed: '2.5',
+    schema: 'FiniteFloat',
+    hostile: ['float("nan")', 'float("inf")'],
   },
   bool: {
     python: 'bool',
@@ -93,8 +113,11 @@ const TYPES: Record<FieldType, TypeSpec> = {
     },
     sample: 'True',
     changed: 'False',
+    schema: 'Bool',
+    hostile: ['"yes"', '1'],
   },
-  // Pydantic serialises Decimal as a JSON string, so the tests send and expect strings.
+  // Pydantic serialises Decimal as a JSON string, so the tests send and expect strings; the
+  // answer carries the column's scale.
   decimal: {
     python: 'Decimal',
     column: 'Numeric(12, 2)',
@@ -107,9 +130,12 @@ const TYPES: Record<FieldType, TypeSpec> = {
       }
       return `Decimal("${v}")`;
     },
-    sample: '"9.99"',
+    sample: '"9.9"',
+    stored: '"9.90"',
     changed: '"19.50"',
     import: ['decimal', 'Decimal'],
+    schema: 'Decimal12_2',
+    hostile: ['"NaN"', '"12345678901.5"'],
   },
   date: {
     python: 'date',
@@ -119,15 +145,22 @@ const TYPES: Record<FieldType, TypeSpec> = {
     sample: '"2024-01-31"',
     changed: '"2024-02-29"',
     import: ['datetime', 'date'],
+    schema: 'Date',
+    // A Unix time: pydantic would read it as a date.
+    hostile: ['19753'],
   },
   datetime: {
     python: 'datetime',
     column: 'UTCDateTime',
     migration: 'sa.DateTime(timezone=True)',
     literal: () => fail('datetime fields take no default; make them optional with "?"'),
-    sample: '"2024-01-31T12:00:00Z"',
+    // Sent with an offset, answered in UTC, as stored.
+    sample: '"2024-01-31T14:00:00+02:00"',
+    stored: '"2024-01-31T12:00:00Z"',
     changed: '"2024-02-29T08:30:00Z"',
     import: ['datetime', 'datetime'],
+    schema: 'UtcDatetime',
+    hostile: ['"2024-01-31T12:00:00"', '"0001-01-01T00:00:00+01:00"'],
   },
   uuid: {
     python: 'UUID',
@@ -137,6 +170,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
     sample: '"6f1d1f52-2c51-4ef4-9b7a-1c3c9e9f2a10"',
     changed: '"0b6a3f8e-8f0e-4b8e-a7f5-3d1f0c7e2b44"',
     import: ['uuid', 'UUID'],
+    schema: 'Uuid',
   },
 };
 
@@ -195,6 +229,9 @@ export function parseFields(spec: string): Field[] {
       pythonDefault,
       sample: spec.sample,
       changed: spec.changed,
+      stored: spec.stored ?? spec.sample,
+      schemaType: spec.schema ?? spec.python,
+      hostile: spec.hostile ?? [],
     };
   });
 }
@@ -214,4 +251,12 @@ export function columnImports(fields: Field[]): string[] {
   const names = fields.map((field) => TYPES[field.type].column.replace(/\(.*$/, ''));
   // UTCDateTime is the project's own type: it comes from core.db, not from sqlalchemy.
   return [...new Set(names)].filter((name) => name !== 'UTCDateTime').sort();
+}
+
+/** The names the schemas module imports from schemas/columns.py, sorted as ruff's isort wants. */
+export function columnSchemaImports(fields: Field[]): string[] {
+  const names = fields.filter((field) => TYPES[field.type].schema !== undefined).map((field) => field.schemaType);
+  const omittable = fields.some((field) => !field.optional) ? ['Omittable'] : [];
+  // All CamelCase, so isort's order-by-type keeps them in plain code-point order.
+  return [...new Set([...names, ...omittable])].sort(byCodePoint);
 }

@@ -77,34 +77,41 @@ export const TEMPLATE_SCOPES: Array<{ file: string; derived: string[]; names: st
     file: 'routers/{module}/deps.py',
     derived: ['{Pascal}Id', '{Pascal}PageQuery'],
     names:
-      'Annotated PageParams Path Query int',
+      'Annotated INT32_MAX PageParams Path Query int',
   },
   {
     file: 'routers/{module}/handlers.py',
     derived: ['create_{singular}', 'delete_{singular}', 'get_{singular}', 'list_{module}', 'update_{singular}', '{Pascal}Create', '{Pascal}Id', '{Pascal}PageQuery', '{Pascal}Read', '{Pascal}Update', '{singular}_id'],
     names:
-      'APIRouter Page SessionDep data page router service session status',
+      'APIRouter Page SessionDep data error_responses page router service session status',
   },
   {
     file: 'schemas/{module}.py',
     derived: ['{Pascal}Create', '{Pascal}Read', '{Pascal}Update'],
     names:
-      'AwareDatetime BaseModel ConfigDict Decimal Field UUID bool created_at date datetime ' +
-      'float id int model_config str updated_at',
+      'BaseModel Bool ConfigDict Date Decimal Decimal12_2 FiniteFloat Int32 LongStr Omittable ' +
+      'ShortStr UUID UtcDatetime Uuid bool created_at date datetime float id int model_config ' +
+      'str updated_at',
   },
   {
     file: 'services/{module}.py',
     derived: ['create_{singular}', 'delete_{singular}', 'get_{singular}', 'list_{module}', 'update_{singular}', '{Pascal}Create', '{Pascal}Read', '{Pascal}Update', '{singular}_id'],
     names:
       'AsyncSession NotFoundError Page PageParams _require changes data int items msg params ' +
-      'repository row rows session total updated',
+      'repository row rows session total transaction updated',
   },
   {
     file: 'tests/test_{module}_api.py',
     derived: ['create_{singular}', 'test_created_{singular}_reads_back', 'test_delete_removes_the_{singular}', 'test_invalid_{singular}_is_a_422', 'test_list_{module}_paginates', 'test_missing_{singular}_is_a_404_in_the_error_shape'],
     names:
-      'Any CHANGES PAYLOAD TestClient _ body client created dict fetched ids invalid item ' +
-      'name page range response str test_update_changes_only_what_is_sent updated',
+      'Any CHANGES HOSTILE PAYLOAD REQUIRED STORED TestClient _ body client created declared ' +
+      'dict fetched field float ids invalid item iter json json_type key list method name new ' +
+      'next operation page patched path paths posted pytest range response set sorted str ' +
+      'test_a_method_the_path_does_not_serve_is_a_405_naming_those_it_does ' +
+      'test_a_value_its_column_cannot_hold_is_a_422 ' +
+      'test_ids_and_pages_past_their_columns_are_a_422 test_null_on_a_required_field_is_a_422 ' +
+      'test_openapi_declares_what_each_route_answers test_update_changes_what_is_sent ' +
+      'test_update_leaves_what_is_not_sent tuple unchanged updated value',
   },
 ];
 

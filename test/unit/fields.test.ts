@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFields, stdlibImports } from '../../src/core/fields.js';
+import { columnSchemaImports, parseFields, stdlibImports } from '../../src/core/fields.js';
 
 describe('parseFields', () => {
   it('parses types, optional markers and defaults', () => {
@@ -72,6 +72,18 @@ describe('parseFields', () => {
     ['path:str=C:\\dir', '"C:\\\\dir"'],
   ])('accepts %j, printing the default as %s', (spec, python) => {
     expect(parseFields(spec)[0]?.pythonDefault).toBe(python);
+  });
+
+  it('bounds each input type by its column, Omittable where a column is NOT NULL', () => {
+    const fields = parseFields('title:str, qty:int?, price:decimal, at:datetime?');
+    expect(fields.map((f) => [f.schemaType, f.stored])).toEqual([
+      ['ShortStr', '"first"'],
+      ['Int32', '3'],
+      ['Decimal12_2', '"9.90"'],
+      ['UtcDatetime', '"2024-01-31T12:00:00Z"'],
+    ]);
+    expect(columnSchemaImports(fields)).toEqual(['Decimal12_2', 'Int32', 'Omittable', 'ShortStr', 'UtcDatetime']);
+    expect(columnSchemaImports(parseFields('notes:text?'))).toEqual(['LongStr']);
   });
 
   it('groups standard-library imports by module, sorted', () => {

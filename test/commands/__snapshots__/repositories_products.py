@@ -49,6 +49,8 @@ async def add(
     session.add(row)
     # Flush, not commit: the id is assigned now, the service decides when the transaction ends.
     await session.flush()
+    # Answer with what the database holds (a Decimal at the column's scale, times in UTC).
+    await session.refresh(row)
     return row
 
 
@@ -60,6 +62,7 @@ async def update(
     for name, value in changes.model_dump(exclude_unset=True).items():
         setattr(row, name, value)
     await session.flush()
+    await session.refresh(row)
     return row
 
 

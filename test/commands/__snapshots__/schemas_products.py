@@ -1,23 +1,28 @@
-"""Request and response models for products."""
+"""Request and response models for products.
+
+Inputs use the bounded types of schemas/columns.py, so whatever they accept fits the table.
+"""
 
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
+
+from my_api.schemas.columns import Bool, Decimal12_2, Omittable, ShortStr
 
 
 class ProductCreate(BaseModel):
-    name: str = Field(max_length=255)
-    price: Decimal = Field(max_digits=12, decimal_places=2)
-    in_stock: bool
+    name: ShortStr
+    price: Decimal12_2
+    in_stock: Bool
 
 
 class ProductUpdate(BaseModel):
     """Every field optional: a PATCH changes only what it sends."""
 
-    name: str | None = Field(default=None, max_length=255)
-    price: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
-    in_stock: bool | None = None
+    name: Omittable[ShortStr] = None
+    price: Omittable[Decimal12_2] = None
+    in_stock: Omittable[Bool] = None
 
 
 class ProductRead(BaseModel):

@@ -1,12 +1,14 @@
 """Business rules for users.
 
-Each function is one transaction; routers never commit. While users
-have no rules beyond CRUD, this layer owns the transaction and the not-found rule.
-Add rules here as they appear; they never belong in the router or the repository.
+Each function is one transaction (core.db.transaction); routers never commit.
+While users have no rules beyond CRUD, this layer owns the transaction
+and the not-found rule. Add rules here as they appear; they never belong in the
+router or the repository.
 """
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from my_api.core.db import transaction
 from my_api.core.errors import NotFoundError
 from my_api.repositories import users as repository
 from my_api.schemas.pagination import Page, PageParams
@@ -28,7 +30,7 @@ async def create_user(
     session: AsyncSession,
     data: UserCreate,
 ) -> UserRead:
-    async with session.begin():
+    async with transaction(session):
         row = await repository.add(session, data)
         return UserRead.model_validate(row)
 
@@ -37,7 +39,7 @@ async def get_user(
     session: AsyncSession,
     user_id: int,
 ) -> UserRead:
-    async with session.begin():
+    async with transaction(session):
         row = await _require(session, user_id)
         return UserRead.model_validate(row)
 
@@ -46,7 +48,7 @@ async def list_users(
     session: AsyncSession,
     params: PageParams,
 ) -> Page[UserRead]:
-    async with session.begin():
+    async with transaction(session):
         rows, total = await repository.list_page(
             session,
             limit=params.limit,
@@ -61,7 +63,7 @@ async def update_user(
     user_id: int,
     changes: UserUpdate,
 ) -> UserRead:
-    async with session.begin():
+    async with transaction(session):
         row = await _require(session, user_id)
         updated = await repository.update(session, row, changes)
         return UserRead.model_validate(updated)
@@ -71,6 +73,6 @@ async def delete_user(
     session: AsyncSession,
     user_id: int,
 ) -> None:
-    async with session.begin():
+    async with transaction(session):
         row = await _require(session, user_id)
         await repository.delete(session, row)

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Request
@@ -9,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +50,36 @@ class ErrorBody(BaseModel):
     details: list[dict[str, Any]] | None = None
 
 
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entries of the error statuses a route can answer, each with ErrorBody.
+
+    Declaring 422 also replaces FastAPI's default validation body, which this app never sends.
+    """
+    return {
+        status: {"model": ErrorBody, "description": HTTPStatus(status).phrase}
+        for status in statuses
+    }
+
+
+def _allowed_methods(request: Request) -> str:
+    # Starlette's 405 names the methods of the first route on the path only, while GET and PATCH
+    # of /items/{id} are two routes: ask every route about every method instead.
+    return ", ".join(
+        method
+        for method in ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    )
+
+
 async def handle_error(request: Request, exc: Exception) -> JSONResponse:
-    """Turns any exception into the one error shape; main.py registers it for each kind."""
+    """Turns any exception into the one error shape.
+
+    main.py registers it for the kinds the app raises; the request-id middleware calls it for
+    anything else, so that an unexpected error is logged once, with the request id.
+    """
     headers: Mapping[str, str] | None = None
     if isinstance(exc, DomainError):
         status_code, body = exc.status_code, ErrorBody(code=exc.code, message=exc.message)
@@ -59,6 +89,8 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
         body = ErrorBody(code="validation_error", message="Invalid request", details=details)
     elif isinstance(exc, HTTPException):
         status_code, headers = exc.status_code, exc.headers
+        if status_code == 405:
+            headers = {"Allow": _allowed_methods(request)}
         body = ErrorBody(code="http_error", message=str(exc.detail))
     else:
         # The trace goes to the log, tagged with the request id; the client learns nothing internal.
@@ -66,8 +98,5 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
         status_code = 500
         body = ErrorBody(code="internal_error", message="Internal server error")
     body.request_id = getattr(request.state, "request_id", None)
-    if status_code == 500 and body.request_id:
-        # Answered outside the middleware stack, which would otherwise add this header.
-        headers = {"X-Request-ID": body.request_id}
     content = body.model_dump(exclude_none=True)
     return JSONResponse(content, status_code=status_code, headers=headers)

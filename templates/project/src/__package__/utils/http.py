@@ -20,7 +20,7 @@ import anyio
 import httpx2 as httpx
 from httpx2 import HTTPStatusError, Response
 from pydantic import BaseModel, SecretStr
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 from tenacity.wait import wait_exponential_jitter
 
 __all__ = [
@@ -63,10 +63,13 @@ class HttpPolicy(BaseModel):
     attempts: int = 3
     backoff_initial: float = 0.5
     backoff_max: float = 10.0
+    # A server asking to wait longer than this gets no retry: the error is raised at once.
     retry_after_max: float = 30.0
-    # Secrets: pydantic never prints them, and neither do our logs.
+    # Secrets: pydantic never prints them, and neither do our logs. The proxy comes from here only,
+    # never from HTTP_PROXY and the like in the environment.
     proxy: SecretStr | None = None
-    # Authorization header values by host, so a token is only ever sent to the host it belongs to.
+    # Authorization header values by host, so a token is only ever sent to the host it belongs to,
+    # and only over https.
     auth: dict[str, SecretStr] = {}
 
 
@@ -96,7 +99,22 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if moment.tzinfo is None:
+        # An HTTP date is always GMT, whether or not the server wrote the zone.
+        moment = moment.replace(tzinfo=UTC)
     return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+def _redacted(url: httpx.URL | str) -> str:
+    """The URL as logs may show it: tokens travel in query strings and user info, so neither."""
+    return str(httpx.URL(url).copy_with(username=None, password=None, query=None, fragment=None))
+
+
+def _retry_after(state: RetryCallState) -> float | None:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, HTTPStatusError):
+        return retry_after_seconds(exc.response.headers.get("Retry-After"))
+    return None
 
 
 def _never_sent(exc: BaseException) -> bool:
@@ -143,6 +161,7 @@ class HttpClient:
                 max_keepalive_connections=policy.max_keepalive_connections,
             ),
             proxy=policy.proxy.get_secret_value() if policy.proxy else None,
+            trust_env=False,
             transport=transport,
         )
         self._user_agents = itertools.cycle(policy.user_agents or [policy.user_agent])
@@ -171,7 +190,7 @@ class HttpClient:
         method = method.upper()
         may_resend = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.policy.attempts),
+            stop=self._stop,
             wait=self._wait,
             retry=retry_if_exception(
                 lambda exc: _never_sent(exc) or (may_resend and _maybe_transient(exc))
@@ -190,8 +209,9 @@ class HttpClient:
     async def _send(self, method: str, url: str, attempt: int, **kwargs: Any) -> Response:
         headers = httpx.Headers(kwargs.pop("headers", None))
         headers.setdefault("User-Agent", next(self._user_agents))
-        host = httpx.URL(url).host
-        if host in self.policy.auth:
+        target = httpx.URL(url)
+        host = target.host
+        if host in self.policy.auth and target.scheme == "https":
             headers.setdefault("Authorization", self.policy.auth[host].get_secret_value())
         started = time.perf_counter()
         status: int | None = None
@@ -207,12 +227,11 @@ class HttpClient:
         finally:
             duration = time.perf_counter() - started
             record = RequestRecord(method, host, status, duration, attempt, error)
-            # Method, host and status only: URLs may carry tokens in their query strings.
             logger.info(
                 "http request",
                 extra={
                     "http_method": record.method,
-                    "http_host": record.host,
+                    "http_url": _redacted(url),
                     "http_status": record.status,
                     "duration_ms": round(record.duration_s * 1000, 1),
                     "attempt": record.attempt,
@@ -223,19 +242,28 @@ class HttpClient:
                 self._on_request(record)
 
     def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, HTTPStatusError):
-            delay = retry_after_seconds(exc.response.headers.get("Retry-After"))
-            if delay is not None:
-                return min(delay, self.policy.retry_after_max)
-        return float(self._backoff(state))
+        delay = _retry_after(state)
+        return float(self._backoff(state)) if delay is None else delay
+
+    def _stop(self, state: RetryCallState) -> bool:
+        # Out of attempts, or the server asks for a longer wait than the policy allows.
+        delay = _retry_after(state)
+        too_long = delay is not None and delay > self.policy.retry_after_max
+        return state.attempt_number >= self.policy.attempts or too_long
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
+        status = exc.response.status_code if isinstance(exc, HTTPStatusError) else None
+        # The error's type and status, never its text: httpx puts the full URL in it.
         logger.warning(
             "http retry",
-            extra={"attempt": state.attempt_number, "wait_s": round(wait, 2), "error": repr(exc)},
+            extra={
+                "attempt": state.attempt_number,
+                "wait_s": round(wait, 2),
+                "error": type(exc).__name__,
+                "http_status": status,
+            },
         )
 
 

@@ -9,8 +9,15 @@ from datetime import UTC, datetime
 # Set by the request-id middleware; every record logged while handling the request carries it.
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
-# Attributes every LogRecord has; anything else on a record came from `extra=` and is logged too.
-_STANDARD_ATTRIBUTES = {*vars(logging.makeLogRecord({})), "message", "asctime", "request_id"}
+# Attributes every LogRecord has; anything else on a record came from `extra=` and is logged too,
+# except uvicorn's color_message: the same message again, with terminal colour codes.
+_STANDARD_ATTRIBUTES = {
+    *vars(logging.makeLogRecord({})),
+    "message",
+    "asctime",
+    "request_id",
+    "color_message",
+}
 _HANDLER_NAME = "app"
 
 
