@@ -51,6 +51,18 @@ const freshOutput = (label) => {
 const pristine = join(fresh('pristine'), 'my-api');
 execFileSync(node, [ours, pristine, '--yes', '--no-install', '--no-git'], { stdio: 'ignore' });
 
+// A project grown to 300 domains: add-domain must not slow down with the project.
+const grown = join(fresh('grown'), 'my-api');
+const manyDomains = Array.from({ length: 300 }, (_, i) => `thing${String(i).padStart(3, '0')}s`).join(',');
+execFileSync(node, [ours, grown, '--yes', '--no-install', '--no-git', '--domains', manyDomains], { stdio: 'ignore' });
+
+/** add-domain on a copy (untimed) of `project`. */
+const addDomainTo = (project, label) => () => {
+  const { cwd, output } = freshOutput(label);
+  cpSync(project, join(cwd, 'my-api'), { recursive: true });
+  return { args: [ours, 'add-domain', 'products', '--fields', fields], cwd: join(cwd, 'my-api'), output };
+};
+
 // hygen's peer task: a generator writing 4 files, like a small "resource".
 const hygenHome = fresh('hygen');
 for (const file of ['controller', 'service', 'model', 'test']) {
@@ -90,14 +102,7 @@ const cases = [
   {
     name: 'add-domain --fields',
     target: 'ours <= 0.8x hygen (or <= 120 ms)',
-    ours: {
-      setup: () => {
-        const { cwd, output } = freshOutput('add');
-        const project = join(cwd, 'my-api');
-        cpSync(pristine, project, { recursive: true });
-        return { args: [ours, 'add-domain', 'products', '--fields', fields], cwd: project, output };
-      },
-    },
+    ours: { setup: addDomainTo(pristine, 'add') },
     peer: {
       name: 'hygen, 4 files',
       setup: () => ({
@@ -107,6 +112,12 @@ const cases = [
         env: { HYGEN_TMPLS: join(hygenHome, '_templates') },
       }),
     },
+  },
+  {
+    name: 'add-domain, 300 domains',
+    target: 'ours <= 1.3x on 2 domains',
+    ours: { setup: addDomainTo(grown, 'grown') },
+    peer: { name: 'the same on 2 domains', setup: addDomainTo(pristine, 'small') },
   },
 ];
 

@@ -1,17 +1,30 @@
 import { isatty } from 'node:tty';
 import pc from 'picocolors';
 
+/**
+ * Where output goes: results and next steps on stdout (and, with --json, nothing but the JSON);
+ * warnings, progress and errors on stderr.
+ */
 export interface Logger {
   info(message: string): void;
   success(message: string): void;
   warn(message: string): void;
-  /** Machine-readable output (e.g. `--dry-run --json`): printed as is, on stdout. */
+  /** Machine-readable output (`--dry-run --json`): printed as is, on stdout. */
   raw(text: string): void;
+  /** A step that takes a while (git, the install): shown with its elapsed time until it ends. */
+  step(label: string): Step;
+}
+
+export interface Step {
+  done(outcome?: string): void;
+  fail(outcome: string): void;
 }
 
 export interface TextQuestion {
   message: string;
-  initialValue?: string;
+  /** Shown greyed in the empty field, and taken when the answer is left empty. */
+  placeholder?: string;
+  /** A message when `value` will not do; undefined when it will. */
   validate?: (value: string) => string | undefined;
 }
 export interface Choice<T extends string> {
@@ -20,8 +33,10 @@ export interface Choice<T extends string> {
   hint?: string;
 }
 
-/** Everything a command may ask. Commands receive it on the Context, so tests hand in a scripted one. */
+/** Everything the wizard may ask. Commands receive it on the Context, so tests hand in a scripted one. */
 export interface Prompter {
+  intro(title: string): Promise<void>;
+  outro(message: string): Promise<void>;
   text(question: TextQuestion): Promise<string>;
   select<T extends string>(question: { message: string; options: Choice<T>[]; initialValue: T }): Promise<T>;
   multiselect<T extends string>(question: { message: string; options: Choice<T>[]; initialValues: T[] }): Promise<T[]>;
@@ -36,12 +51,35 @@ export interface Context {
   prompt: Prompter;
 }
 
+const seconds = (started: number) => `${Math.round((Date.now() - started) / 1000)} s`;
+
+/**
+ * A step on stderr: on a terminal one line that counts the seconds, rewritten when the step ends;
+ * elsewhere (a CI log) a line when it starts and one when it ends.
+ */
+function stderrStep(label: string): Step {
+  const started = Date.now();
+  const live = isatty(2);
+  const timer = live ? setInterval(() => process.stderr.write(`\r${label}... ${seconds(started)}`), 1000) : undefined;
+  timer?.unref();
+  process.stderr.write(live ? `${label}...` : `${label}...\n`);
+  const end = (text: string) => {
+    clearInterval(timer);
+    process.stderr.write(`${live ? '\r\x1b[K' : ''}${text}\n`);
+  };
+  return {
+    done: (outcome = 'done') => end(`${label}: ${outcome} (${seconds(started)})`),
+    fail: (outcome) => end(pc.yellow(`${label}: ${outcome} (${seconds(started)})`)),
+  };
+}
+
 export function consoleLogger(): Logger {
   return {
-    info: (message) => console.error(message),
-    success: (message) => console.error(pc.green(message)),
+    info: (message) => console.log(message),
+    success: (message) => console.log(pc.green(message)),
     warn: (message) => console.error(pc.yellow(message)),
     raw: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    step: stderrStep,
   };
 }
 

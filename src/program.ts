@@ -1,6 +1,44 @@
 import { Command, Option } from 'commander';
 import type { Context } from './context.js';
+import { findProjectRoot } from './core/manifest.js';
+import { UsageError } from './errors.js';
 import { VERSION } from './package.js';
+
+/** Optimal string alignment distance: the edits (a swap counts as one) that turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]) as number[][];
+  for (let j = 1; j <= b.length; j += 1) (d[0] as number[])[j] = j;
+  for (let i = 1; i <= a.length; i += 1) {
+    for (let j = 1; j <= b.length; j += 1) {
+      const row = d[i] as number[];
+      const previous = d[i - 1] as number[];
+      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j], (d[i - 2] as number[])[j - 2] + 1);
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+/**
+ * A bare word where a directory goes is read as a directory only when it cannot be a mistyped
+ * command: `adddomain` is refused with a suggestion, and so is any bare word inside a project,
+ * where a new project is rarely what was meant. A path (`./name`, `.`) always names a directory.
+ */
+function refuseCommandLikeWord(word: string, commands: string[], cwd: string): void {
+  if (/[\\/]/.test(word) || word.startsWith('.')) return;
+  const squeeze = (text: string) => text.toLowerCase().replace(/[^a-z]/g, '');
+  const near = commands.find((command) => squeeze(command) === squeeze(word) || editDistance(command, word.toLowerCase()) <= 2);
+  if (near) throw new UsageError(`"${word}" is not a command; did you mean "${near}"? (For a project of that name: ./${word})`);
+  let root: string | undefined;
+  try {
+    root = findProjectRoot(cwd);
+  } catch {
+    return;
+  }
+  throw new UsageError(
+    `You are inside the project ${root}, and "${word}" is not a command (${commands.join(', ')}). To create a project within it anyway: ./${word}`,
+  );
+}
 
 /**
  * The command line. Each command's module is imported inside its action, so `--help` and
@@ -24,9 +62,12 @@ export function buildProgram(ctx: Context): Command {
     .option('--json', 'with --dry-run: print the plan as JSON')
     .option('--force', 'write into a non-empty directory (says what it overwrites first)')
     .showHelpAfterError('(run with --help for usage)')
+    // `create-layered-backend help [command]`, as commander's own programs have it.
+    .helpCommand(true)
     // Subcommands own their --dry-run, --json and --force; the create flags go before a subcommand.
     .enablePositionalOptions()
     .action(async (directory: string | undefined, flags: Record<string, unknown>) => {
+      if (directory !== undefined) refuseCommandLikeWord(directory, [...program.commands.map((command) => command.name()), 'help'], ctx.cwd);
       // The grammar (to check every planned Python file) compiles while the command loads and plans.
       void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
       const { runCreate } = await import('./commands/create/index.js');

@@ -1,8 +1,10 @@
 import { CancelledError } from './errors.js';
 import type { Choice, Prompter } from './context.js';
 
-/** The terminal Prompter: @clack/prompts, loaded only when a question is actually asked. */
+/** clack, loaded only when a question is actually asked (see on-demand.ts). */
 const loadClack = async () => (await import('./on-demand.js')).clack;
+
+/** The terminal Prompter, on @clack/prompts. */
 export function clackPrompter(): Prompter {
   async function answer<T>(pending: Promise<T | symbol>): Promise<Exclude<T, symbol>> {
     const { isCancel } = await loadClack();
@@ -11,9 +13,17 @@ export function clackPrompter(): Prompter {
     return value as Exclude<T, symbol>;
   }
   return {
+    async intro(title) {
+      (await loadClack()).intro(title);
+    },
+    async outro(message) {
+      (await loadClack()).outro(message);
+    },
     async text(q) {
       const { text } = await loadClack();
-      return answer(text({ message: q.message, initialValue: q.initialValue, validate: (v) => q.validate?.(v ?? '') }));
+      // An empty answer takes the placeholder, so the placeholder is what validation sees then.
+      const validate = (value: string | undefined) => q.validate?.(value || q.placeholder || '');
+      return answer(text({ message: q.message, placeholder: q.placeholder, defaultValue: q.placeholder, validate }));
     },
     async select<T extends string>(q: { message: string; options: Choice<T>[]; initialValue: T }) {
       const { select } = await loadClack();

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { liveBoot } from './live.mjs';
+import { followNextSteps } from './next-steps.mjs';
 import { candidates } from './random-domains.mjs';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -136,7 +137,7 @@ for (const base of bases) {
   const testEnv = { ...env, [`${envPrefix}RATE_LIMIT`]: '2/minute' };
 
   let healthy = await record(base.name, 'generate', () => run(bin, ['my-api', '--yes', '--no-install', '--no-git', ...base.create], { cwd: parent }));
-  healthy &&= await record(base.name, 'install (uv)', () => run('uv', ['sync', '--quiet', '--extra', 'dev'], { cwd: project, env }));
+  healthy &&= await record(base.name, 'install (uv)', () => run('uv', ['sync', '--quiet'], { cwd: project, env }));
   if (!healthy) continue;
   await record(base.name, 'hadolint', () => run(join(tools, 'bin', 'hadolint'), ['Dockerfile'], { cwd: project }));
   await record(base.name, 'actionlint', () => run(join(tools, 'bin', 'actionlint'), ['.github/workflows/ci.yml'], { cwd: project }));
@@ -214,6 +215,25 @@ for (const base of bases) {
     }
     await checkStage(stage, []);
   }
+}
+
+// The next steps create prints, followed as printed: create with the real install (uv), then the
+// printed lines in a shell, then a 201 from the server they start. On PostgreSQL the steps create
+// the database themselves, on the server .env.example names (the one .ci/run starts).
+const stepProjects = [
+  { name: 'next steps (sqlite)', folder: 'Steps Api', args: [] },
+  { name: 'next steps (postgres)', folder: 'steps-pg', args: ['--db', 'postgres'], postgres: true },
+];
+for (const steps of stepProjects) {
+  if (!steps.name.includes(filter)) continue;
+  if (steps.postgres && !postgresUrl) {
+    await record(steps.name, 'followed as printed', () => ({ skipped: true }));
+    continue;
+  }
+  const parent = mkdtempSync(join(work, 'steps-'));
+  if (steps.postgres) run('psql', [`${postgresUrl}/postgres`, '-qc', 'DROP DATABASE IF EXISTS steps_pg WITH (FORCE)']);
+  await record(steps.name, 'followed as printed', () => followNextSteps(bin, parent, [steps.folder, '--yes', '--no-git', ...steps.args], uvEnv));
+  if (steps.postgres) run('psql', [`${postgresUrl}/postgres`, '-qc', 'DROP DATABASE IF EXISTS steps_pg WITH (FORCE)']);
 }
 
 if (postgresUrl) run('psql', [`${postgresUrl}/postgres`, '-qc', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`]);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-function freePort() {
+export function freePort() {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
@@ -22,7 +22,7 @@ function expect(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-async function waitForHealth(base, server, deadline) {
+export async function waitForHealth(base, server, deadline) {
   while (Date.now() < deadline) {
     if (server.exitCode !== null) throw new Error(`uvicorn exited with ${server.exitCode}`);
     try {
@@ -35,7 +35,7 @@ async function waitForHealth(base, server, deadline) {
   throw new Error('no answer on /health within 30 s');
 }
 
-async function call(base, method, path, body) {
+export async function call(base, method, path, body) {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: body ? { 'content-type': 'application/json' } : {},

@@ -1,7 +1,7 @@
 import { CliError, UsageError } from '../errors.js';
 import type { Field } from './fields.js';
 import { columnImports, columnSchemaImports, stdlibImports } from './fields.js';
-import type { Manifest } from './manifest.js';
+import { isUnchanged, type Manifest } from './manifest.js';
 import type { DomainName } from './names.js';
 import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
@@ -68,12 +68,36 @@ export interface MigrationFile extends Revision {
   path: string;
 }
 
-/** The migrations as they will be after the plan. Alembic skips `__init__*` files; so does this. */
-export async function readMigrations(plan: Plan): Promise<MigrationFile[]> {
+/**
+ * The ids of a migration this generator wrote, as its template prints them: one line each. Read
+ * so only from a file whose content hash says it is still exactly as written.
+ */
+function generatedRevision(source: string): Revision | undefined {
+  const revision = /^revision: str = "(\w+)"$/m.exec(source)?.[1];
+  const down = /^down_revision: str \| None = (?:None|"(\w+)")$/m.exec(source);
+  return revision && down ? { revision, downRevisions: down[1] ? [down[1]] : [] } : undefined;
+}
+
+/**
+ * The migrations as they will be after the plan. Alembic skips `__init__*` files; so does this.
+ * A project may hold hundreds: the ones still as generated (by the manifest's hashes) are read by
+ * their known shape, every other one through its syntax tree.
+ */
+export async function readMigrations(plan: Plan, manifest: Manifest): Promise<MigrationFile[]> {
   const paths = plan
     .filesIn(MIGRATIONS_DIR)
     .filter((path) => path.endsWith('.py') && !path.slice(MIGRATIONS_DIR.length + 1).startsWith('__init__'));
-  return Promise.all(paths.map(async (path) => ({ path, ...(await readRevision(plan.read(path) as string, path)) })));
+  return Promise.all(
+    paths.map(async (path) => {
+      const source = plan.read(path) as string;
+      const original = plan.original(path);
+      const asGenerated =
+        original !== undefined && original.toString('utf8') === source && isUnchanged(original, manifest.files[path])
+          ? generatedRevision(source)
+          : undefined;
+      return { path, ...(asGenerated ?? (await readRevision(source, path))) };
+    }),
+  );
 }
 
 /** The revision a new migration builds on: the one no other revision names as its parent. */
@@ -93,8 +117,8 @@ export interface MigrationChain {
 }
 
 /** The chain in the project: ids of its revisions and names of its files (a hand-written one too). */
-export async function migrationChain(plan: Plan): Promise<MigrationChain> {
-  const migrations = await readMigrations(plan);
+export async function migrationChain(plan: Plan, manifest: Manifest): Promise<MigrationChain> {
+  const migrations = await readMigrations(plan, manifest);
   const files = plan.filesIn(MIGRATIONS_DIR).map((path) => path.slice(MIGRATIONS_DIR.length + 1).replace(/\.py$/, ''));
   return { head: migrationHead(migrations), taken: new Set([...migrations.map((migration) => migration.revision), ...files]) };
 }

@@ -41,6 +41,21 @@ const STDLIB_MODULES = new Set(
   ).split(' '),
 );
 
+/**
+ * Top-level modules of widely used PyPI distributions (the most downloaded ones on pypistats.org
+ * in 2026, by their import names): a project package named like one would shadow it the day the
+ * project, or one of its dependencies, imports it.
+ */
+const COMMON_MODULES = new Set([
+  'aiohttp', 'attr', 'attrs', 'bs4', 'boto3', 'botocore', 'cachetools', 'celery', 'cffi', 'chardet',
+  'charset_normalizer', 'colorama', 'coverage', 'cryptography', 'dateutil', 'django', 'docutils', 'filelock',
+  'flask', 'fsspec', 'google', 'grpc', 'gunicorn', 'jinja2', 'jmespath', 'jsonschema', 'jwt', 'kombu', 'lxml',
+  'matplotlib', 'mock', 'msgpack', 'numpy', 'openpyxl', 'pandas', 'PIL', 'pip', 'pkg_resources',
+  'platformdirs', 'psutil', 'psycopg', 'psycopg2', 'pyasn1', 'pygments', 'pymysql', 'pytz', 'redis', 'regex',
+  'requests', 'rich', 'rsa', 's3transfer', 'scipy', 'setuptools', 'six', 'tabulate', 'toml', 'tomli',
+  'tqdm', 'urllib3', 'virtualenv', 'werkzeug', 'wheel', 'wrapt', 'yaml', 'yarl', 'zipp',
+]);
+
 /** Modules the generated project and its tools import: a package with one of these names would shadow it. */
 const DEPENDENCY_MODULES = new Set([
   'fastapi', 'starlette', 'pydantic', 'pydantic_core', 'pydantic_settings', 'sqlalchemy', 'alembic', 'httpx',
@@ -254,21 +269,47 @@ export function fieldNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** The Python package for a project directory: `my-api` -> `my_api`. */
+/**
+ * The project's distribution name (pyproject's `name`, the User-Agent, the API's title) from its
+ * folder: PEP 508 allows letters, digits, `.`, `_` and `-`; this takes PEP 503's normalised form
+ * (lower case, runs of separators as one `-`), so `My API` and `my_api` both give `my-api`.
+ */
+export function projectName(folder: string): string {
+  const name = folder
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (name === '') throw new UsageError(`The folder name "${folder}" has no letters or digits to name a project by; choose another`);
+  return name;
+}
+
+/** The Python package for a project: `my-api` -> `my_api`. */
+export function derivedPackageName(project: string): string {
+  return packageName(snakeCase(project));
+}
+
+/**
+ * A package name given as such (--name, the wizard) is taken exactly as written, or refused with
+ * the name it could be: never changed behind the user's back.
+ */
 export function packageName(raw: string): string {
-  rejectUnsafe('Package', raw);
-  const snake = snakeCase(raw.trim());
-  requireIdentifier('Package', raw, snake);
-  refuseKeyword('Package', raw, snake);
-  if (RESERVED_MODULES.has(snake) || DEPENDENCY_MODULES.has(snake) || STDLIB_MODULES.has(snake)) {
-    throw new UsageError(`Package name "${snake}" would shadow the module "${snake}" the project imports; choose another with --name`);
+  const name = raw.trim();
+  if (name === '') throw new UsageError('Package name is empty');
+  const snake = snakeCase(name);
+  if (!/^[a-z][a-z0-9_]*$/.test(name)) {
+    const hint = /^[a-z][a-z0-9_]*$/.test(snake) ? `; did you mean "${snake}"?` : '';
+    throw new UsageError(`Package name "${raw}" is not a Python package name (lower-case letters, digits and _, starting with a letter)${hint}`);
   }
-  if (snake.length > MAX_PACKAGE_LENGTH) {
+  refuseKeyword('Package', raw, name);
+  if (RESERVED_MODULES.has(name) || DEPENDENCY_MODULES.has(name) || STDLIB_MODULES.has(name) || COMMON_MODULES.has(name)) {
+    throw new UsageError(`Package name "${name}" would shadow the module "${name}" that code imports; choose another with --name`);
+  }
+  if (name.length > MAX_PACKAGE_LENGTH) {
     throw new UsageError(
-      `Package name "${snake}" is too long: ${snake.length} characters, at most ${MAX_PACKAGE_LENGTH}; choose a shorter one with --name`,
+      `Package name "${name}" is too long: ${name.length} characters, at most ${MAX_PACKAGE_LENGTH}; choose a shorter one with --name`,
     );
   }
-  return snake;
+  return name;
 }
 
 /** A project directory must be a plain folder name (or path) that npm and Python tooling accept. */

@@ -37,16 +37,12 @@ function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException).code;
 }
 
-/** A project-relative POSIX path that stays inside the root by its spelling. */
+/**
+ * A project-relative POSIX path that stays inside the root by its spelling: no absolute path, no
+ * backslash or NUL, no empty, `.` or `..` segment. (One regular expression: a manifest holds thousands.)
+ */
 export function isConfinedPath(path: string): boolean {
-  const segments = path.split('/');
-  return (
-    path !== '' &&
-    !isAbsolute(path) &&
-    !path.includes('\\') &&
-    !path.includes('\0') &&
-    segments.every((segment) => segment !== '' && segment !== '.' && segment !== '..')
-  );
+  return !/^\/|[\\\0]|(^|\/)\.{0,2}(\/|$)/.test(path);
 }
 
 /**
@@ -78,27 +74,41 @@ export class Plan {
     return this.realRoot;
   }
 
+  /** Folders already resolved inside the root, so a project's hundreds of files need one check each. */
+  private readonly insideFolders = new Set<string>();
+
+  private refuseOutside(path: string, real: string): void {
+    const inside = relative(this.rootOnDisk() as string, real);
+    if (inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
+      throw new CliError(`Refusing to touch "${path}": it leads outside the project (to ${real})`);
+    }
+  }
+
+  /** The folder, or its deepest part that exists, resolved: it must be inside the root. */
+  private confineFolder(dir: string, path: string): void {
+    if (dir === '.' || this.insideFolders.has(dir)) return;
+    let real: string;
+    try {
+      real = realpathSync(join(this.root, dir));
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return this.confineFolder(dirname(dir), path);
+      throw error;
+    }
+    this.refuseOutside(path, real);
+    this.insideFolders.add(dir);
+  }
+
   /** Refuses a path that is not plainly inside the root, or that a symlink leads out of it. */
   private confine(path: string): void {
     if (!isConfinedPath(path) || ENGINE_FILES.includes(path.split('/')[0] as string)) {
       throw new CliError(`Refusing to touch "${path}": not a path inside the project`);
     }
-    const realRoot = this.rootOnDisk();
-    if (realRoot === undefined) return;
-    // The deepest part of the path that exists, resolved: it must still be inside the root.
-    for (let current = path; current !== '.'; current = dirname(current)) {
-      let real: string;
-      try {
-        real = realpathSync(join(this.root, current));
-      } catch (error) {
-        if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') continue;
-        throw error;
-      }
-      const inside = relative(realRoot, real);
-      if (inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside)) {
-        throw new CliError(`Refusing to touch "${path}": it leads outside the project (to ${real})`);
-      }
-      return;
+    if (this.rootOnDisk() === undefined) return;
+    this.confineFolder(dirname(path), path);
+    try {
+      if (lstatSync(join(this.root, path)).isSymbolicLink()) this.refuseOutside(path, realpathSync(join(this.root, path)));
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') throw error;
     }
   }
 

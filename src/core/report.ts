@@ -12,30 +12,43 @@ export interface PlanReport {
   /** The options the command resolved: what the run would use, defaults included. */
   options: Record<string, unknown>;
   changes: Change[];
+  /** Files that were not the generator's (or were changed since) and that the run replaces (--force). */
+  replaced?: string[];
+  /** The command's files it leaves in place because they were changed since generation. */
+  kept?: string[];
+  /** What runs after the files are written (create: the install, git). */
+  steps?: Array<{ name: string; run: string }>;
 }
 
-const VERBS: Record<Change['kind'], string> = { mkdir: 'mkdir ', create: 'create', edit: 'edit  ', delete: 'delete', rmdir: 'rmdir ' };
+type Action = Change['kind'] | 'replace' | 'keep';
 
-function describeChange(change: Change): string {
-  const folder = change.kind === 'mkdir' || change.kind === 'rmdir' ? '/' : '';
-  return `${VERBS[change.kind]} ${change.path}${folder}`;
+function actions(report: PlanReport): Array<{ action: Action; path: string; content?: string }> {
+  const replaced = new Set(report.replaced);
+  return [
+    ...report.changes.map((change) => {
+      const action: Action = change.kind === 'edit' && replaced.has(change.path) ? 'replace' : change.kind;
+      return change.kind === 'create' || change.kind === 'edit'
+        ? { action, path: change.path, content: change.text }
+        : { action, path: change.path };
+    }),
+    ...(report.kept ?? []).map((path) => ({ action: 'keep' as const, path })),
+  ];
 }
 
 /** One line per step, as a dry run and a finished run print them. */
-export function changeLines(changes: Change[]): string {
-  return changes.map((change) => `  ${describeChange(change)}`).join('\n');
+export function changeLines(report: PlanReport): string {
+  return actions(report)
+    .map(({ action, path }) => `  ${action.padEnd(7)} ${path}${action === 'mkdir' || action === 'rmdir' ? '/' : ''}`)
+    .join('\n');
 }
 
 /** Prints what a plan would do: one line per step, or the whole plan as JSON (`--dry-run --json`). */
 export function reportPlan(ctx: Pick<Context, 'log'>, report: PlanReport, json: boolean): void {
-  if (!json) {
-    ctx.log.raw(report.changes.length === 0 ? 'Nothing to change.' : report.changes.map(describeChange).join('\n'));
+  if (json) {
+    const { command, options, steps = [] } = report;
+    ctx.log.raw(JSON.stringify({ format: PLAN_FORMAT, dryRun: true, command, options, changes: actions(report), steps }, null, 2));
     return;
   }
-  const changes = report.changes.map((change) =>
-    change.kind === 'create' || change.kind === 'edit'
-      ? { action: change.kind, path: change.path, content: change.text }
-      : { action: change.kind, path: change.path },
-  );
-  ctx.log.raw(JSON.stringify({ format: PLAN_FORMAT, dryRun: true, command: report.command, options: report.options, changes }, null, 2));
+  const then = (report.steps ?? []).map((step) => `  then   ${step.name}: ${step.run}`);
+  ctx.log.raw([changeLines(report) || '  (nothing to change)', ...then, 'Dry run: nothing was written.'].join('\n'));
 }

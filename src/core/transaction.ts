@@ -1,11 +1,11 @@
-import type { Context } from '../context.js';
-import { CliError, InterruptedError } from '../errors.js';
+import type { Context, Step } from '../context.js';
+import { CliError, InterruptedError, UsageError } from '../errors.js';
 import { applyChanges, readJournal, rollBackJournal } from './apply.js';
 import { lockProject } from './lock.js';
 import { findProjectRoot, loadManifest, type Manifest, planManifest } from './manifest.js';
 import { type Change, Plan } from './plan.js';
 import { syntaxErrorLine } from './python-edit.js';
-import { reportPlan } from './report.js';
+import { type PlanReport, reportPlan } from './report.js';
 
 /**
  * The one path every command that changes files takes (DESIGN.md, "the edit engine"):
@@ -19,10 +19,17 @@ export interface RunOptions {
   json?: boolean;
   /** The resolved options, as the JSON plan shows them. */
   options: Record<string, unknown>;
+  /** What runs after the files are written, as the JSON plan shows it. */
+  steps?: PlanReport['steps'];
 }
 
-/** What a command does once its plan is written: print what it did. */
-export type Done = (changes: Change[]) => void;
+/** What a command's planning leaves to say: files it replaces or keeps, and what to print once written. */
+export interface Planned {
+  replaced?: string[];
+  kept?: string[];
+  /** Prints what the run did, given the full report of it. */
+  done(report: PlanReport): void;
+}
 
 /**
  * Every planned Python file must parse: the templates and the edits are the CLI's own, so one that
@@ -47,11 +54,13 @@ const deliverSignals = () => new Promise((resolve) => setImmediate(resolve));
 /**
  * Holds Ctrl-C and kills while a command owns the project: the write phase is synchronous, so a
  * signal is seen only before it starts (nothing written: cancelled) or after it ends (all written).
+ * `onSignal` hears of each signal as it arrives (to stop a child process).
  */
-export function trapSignals() {
+export function trapSignals(onSignal?: (signal: NodeJS.Signals) => void) {
   let received: NodeJS.Signals | undefined;
   const note = (signal: NodeJS.Signals) => {
     received ??= signal;
+    onSignal?.(signal);
   };
   for (const signal of TRAPPED) process.on(signal, note);
   return {
@@ -92,26 +101,36 @@ export async function transact(
   root: string,
   ctx: Pick<Context, 'log'>,
   run: RunOptions,
-  build: (plan: Plan) => Promise<Done> | Done,
+  build: (plan: Plan) => Promise<Planned> | Planned,
 ): Promise<void> {
+  const report = (planned: Planned, changes: Change[]): PlanReport => ({
+    command: run.command,
+    options: run.options,
+    steps: run.steps,
+    changes,
+    replaced: planned.replaced,
+    kept: planned.kept,
+  });
   if (run.dryRun) {
     if (readJournal(root) !== undefined) {
       throw new CliError(`An interrupted run left ${root} half-changed; run the command without --dry-run to roll it back first`);
     }
     const plan = new Plan(root);
-    await build(plan);
+    const planned = await build(plan);
     const changes = plan.changes();
     await validatePlan(plan, changes);
-    reportPlan(ctx, { command: run.command, options: run.options, changes }, run.json ?? false);
+    reportPlan(ctx, report(planned, changes), run.json ?? false);
     return;
   }
   const signals = trapSignals();
   let unlock: (() => void) | undefined;
   try {
-    unlock = await lockProject(root, run.command, (message) => ctx.log.info(message), signals.received);
+    let waiting: Step | undefined;
+    unlock = await lockProject(root, run.command, (message) => (waiting = ctx.log.step(message)), signals.received);
+    waiting?.done('its turn came');
     recover(root, ctx);
     const plan = new Plan(root);
-    const done = await build(plan);
+    const planned = await build(plan);
     const changes = plan.changes();
     await validatePlan(plan, changes);
     await signals.stopIfInterrupted();
@@ -120,7 +139,7 @@ export async function transact(
       throw new CliError(`Changed by something else while planning: ${changed.join(', ')}; nothing was written, run again`);
     }
     if (changes.length > 0) applyChanges(root, changes, run.command);
-    done(changes);
+    planned.done(report(planned, changes));
     await signals.reportIfInterrupted();
   } finally {
     unlock?.();
@@ -132,12 +151,13 @@ export async function transact(
 export function editProject(
   ctx: Pick<Context, 'cwd' | 'log'>,
   run: RunOptions,
-  build: (plan: Plan, manifest: Manifest) => Promise<Done> | Done,
+  build: (plan: Plan, manifest: Manifest) => Promise<Planned> | Planned,
 ): Promise<void> {
+  if (run.json && !run.dryRun) throw new UsageError(`--json prints the plan of a dry run: add --dry-run`);
   return transact(findProjectRoot(ctx.cwd), ctx, run, async (plan) => {
     const manifest = loadManifest(plan);
-    const done = await build(plan, manifest);
+    const planned = await build(plan, manifest);
     planManifest(plan, manifest);
-    return done;
+    return planned;
   });
 }

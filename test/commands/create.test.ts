@@ -47,12 +47,38 @@ describe('create', () => {
 
   it('asks only for what flags leave open, when interactive', async () => {
     const cwd = await tempDir();
-    const { ctx, asked } = testContext(cwd, { 'Initial domains (comma-separated)': 'products', Database: 'postgres' });
+    const { ctx, asked } = testContext(cwd, { 'Domains to start with (comma-separated)': 'products', Database: 'postgres' });
     await runCreate({ directory: 'shop', git: false, install: false, extras: '' }, ctx);
-    expect(asked).toEqual(['Python package name', 'Initial domains (comma-separated)', 'Database']);
+    expect(asked).toEqual(['Python package name', 'Domains to start with (comma-separated)', 'Database']);
     const pyproject = await readFile(join(cwd, 'shop/pyproject.toml'), 'utf8');
     expect(pyproject).toContain('"asyncpg');
     expect(pyproject).not.toContain('aiosqlite');
+  });
+
+  it('the wizard: placeholders, each answer validated where it is given, an intro and an outro', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'taken'));
+    await writeFile(join(cwd, 'taken/notes.txt'), 'mine\n');
+    const { ctx, output, refused } = testContext(cwd, {
+      'Where should the project go?': ['taken', 'shop'],
+      'Python package name': ['os', 'Shop', ''],
+      'Domains to start with (comma-separated)': [' , ', 'class/x', 'products'],
+      'Initialise a git repository?': false,
+      'Install the Python dependencies now?': false,
+    });
+    await runCreate({}, ctx);
+    expect(refused).toEqual([
+      expect.stringMatching(/^taken: taken is not empty; it holds: notes.txt/),
+      expect.stringMatching(/^os: Package name "os" would shadow the module "os"/),
+      expect.stringMatching(/^Shop: .*did you mean "shop"\?/),
+      expect.stringMatching(/^ , : Give at least one domain/),
+      expect.stringMatching(/^class\/x: Domain name "class\/x" must not contain path separators/),
+    ]);
+    expect(output[0]).toBe('[intro] create-layered-backend');
+    expect(output.at(-1)).toBe('[outro] shop is ready');
+    const manifest = JSON.parse(await readFile(join(cwd, 'shop/.create-layered-backend.json'), 'utf8'));
+    expect(manifest.options.packageName).toBe('shop');
+    expect(Object.keys(manifest.domains)).toEqual(['products']);
   });
 
   it('never prompts without a TTY: a missing directory is a usage error (exit 2)', async () => {
@@ -103,7 +129,7 @@ describe('create', () => {
     await writeFile(join(cwd, 'my-api/notes.txt'), 'keep\n');
     const { ctx, output } = testContext(cwd);
     await runCreate({ directory: 'my-api', force: true, ...quiet }, ctx);
-    expect(output[0]).toMatch(/replacing files create-layered-backend did not write \(or that were changed since\): README.md$/);
+    expect(output).toContain('--force: replacing files create-layered-backend did not write (or that were changed since): README.md');
     expect(await readFile(join(cwd, 'my-api/notes.txt'), 'utf8')).toBe('keep\n');
   });
 

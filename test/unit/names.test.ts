@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { domainList, domainName, MAX_DOMAIN_LENGTH, MAX_PACKAGE_LENGTH, packageName } from '../../src/core/names.js';
+import {
+  derivedPackageName,
+  domainList,
+  domainName,
+  MAX_DOMAIN_LENGTH,
+  MAX_PACKAGE_LENGTH,
+  packageName,
+  projectName,
+} from '../../src/core/names.js';
 
 describe('domainName', () => {
   it('derives every form from a plural, singular or camel-cased name', () => {
@@ -45,18 +53,49 @@ describe('domainName', () => {
   });
 });
 
-describe('packageName', () => {
-  it('turns a directory name into a Python package', () => {
-    expect(packageName('my-api')).toBe('my_api');
-    expect(packageName('Billing Service')).toBe('billing_service');
+describe('project and package names from a folder', () => {
+  it.each([
+    ['my-api', 'my-api', 'my_api'],
+    ['My API', 'my-api', 'my_api'],
+    ['my project', 'my-project', 'my_project'],
+    ['Billing_Service.v2', 'billing-service-v2', 'billing_service_v2'],
+    ['--x--', 'x', undefined],
+  ])('%j gives the project %j and the package %j', (folder, project, pkg) => {
+    expect(projectName(folder)).toBe(project);
+    if (pkg) expect(derivedPackageName(projectName(folder))).toBe(pkg);
   });
 
-  it.each(['import', '9lives', 'fastapi', '../x'])('rejects %j', (raw) => {
-    expect(() => packageName(raw)).toThrow();
+  it('refuses a folder name with nothing to name a project by', () => {
+    expect(() => projectName('___')).toThrow(/no letters or digits/);
+  });
+});
+
+describe('packageName, as given', () => {
+  it('takes a valid name exactly as written', () => {
+    expect(packageName('my_api')).toBe('my_api');
   });
 
-  it('accepts a package as long as the limit and refuses a longer one, naming --name', () => {
-    expect(packageName('customer-billing-service')).toHaveLength(MAX_PACKAGE_LENGTH);
-    expect(() => packageName('customer-billing-services')).toThrow(/too long: 25 characters, at most 24; .*--name/);
+  it.each([
+    ['_private', /not a Python package name .*; did you mean "private"\?/],
+    ['my-api', /did you mean "my_api"\?/],
+    ['import', /keyword/],
+    ['9lives', /not a Python package name/],
+    // The standard library, the project's own dependencies, and widely used PyPI packages.
+    ['os', /would shadow the module "os"/],
+    ['email', /would shadow/],
+    ['queue', /would shadow/],
+    ['http', /would shadow/],
+    ['types', /would shadow/],
+    ['secrets', /would shadow/],
+    ['fastapi', /would shadow/],
+    ['requests', /would shadow/],
+    ['numpy', /would shadow/],
+  ])('refuses %j', (raw, message) => {
+    expect(() => packageName(raw)).toThrow(message);
+  });
+
+  it('accepts a package as long as the limit and refuses a longer one', () => {
+    expect(packageName('customer_billing_service')).toHaveLength(MAX_PACKAGE_LENGTH);
+    expect(() => packageName('customer_billing_services')).toThrow(/too long: 25 characters, at most 24/);
   });
 });

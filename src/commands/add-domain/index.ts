@@ -27,18 +27,20 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
   };
   await editProject(ctx, run, async (plan, manifest) => {
     if (manifest.domains[name.module]) throw new CliError(`Domain "${name.module}" exists already`);
-    const replaced = planDomain(plan, manifest, { name, fields, fieldsSpec }, await migrationChain(plan));
+    const replaced = planDomain(plan, manifest, { name, fields, fieldsSpec }, await migrationChain(plan, manifest));
     if (replaced.length > 0 && !options.force) {
       throw new CliError(`add-domain ${name.module} would overwrite ${replaced.join(', ')}; pick another name, or use --force to replace them`);
     }
     await registerRouter(plan, manifest.options.packageName, name);
-    return (changes) => {
-      for (const path of replaced) ctx.log.warn(`--force: replaced ${path}`);
-      ctx.log.success(`Added domain ${name.module} (${fields.map((field) => field.name).join(', ')}):`);
-      ctx.log.info(changeLines(changes));
-      ctx.log.info(
-        `Routes: /${name.kebab} (POST, GET), /${name.kebab}/{${name.singular}_id} (GET, PATCH, DELETE). Run pytest to try them.`,
-      );
+    return {
+      replaced,
+      done(report) {
+        ctx.log.success(`Added domain ${name.module} (${fields.map((field) => field.name).join(', ')}):`);
+        ctx.log.info(changeLines(report));
+        ctx.log.info(
+          `Routes: /${name.kebab} (POST, GET), /${name.kebab}/{${name.singular}_id} (GET, PATCH, DELETE). Next: alembic upgrade head, then pytest.`,
+        );
+      },
     };
   });
 }

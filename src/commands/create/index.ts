@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Context } from '../../context.js';
-import { CancelledError, CliError, UsageError } from '../../errors.js';
+import { CancelledError, CliError } from '../../errors.js';
 import { writeNewFolder } from '../../core/apply.js';
 import { type MigrationChain, planDomain, routerRegistrationLines } from '../../core/domain.js';
 import {
@@ -19,8 +19,11 @@ import { transact, trapSignals, validatePlan } from '../../core/transaction.js';
 import { VERSION } from '../../package.js';
 import { resolveCreateOptions, type CreateFlags, type CreateOptions } from './prompts.js';
 import { initGit } from './steps/git.js';
-import { installDependencies } from './steps/install.js';
-import { printNextSteps } from './steps/next-steps.js';
+import { chooseInstaller, installCommandLine, installDependencies } from './steps/install.js';
+import { nextSteps, shellWord } from './steps/next-steps.js';
+
+/** The PostgreSQL server a new --db postgres project's .env.example points at: a local default. */
+const POSTGRES_SERVER = 'postgresql://postgres:postgres@127.0.0.1:5432';
 
 export function projectTemplateData(options: Pick<CreateOptions, 'projectName' | 'packageName' | 'db' | 'domains'>) {
   const postgres = options.db === 'postgres';
@@ -31,7 +34,7 @@ export function projectTemplateData(options: Pick<CreateOptions, 'projectName' |
     envPrefix: `${options.packageName.toUpperCase()}_`,
     postgres,
     defaultDatabaseUrl: postgres
-      ? `postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/${options.packageName}`
+      ? `${POSTGRES_SERVER.replace('postgresql:', 'postgresql+asyncpg:')}/${options.packageName}`
       : `sqlite+aiosqlite:///./${options.packageName}.db`,
     generatorVersion: VERSION,
   };
@@ -66,14 +69,12 @@ export function planProject(plan: Plan, options: CreateOptions): string[] {
   return replaced.filter((path) => path !== MANIFEST_FILE);
 }
 
-/** What is in the target folder; a path that is not a folder is a usage error. */
-function existingEntries(directory: string, shown: string): string[] {
+/** What is in the target folder (the prompts refused a non-empty one without --force, and a file). */
+function existingEntries(directory: string): string[] {
   try {
     return readdirSync(directory);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return [];
-    if (code === 'ENOTDIR') throw new UsageError(`${shown} is a file, not a folder; choose another directory`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
 }
@@ -90,22 +91,18 @@ function foreignFiles(plan: Plan, replaced: string[]): string[] {
   return replaced.filter((path) => !isUnchanged(plan.original(path), previous?.files[path]));
 }
 
-function createdMessage(ctx: Pick<Context, 'log'>, shown: string, plan: Plan, options: CreateOptions): void {
-  const domains = options.domains.map((domain) => domain.name.module).join(', ');
-  ctx.log.success(`Created ${shown}: ${plan.renderedFiles().size} files, domains ${domains}`);
-}
-
 export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void> {
   const options = await resolveCreateOptions(flags, ctx);
   const shown = relative(ctx.cwd, options.directory) || '.';
-  const entries = existingEntries(options.directory, shown);
+  const installer = chooseInstaller();
   const run = {
     command: 'create',
     dryRun: options.dryRun,
     json: options.json,
     options: {
       directory: options.directory,
-      name: options.packageName,
+      projectName: options.projectName,
+      packageName: options.packageName,
       domains: options.domains.map((domain) => domain.name.module),
       extras: options.extras,
       db: options.db,
@@ -113,50 +110,57 @@ export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void>
       install: options.install,
       force: options.force,
     },
+    // The install first, so that git's first commit holds uv.lock.
+    steps: [
+      ...(options.install ? [{ name: 'install', run: installCommandLine(installer) }] : []),
+      ...(options.git ? [{ name: 'git', run: 'git init && git add --all && git commit' }] : []),
+    ],
   };
+  if (!options.json) for (const note of options.derivedNames) ctx.log.info(note);
+  const created = (plan: Plan) =>
+    ctx.log.success(`Created ${shown}: ${plan.renderedFiles().size + 1} files, domains ${options.domains.map((d) => d.name.module).join(', ')}`);
 
-  if (entries.length === 0) {
+  if (existingEntries(options.directory).length === 0) {
     // A new (or empty) folder: staged beside it and renamed into place whole.
     const plan = new Plan(options.directory);
     planProject(plan, options);
     const changes = plan.changes();
     await validatePlan(plan, changes);
     if (options.dryRun) {
-      reportPlan(ctx, { command: run.command, options: run.options, changes }, options.json);
+      reportPlan(ctx, { ...run, changes }, options.json);
       return;
     }
     const signals = trapSignals();
     try {
       await signals.stopIfInterrupted();
       writeNewFolder(options.directory, changes);
-      createdMessage(ctx, shown, plan, options);
+      created(plan);
       await signals.reportIfInterrupted();
     } finally {
       signals.release();
     }
   } else {
-    if (!options.force) {
-      const more = entries.length > 10 ? ` (and ${entries.length - 10} more)` : '';
-      throw new UsageError(`${shown} is not empty; it holds: ${entries.slice(0, 10).join(', ')}${more}. Use --force to write into it`);
-    }
     // --force into a folder with files: the same transaction as every other command.
     await transact(options.directory, ctx, run, async (plan) => {
-      const foreign = foreignFiles(plan, planProject(plan, options));
-      if (foreign.length > 0 && !options.dryRun) {
-        ctx.log.warn(`--force: replacing files create-layered-backend did not write (or that were changed since): ${foreign.join(', ')}`);
+      const replaced = foreignFiles(plan, planProject(plan, options));
+      if (replaced.length > 0 && !options.dryRun) {
+        ctx.log.warn(`--force: replacing files create-layered-backend did not write (or that were changed since): ${replaced.join(', ')}`);
         if (ctx.interactive && !(await ctx.prompt.confirm({ message: 'Replace them?', initialValue: false }))) {
           throw new CancelledError();
         }
       }
-      return () => createdMessage(ctx, shown, plan, options);
+      return { replaced, done: () => created(plan) };
     });
   }
   if (options.dryRun) return;
 
+  const installed = options.install && (await installDependencies(options.directory, installer, ctx));
   if (options.git) await initGit(options.directory, ctx);
-  const installed = options.install ? await installDependencies(options.directory, ctx) : undefined;
-  printNextSteps(ctx, { directory: shown, packageName: options.packageName, installer: installed?.installer });
-  if (installed?.failed) {
-    throw new CliError(`Dependency install failed; the project is complete. Retry with: cd ${shown} && ${installed.retry}`);
+  const postgres = options.db === 'postgres' ? { serverUrl: POSTGRES_SERVER, database: options.packageName } : undefined;
+  const steps = nextSteps({ directory: shown, packageName: options.packageName, db: options.db, postgres, installer, installed });
+  ctx.log.info(['', 'Next steps:', ...steps.map((line) => `  ${line}`)].join('\n'));
+  if (ctx.interactive) await ctx.prompt.outro(`${shown} is ready`);
+  if (options.install && !installed) {
+    throw new CliError(`The dependencies were not installed; the project is complete. To install them: cd ${shellWord(shown)} && ${installCommandLine(installer)}`);
   }
 }

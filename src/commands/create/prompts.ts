@@ -1,9 +1,10 @@
+import { readdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_FIELDS, parseFields } from '../../core/fields.js';
 import { EXTRAS, type Database, type Extra } from '../../core/manifest.js';
-import { domainList, packageName, projectDirectory } from '../../core/names.js';
+import { derivedPackageName, domainList, packageName, projectDirectory, projectName } from '../../core/names.js';
 import type { DomainSpec } from '../../core/domain.js';
 
 /** What commander hands over: anything may be missing. */
@@ -33,6 +34,8 @@ export interface CreateOptions {
   dryRun: boolean;
   json: boolean;
   force: boolean;
+  /** Names derived from the folder that differ from it, said before anything is written. */
+  derivedNames: string[];
 }
 
 export const DEFAULT_DOMAINS = 'users,orders';
@@ -53,52 +56,91 @@ function parseDb(raw: string): Database {
   return raw;
 }
 
-const validationMessage = (check: () => unknown) => {
+function parseDomains(raw: string) {
+  const names = domainList(raw);
+  if (names.length === 0) throw new UsageError('Give at least one domain');
+  return names;
+}
+
+/** The message of the usage error `check` throws, or undefined: how a prompt validates. */
+const problem = (check: () => unknown) => {
   try {
     check();
     return undefined;
   } catch (error) {
-    return (error as Error).message;
+    if (!(error instanceof UsageError)) throw error;
+    return error.message;
   }
 };
 
-/** Turns partial flags into complete options, asking only for what is missing and only when interactive. */
-export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context, 'interactive' | 'prompt' | 'cwd'>) {
-  const { interactive, prompt } = ctx;
-  let directory = flags.directory;
-  if (directory === undefined) {
-    if (!interactive) throw new UsageError('Missing project directory: create-layered-backend <directory>');
-    directory = await prompt.text({
-      message: 'Project directory',
-      initialValue: 'my-api',
-      validate: (value) => validationMessage(() => packageName(basename(projectDirectory(value)))),
-    });
+/**
+ * The target folder: one that does not exist, or an empty one (unless --force); its name must give
+ * a project name and a package name. Checked at the prompt, so a bad answer is asked again.
+ */
+function checkDirectory(raw: string, cwd: string, force: boolean) {
+  const directory = resolve(cwd, projectDirectory(raw));
+  const project = projectName(basename(directory));
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(directory);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new UsageError(`${raw} is a file, not a folder; choose another`);
+    if (code !== 'ENOENT') throw error;
   }
-  directory = projectDirectory(directory);
-  const projectName = basename(resolve(ctx.cwd, directory));
+  if (entries.length > 0 && !force) {
+    const more = entries.length > 10 ? ` (and ${entries.length - 10} more)` : '';
+    throw new UsageError(`${raw} is not empty; it holds: ${entries.slice(0, 10).join(', ')}${more}. Choose a new or empty folder, or use --force to write into it`);
+  }
+  return { directory, project };
+}
 
-  const pkg = packageName(
-    flags.name ??
-      (interactive
-        ? await prompt.text({
-            message: 'Python package name',
-            initialValue: packageName(projectName),
-            validate: (value) => validationMessage(() => packageName(value)),
-          })
-        : projectName),
-  );
+/**
+ * Turns partial flags into complete options, asking only for what is missing and only when
+ * interactive. Every answer is validated where it is given, and a bad one is asked again.
+ */
+export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context, 'interactive' | 'prompt' | 'cwd'>): Promise<CreateOptions> {
+  const { interactive, prompt, cwd } = ctx;
+  const force = flags.force ?? false;
+  if (flags.json && !flags.dryRun) throw new UsageError('--json prints the plan of a dry run: add --dry-run');
+  if (flags.directory === undefined && !interactive) {
+    throw new UsageError('Missing project directory: create-layered-backend <directory>');
+  }
+  if (interactive) await prompt.intro('create-layered-backend');
+
+  const directoryAnswer =
+    flags.directory ??
+    (await prompt.text({
+      message: 'Where should the project go?',
+      placeholder: 'my-api',
+      validate: (value) => problem(() => derivedPackageName(checkDirectory(value, cwd, force).project)),
+    }));
+  const { directory, project } = checkDirectory(directoryAnswer, cwd, force);
+  const folder = basename(directory);
+  const derivedNames = project === folder ? [] : [`Project name "${project}", from the folder "${folder}"`];
+
+  let pkg: string;
+  if (flags.name !== undefined) pkg = packageName(flags.name);
+  else if (interactive) {
+    const suggested = derivedPackageName(project);
+    pkg = packageName(
+      await prompt.text({ message: 'Python package name', placeholder: suggested, validate: (value) => problem(() => packageName(value)) }),
+    );
+  } else {
+    pkg = derivedPackageName(project);
+    derivedNames.push(`Python package "${pkg}", from the project name`);
+  }
 
   const domainsRaw =
     flags.domains ??
     (interactive
       ? await prompt.text({
-          message: 'Initial domains (comma-separated)',
-          initialValue: DEFAULT_DOMAINS,
-          validate: (value) => validationMessage(() => domainList(value)),
+          message: 'Domains to start with (comma-separated)',
+          placeholder: DEFAULT_DOMAINS,
+          validate: (value) => problem(() => parseDomains(value)),
         })
       : DEFAULT_DOMAINS);
-  const domains = domainList(domainsRaw).map((name) => ({ name, fields: parseFields(DEFAULT_FIELDS), fieldsSpec: DEFAULT_FIELDS }));
-  if (domains.length === 0) throw new UsageError('Give at least one domain with --domains');
+  const domains = parseDomains(domainsRaw).map((name) => ({ name, fields: parseFields(DEFAULT_FIELDS), fieldsSpec: DEFAULT_FIELDS }));
 
   const extras =
     flags.extras !== undefined
@@ -124,7 +166,7 @@ export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context
             message: 'Database',
             options: [
               { value: 'sqlite', label: 'SQLite', hint: 'embedded, nothing to run' },
-              { value: 'postgres', label: 'PostgreSQL', hint: 'asyncpg' },
+              { value: 'postgres', label: 'PostgreSQL', hint: 'asyncpg; a server to run' },
             ],
             initialValue: 'sqlite',
           })
@@ -132,11 +174,11 @@ export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context
 
   const git = flags.git ?? (interactive ? await prompt.confirm({ message: 'Initialise a git repository?', initialValue: true }) : true);
   const install =
-    flags.install ?? (interactive ? await prompt.confirm({ message: 'Install dependencies?', initialValue: true }) : true);
+    flags.install ?? (interactive ? await prompt.confirm({ message: 'Install the Python dependencies now?', initialValue: true }) : true);
 
   return {
-    directory: resolve(ctx.cwd, directory),
-    projectName,
+    directory,
+    projectName: project,
     packageName: pkg,
     domains,
     extras,
@@ -145,6 +187,7 @@ export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context
     install,
     dryRun: flags.dryRun ?? false,
     json: flags.json ?? false,
-    force: flags.force ?? false,
-  } satisfies CreateOptions;
+    force,
+    derivedNames,
+  };
 }

@@ -59,10 +59,10 @@ async function refuseDanglingImports(plan: Plan, packageName: string, name: Doma
  * --purge: the domain's create migration is deleted (it never ran anywhere), and a later
  * migration that built on it is pointed at its parents, element by element.
  */
-async function purgeMigration(plan: Plan, path: string): Promise<void> {
+async function purgeMigration(plan: Plan, manifest: Manifest, path: string): Promise<void> {
   const removed = await readRevision(plan.read(path) as string, path);
   plan.delete(path);
-  for (const migration of await readMigrations(plan)) {
+  for (const migration of await readMigrations(plan, manifest)) {
     if (migration.downRevisions.includes(removed.revision)) {
       plan.write(migration.path, await relinkRevision(plan.read(migration.path) as string, migration.path, removed));
     }
@@ -97,24 +97,26 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
       const edited = !isUnchanged(bytes, manifest.files[file]);
       if (file.startsWith(`${MIGRATIONS_DIR}/`)) {
         // Migrations are history: by default the table is dropped by a new migration at the head.
-        if (options.purge && (!edited || options.force)) await purgeMigration(plan, file);
+        if (options.purge && (!edited || options.force)) await purgeMigration(plan, manifest, file);
         else keptMigration = true;
         continue;
       }
       if (edited && !options.force) kept.push(file);
       else plan.delete(file);
     }
-    if (keptMigration) planMigration(plan, packageName, domainSpec(manifest, name), await migrationChain(plan), 'drop');
+    if (keptMigration) planMigration(plan, packageName, domainSpec(manifest, name), await migrationChain(plan, manifest), 'drop');
     await unregisterRouter(plan, packageName, name);
     await refuseDanglingImports(plan, packageName, name);
     if (kept.length === 0) delete manifest.domains[name.module];
     else domain.files = kept;
-    return (changes) => {
-      ctx.log.success(`Removed domain ${name.module}:`);
-      ctx.log.info(changeLines(changes));
-      if (kept.length > 0) {
-        ctx.log.warn(`Kept files you changed since they were generated (use --force to remove them too):\n  ${kept.join('\n  ')}`);
-      }
+    return {
+      kept,
+      done(report) {
+        ctx.log.success(`Removed domain ${name.module}:`);
+        ctx.log.info(changeLines(report));
+        if (kept.length > 0) ctx.log.warn('Kept the files you changed since they were generated (--force removes them too).');
+        if (keptMigration) ctx.log.info('Next: alembic upgrade head drops the table.');
+      },
     };
   });
 }

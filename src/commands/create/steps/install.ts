@@ -1,33 +1,79 @@
+import { accessSync, constants, existsSync, rmSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import type { Context } from '../../../context.js';
+import { InterruptedError } from '../../../errors.js';
+import { trapSignals } from '../../../core/transaction.js';
 
-export interface InstallResult {
-  installer: 'uv' | 'pip';
-  failed: boolean;
-  /** The command a user runs to try again. */
-  retry: string;
+/**
+ * How the project's dependencies get installed: `uv sync` when uv is on PATH (it also writes
+ * uv.lock, which the Dockerfile and CI install from), else a virtualenv and pip (upgraded first:
+ * the dev tools are a PEP 735 dependency group, which pip reads from 25.1 on).
+ */
+export interface Installer {
+  tool: 'uv' | 'pip' | 'none';
+  commands: string[][];
 }
 
-/** `uv sync` when uv is on PATH, else a venv with pip. Output streams through so progress shows. */
-export async function installDependencies(directory: string, ctx: Pick<Context, 'log'>): Promise<InstallResult> {
-  const { execa } = await import('../../../on-demand.js');
-  const hasUv = await execa('uv', ['--version']).then(
-    () => true,
-    () => false,
-  );
-  const steps: Array<[string, string[]]> = hasUv
-    ? [['uv', ['sync', '--extra', 'dev']]]
-    : [
-        ['python3', ['-m', 'venv', '.venv']],
-        ['.venv/bin/python', ['-m', 'pip', 'install', '--quiet', '-e', '.[dev]']],
-      ];
-  const retry = steps.map(([command, args]) => [command, ...args].join(' ')).join(' && ');
-  ctx.log.info(`Installing dependencies: ${retry}`);
-  for (const [command, args] of steps) {
+/** Whether an executable of that name is on PATH (looked up, not run: a dry run or --no-install spawns nothing). */
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
     try {
-      await execa(command, args, { cwd: directory, stdout: 'inherit', stderr: 'inherit' });
+      accessSync(join(dir, command), constants.X_OK);
+      return dir !== '';
     } catch {
-      return { installer: hasUv ? 'uv' : 'pip', failed: true, retry };
+      return false;
     }
+  });
+}
+
+export function chooseInstaller(): Installer {
+  if (onPath('uv')) return { tool: 'uv', commands: [['uv', 'sync']] };
+  const pip = ['.venv/bin/python', '-m', 'pip', 'install', '--quiet'];
+  const commands = [['python3', '-m', 'venv', '.venv'], [...pip, '--upgrade', 'pip'], [...pip, '--editable', '.', '--group', 'dev']];
+  return { tool: onPath('python3') ? 'pip' : 'none', commands };
+}
+
+/** The commands as a user would type them, to retry. */
+export const installCommandLine = (installer: Installer) => installer.commands.map((command) => command.join(' ')).join(' && ');
+
+/**
+ * Runs the install with its progress on stderr and its own output kept for a failure. Ctrl-C stops
+ * it, removes the half-made .venv and says how to run it later. Resolves to whether it worked.
+ */
+export async function installDependencies(directory: string, installer: Installer, ctx: Pick<Context, 'log'>): Promise<boolean> {
+  const retry = installCommandLine(installer);
+  if (installer.tool === 'none') {
+    ctx.log.warn(`Neither uv nor python3 is on PATH: install uv (https://docs.astral.sh/uv/) or Python 3.11+, then run: ${retry}`);
+    return false;
   }
-  return { installer: hasUv ? 'uv' : 'pip', failed: false, retry };
+  const { execa } = await import('../../../on-demand.js');
+  const venv = join(directory, '.venv');
+  const venvExisted = existsSync(venv);
+  const step = ctx.log.step(`Installing dependencies (${retry})`);
+  let running: { kill(signal: NodeJS.Signals): boolean } | undefined;
+  // A terminal's Ctrl-C reaches the installer too; a signal sent to this process alone is passed on.
+  const signals = trapSignals((signal) => running?.kill(signal));
+  try {
+    for (const [command, ...args] of installer.commands) {
+      const run = execa(command as string, args, { cwd: directory, all: true, reject: false });
+      running = run;
+      const result = await run;
+      const signal = signals.received();
+      if (signal) {
+        // The installer has stopped; a half-made .venv is of no use.
+        if (!venvExisted) rmSync(venv, { recursive: true, force: true });
+        step.fail('interrupted');
+        throw new InterruptedError(`Install interrupted; the project is complete. To install it: cd ${directory} && ${retry}`, signal);
+      }
+      if (result.exitCode !== 0) {
+        step.fail(`failed: ${[command, ...args].join(' ')} exited with ${result.exitCode}`);
+        ctx.log.warn(String(result.all ?? '').trim().split('\n').slice(-15).join('\n'));
+        return false;
+      }
+    }
+    step.done();
+    return true;
+  } finally {
+    signals.release();
+  }
 }

@@ -1,21 +1,47 @@
-import type { Context } from '../../../context.js';
+import type { Database } from '../../../core/manifest.js';
+import { type Installer, installCommandLine } from './install.js';
 
-export function printNextSteps(
-  ctx: Pick<Context, 'log'>,
-  project: { directory: string; packageName: string; installer?: 'uv' | 'pip' },
-): void {
-  const install =
-    project.installer === undefined
-      ? ['uv sync --extra dev   # or: python3 -m venv .venv && .venv/bin/pip install -e ".[dev]"']
-      : [];
+/** A word as a POSIX shell reads it back: quoted only when it has to be. */
+export function shellWord(word: string): string {
+  return /^[\w./:@%+=-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+export interface NextStepsProject {
+  /** The project folder, relative to where create ran ('.' for that folder itself). */
+  directory: string;
+  packageName: string;
+  db: Database;
+  /** The PostgreSQL server and database .env.example names, for --db postgres. */
+  postgres?: { serverUrl: string; database: string };
+  installer: Installer;
+  installed: boolean;
+}
+
+/**
+ * Shell lines that give a working API when typed in order (the smoke runs them so): the last one
+ * starts the server, so the migrations and the tests come before it.
+ */
+export function nextSteps(project: NextStepsProject): string[] {
+  const run = project.installer.tool === 'uv' ? 'uv run ' : '';
   const lines = [
-    '',
-    'Next steps:',
-    `  cd ${project.directory}`,
-    ...install.map((line) => `  ${line}`),
-    '  . .venv/bin/activate',
-    `  uvicorn ${project.packageName}.main:app --reload`,
-    '  pytest && ruff check . && mypy && lint-imports',
+    ...(project.directory === '.' ? [] : [`cd ${shellWord(project.directory)}`]),
+    'cp .env.example .env',
   ];
-  ctx.log.info(lines.join('\n'));
+  if (project.postgres) {
+    lines.push(
+      '# PostgreSQL must be running; .env names the server and its database, created here:',
+      `psql ${shellWord(`${project.postgres.serverUrl}/postgres`)} --command 'CREATE DATABASE ${project.postgres.database}'`,
+    );
+  }
+  if (!project.installed) {
+    if (project.installer.tool === 'none') lines.push('# install uv (https://docs.astral.sh/uv/) or Python 3.11+, then:');
+    lines.push(installCommandLine(project.installer));
+  }
+  if (project.installer.tool !== 'uv') lines.push('. .venv/bin/activate');
+  lines.push(
+    `${run}alembic upgrade head`,
+    `${run}pytest`,
+    `${run}uvicorn ${project.packageName}.main:app --reload`,
+  );
+  return lines;
 }

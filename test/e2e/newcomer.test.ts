@@ -1,0 +1,184 @@
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bin, runCli, tempDir } from '../helpers.js';
+import { snapshotTree } from '../tree.js';
+
+/** The CLI as a newcomer meets it, through the built bin: words, streams, names, steps, faults. */
+
+const quiet = ['--no-install', '--no-git'];
+
+describe('words on the command line', () => {
+  it('help, and help for a command, as commander programs have them', async () => {
+    const cwd = await tempDir();
+    const help = await runCli(['help'], cwd);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('add-domain');
+    const command = await runCli(['help', 'add-domain'], cwd);
+    expect(command.stdout).toContain('--fields <spec>');
+    expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
+  });
+
+  it('a near-miss of a command is refused with the command it resembles, exit 2, nothing written', async () => {
+    const cwd = await tempDir();
+    for (const word of ['adddomain', 'add_domain', 'remove-domian', 'hlep']) {
+      const result = await runCli([word, ...quiet], cwd);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr.trim()).toMatch(new RegExp(`^"${word}" is not a command; did you mean "(add-domain|remove-domain|help)"\\?`));
+    }
+    expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
+  });
+
+  it('inside a project a bare word is not taken for a new project; a path is', async () => {
+    const cwd = await tempDir();
+    await runCli(['my-api', '--yes', ...quiet], cwd);
+    const root = join(cwd, 'my-api');
+    const before = await snapshotTree(root, { withFolders: true });
+    const word = await runCli(['widgets', ...quiet], join(root, 'src'));
+    expect(word.exitCode).toBe(2);
+    expect(word.stderr).toMatch(/You are inside the project .*my-api, and "widgets" is not a command .* \.\/widgets/);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    expect((await runCli(['./nested', ...quiet], root)).exitCode).toBe(0);
+  });
+
+  it.each([
+    [['other-api', '--json', ...quiet], '.'],
+    [['add-domain', 'widgets', '--json'], 'my-api'],
+  ])('%j: --json without --dry-run is a usage error', async (args, where) => {
+    const cwd = await tempDir();
+    await runCli(['my-api', ...quiet], cwd);
+    const result = await runCli(args, join(cwd, where));
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe('--json prints the plan of a dry run: add --dry-run');
+  });
+});
+
+describe('output', () => {
+  it('results and next steps on stdout, nothing on stderr when all goes well', async () => {
+    const cwd = await tempDir();
+    const result = await runCli(['my-api', ...quiet], cwd);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^Python package "my_api", from the project name\nCreated my-api: \d+ files, domains users, orders\n\nNext steps:\n/);
+  });
+
+  it('the JSON plan: its format, the resolved options, every change and the steps it would run', async () => {
+    const cwd = await tempDir();
+    const result = await runCli(['shop', '--dry-run', '--json', '--db', 'postgres', '--domains', 'products'], cwd);
+    const plan = JSON.parse(result.stdout);
+    expect(plan).toMatchObject({
+      format: 1,
+      dryRun: true,
+      command: 'create',
+      options: { projectName: 'shop', packageName: 'shop', domains: ['products'], db: 'postgres', extras: [], git: true, install: true },
+    });
+    expect(plan.steps.map((step: { name: string }) => step.name)).toEqual(['install', 'git']);
+    expect(plan.changes.find((change: { path: string }) => change.path === 'pyproject.toml')).toMatchObject({ action: 'create' });
+    expect(result.stderr).toBe('');
+    expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
+  });
+
+  it('a text dry run says nothing was written, and remove-domain lists the files it would keep', async () => {
+    const cwd = await tempDir();
+    await runCli(['my-api', ...quiet], cwd);
+    const root = join(cwd, 'my-api');
+    await writeFile(join(root, 'src/my_api/schemas/orders.py'), `${await readFile(join(root, 'src/my_api/schemas/orders.py'), 'utf8')}# mine\n`);
+    const before = await snapshotTree(root, { withFolders: true });
+    const result = await runCli(['remove-domain', 'orders', '--dry-run'], root);
+    expect(result.stdout).toContain('  keep    src/my_api/schemas/orders.py\n');
+    expect(result.stdout.trim().split('\n').at(-1)).toBe('Dry run: nothing was written.');
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+});
+
+describe('names from a folder', () => {
+  it('"My Project" gives a PEP 508 project name and a package, and says so', async () => {
+    const cwd = await tempDir();
+    const result = await runCli(['My Project', ...quiet], cwd);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Project name "my-project", from the folder "My Project"');
+    expect(result.stdout).toContain('Python package "my_project", from the project name');
+    expect(result.stdout).toContain("cd 'My Project'");
+    const pyproject = await readFile(join(cwd, 'My Project/pyproject.toml'), 'utf8');
+    expect(pyproject).toContain('name = "my-project"');
+  });
+
+  it('--name is taken exactly or refused with what it could be', async () => {
+    const cwd = await tempDir();
+    const result = await runCli(['my-api', '--name', '_private', ...quiet], cwd);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/Package name "_private" is not a Python package name .*did you mean "private"\?/);
+    expect((await runCli(['my-api', '--name', 'email', ...quiet], cwd)).exitCode).toBe(2);
+  });
+});
+
+/** A stand-in for a tool on PATH: a shell script. */
+async function fakeTool(dir: string, name: string, script: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, name), `#!/bin/sh\n${script}\n`);
+  await chmod(join(dir, name), 0o755);
+}
+
+const gitPath = async () => {
+  const { execFileSync } = await import('node:child_process');
+  return execFileSync('sh', ['-c', 'dirname "$(command -v git)"'], { encoding: 'utf8' }).trim();
+};
+
+describe('the install and git steps', () => {
+  it('with neither uv nor python3 on PATH: says so, keeps the project, exit 1', async () => {
+    const cwd = await tempDir();
+    const tools = join(cwd, 'tools');
+    await fakeTool(tools, 'git', 'exit 0');
+    const result = await runCli(['my-api', '--no-git'], cwd, { PATH: tools });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('Neither uv nor python3 is on PATH');
+    expect(result.stdout).toContain('python3 -m venv .venv');
+    expect(existsSync(join(cwd, 'my-api/pyproject.toml'))).toBe(true);
+  });
+
+  it('a failing install shows the installer\'s last words and how to retry, exit 1', async () => {
+    const cwd = await tempDir();
+    const tools = join(cwd, 'tools');
+    await fakeTool(tools, 'uv', 'echo "error: no network to reach PyPI" >&2; exit 2');
+    const result = await runCli(['my-api', '--no-git'], cwd, { PATH: `${tools}:/usr/bin:/bin` });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('error: no network to reach PyPI');
+    expect(result.stderr).toContain('To install them: cd my-api && uv sync');
+  });
+
+  it('Ctrl-C during the install removes the half-made .venv and says what to run, exit 130', async () => {
+    const cwd = await tempDir();
+    const tools = join(cwd, 'tools');
+    await fakeTool(tools, 'uv', 'case "$1" in --version) exit 0;; esac; mkdir -p .venv/lib; touch started; exec sleep 30');
+    const child = spawn(process.execPath, [bin, 'my-api', '--no-git'], {
+      cwd,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', PATH: `${tools}:/usr/bin:/bin` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    while (!existsSync(join(cwd, 'my-api/started'))) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGINT');
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(130);
+    expect(stderr).toMatch(/Install interrupted; the project is complete\. To install it: cd .*my-api && uv sync/);
+    expect(existsSync(join(cwd, 'my-api/.venv'))).toBe(false);
+    expect(existsSync(join(cwd, 'my-api/pyproject.toml'))).toBe(true);
+  });
+
+  it('a git commit that fails leaves no repository and gives git\'s reason', async () => {
+    const cwd = await tempDir();
+    const result = await runCli(['my-api', '--no-install'], cwd, {
+      PATH: `${await gitPath()}:/usr/bin:/bin`,
+      HOME: cwd,
+      GIT_CONFIG_NOSYSTEM: '1',
+      // No identity, and git told not to guess one: the commit fails as on a fresh machine.
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'user.useConfigOnly',
+      GIT_CONFIG_VALUE_0: 'true',
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/git: first commit: no repository made \(.*(identity|email|name).*\); run git init yourself/i);
+    expect(existsSync(join(cwd, 'my-api/.git'))).toBe(false);
+  });
+});
