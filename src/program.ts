@@ -100,5 +100,29 @@ export function buildProgram(ctx: Context): Command {
       await runRemoveDomain({ name, ...flags }, ctx);
     });
 
+  program
+    .command('add-flow <name>')
+    .description('add a rule across domains: flows/<name>.py, a router, a test and its import contract')
+    .option('--uses <domains>', 'the domains whose services the flow may call, comma-separated')
+    .option('--dry-run', 'print the changes and write nothing')
+    .option('--json', 'with --dry-run: print the plan as JSON')
+    .option('--force', 'overwrite files in the way (says which first)')
+    .action(async (name: string, flags: { uses?: string; dryRun?: boolean; json?: boolean; force?: boolean }) => {
+      void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
+      const { runAddFlow } = await import('./commands/add-flow/index.js');
+      await runAddFlow({ name, ...flags }, ctx);
+    });
+
+  program
+    .command('remove-flow <name>')
+    .description('remove a flow made by add-flow, if its files are unchanged')
+    .option('--dry-run', 'print the changes and write nothing')
+    .option('--json', 'with --dry-run: print the plan as JSON')
+    .option('--force', 'also remove files edited since they were generated')
+    .action(async (name: string, flags: { dryRun?: boolean; json?: boolean; force?: boolean }) => {
+      const { runRemoveFlow } = await import('./commands/remove-flow/index.js');
+      await runRemoveFlow({ name, ...flags }, ctx);
+    });
+
   return program;
 }

@@ -239,7 +239,7 @@ export function planMigration(plan: Plan, packageName: string, spec: DomainSpec,
  * What exists where a rendered file would go: a file is returned (to refuse, or to replace under
  * --force); a folder, or a module the new one would shadow or be shadowed by, is refused outright.
  */
-function occupiedBy(plan: Plan, path: string): string[] {
+export function occupiedBy(plan: Plan, path: string): string[] {
   if (path.startsWith('src/')) {
     // `x.py` and the package `x/` are the same module to Python.
     const twin = path.endsWith('/__init__.py') ? `${path.slice(0, -'/__init__.py'.length)}.py` : path.endsWith('.py') ? path.slice(0, -3) : undefined;

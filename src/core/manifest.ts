@@ -10,8 +10,11 @@ import { isConfinedPath, type Plan } from './plan.js';
 /** The project's record of how it was generated; also how commands find the project root. */
 export const MANIFEST_FILE = '.create-layered-backend.json';
 
-/** The manifest's format. 0.1.0 wrote format 1 without saying so; commands rewrite it as 2. */
-export const MANIFEST_FORMAT = 2;
+/**
+ * The manifest's format. 0.1.0 wrote format 1 without saying so; 2 added the number; 3 the flows.
+ * Older formats are read and rewritten as the current one by the next command.
+ */
+export const MANIFEST_FORMAT = 3;
 
 export const EXTRAS = ['crawlers', 'schedulers', 'clients', 'workers'] as const;
 export type Extra = (typeof EXTRAS)[number];
@@ -41,6 +44,8 @@ const ManifestSchema = v.strictObject({
   }),
   /** Each domain with the --fields spec it was generated from and the files that belong to it. */
   domains: objectOf(Identifier, v.strictObject({ fields: v.string(), files: v.array(ProjectPath) })),
+  /** Each flow with the domains whose services it uses and the files that belong to it. */
+  flows: objectOf(Identifier, v.strictObject({ uses: v.array(Identifier), files: v.array(ProjectPath) })),
   /** Content hash of every file as the generator last wrote it: what remove-domain may delete untouched. */
   files: objectOf(ProjectPath, v.pipe(v.string(), v.regex(/^sha256-[0-9a-f]{64}$/, 'must be a sha256 content hash'))),
 });
@@ -66,7 +71,8 @@ export function isUnchanged(bytes: Buffer | undefined, hash: string | undefined)
 export function serializeManifest(manifest: Manifest): string {
   const sorted = <T>(record: Record<string, T>) =>
     Object.fromEntries(Object.entries(record).sort(([a], [b]) => byCodePoint(a, b)));
-  return `${JSON.stringify({ ...manifest, domains: sorted(manifest.domains), files: sorted(manifest.files) }, null, 2)}\n`;
+  const ordered = { ...manifest, domains: sorted(manifest.domains), flows: sorted(manifest.flows), files: sorted(manifest.files) };
+  return `${JSON.stringify(ordered, null, 2)}\n`;
 }
 
 /**
@@ -108,12 +114,12 @@ export function parseManifest(text: string, file: string): Manifest {
   } catch {
     throw new CliError(`${file} is not valid JSON; restore it from version control`);
   }
-  // Format 1 (0.1.0) had the same shape without the number.
-  if (data && typeof data === 'object' && !('format' in data)) data = { format: MANIFEST_FORMAT, ...data };
-  const format = (data as { format?: unknown } | null)?.format;
+  const format = (data as { format?: unknown } | null)?.format ?? 1;
   if (typeof format === 'number' && format > MANIFEST_FORMAT) {
     throw new CliError(`${file} has format ${format}, newer than this create-layered-backend understands; upgrade the CLI`);
   }
+  // Formats 1 and 2 differ from 3 only by what they lack.
+  if (data && typeof data === 'object' && (format === 1 || format === 2)) data = { flows: {}, ...data, format: MANIFEST_FORMAT };
   const result = v.safeParse(ManifestSchema, data);
   if (!result.success) {
     const [issue] = result.issues;

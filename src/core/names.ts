@@ -17,7 +17,7 @@ const SOFT_KEYWORDS = new Set(['match', 'case', 'type', '_']);
 /** Folders and modules of the generated package: a domain with one of these names would shadow it. */
 export const RESERVED_MODULES = new Set([
   'routers', 'services', 'repositories', 'schemas', 'utils', 'core', 'crawlers', 'schedulers', 'clients',
-  'workers', 'main', 'tests', 'health', 'migrations', 'pagination',
+  'workers', 'flows', 'main', 'tests', 'health', 'migrations', 'pagination', 'columns',
 ]);
 
 /** Python 3.11's sys.stdlib_module_names (public ones): a package named like one shadows it. */
@@ -226,6 +226,27 @@ export function domainName(raw: string): DomainName {
     }
   }
   return name;
+}
+
+export interface FlowName {
+  /** Module, router package and schemas module: `checkout`, as given (a flow is not a collection). */
+  module: string;
+  pascal: string;
+  kebab: string;
+  words: string;
+}
+
+/** A flow's name: snake_case, not a keyword, not one of the project's own modules. */
+export function flowName(raw: string): FlowName {
+  rejectUnsafe('Flow', raw);
+  const module = snakeCase(raw.trim());
+  requireIdentifier('Flow', raw, module);
+  refuseKeyword('Flow', raw, module);
+  if (RESERVED_MODULES.has(module)) throw new UsageError(`Flow name "${raw}" is reserved: it would shadow the project's own "${module}" module`);
+  if (module.length > MAX_DOMAIN_LENGTH) {
+    throw new UsageError(`Flow name "${raw}" is too long: "${module}" has ${module.length} characters, at most ${MAX_DOMAIN_LENGTH}`);
+  }
+  return { module, pascal: pascalCase(module), kebab: kebabCase(module), words: module.replaceAll('_', ' ') };
 }
 
 /** Parses `users, orders` into distinct domain names; duplicates (also `user,users`) are an error. */

@@ -10,6 +10,7 @@ const DOTFILES: Record<string, string> = {
   '_env.example': '.env.example',
   _dockerignore: '.dockerignore',
   _github: '.github',
+  '_pre-commit-config.yaml': '.pre-commit-config.yaml',
 };
 
 /** The only tokens a template path may carry; each is replaced by a value the caller computed. */
@@ -17,6 +18,7 @@ export interface PathTokens {
   __package__: string;
   __domain__?: string;
   __revision__?: string;
+  __flow__?: string;
 }
 
 export interface RenderedFile {
@@ -42,7 +44,7 @@ function targetPath(path: string, tokens: PathTokens): string {
         if (value === undefined) continue;
         out = out.replaceAll(token, value);
       }
-      if (/__(package|domain|revision)__/.test(out)) {
+      if (/__(package|domain|revision|flow)__/.test(out)) {
         throw new Error(`template path ${path} uses a token that was not given`);
       }
       return out;

@@ -1,3 +1,4 @@
+import { parse as parseToml } from 'smol-toml';
 import type { Context, Step } from '../context.js';
 import { CliError, InterruptedError, UsageError } from '../errors.js';
 import { applyChanges, readJournal, rollBackJournal } from './apply.js';
@@ -32,17 +33,25 @@ export interface Planned {
 }
 
 /**
- * Every planned Python file must parse: the templates and the edits are the CLI's own, so one that
- * does not is a bug, caught before anything is written. Templates shipped as they are were parsed
- * by the build.
+ * Every planned Python and TOML file must parse: the templates and the edits are the CLI's own, so
+ * one that does not is a bug, caught before anything is written. Templates shipped as they are
+ * were parsed by the build.
  */
 export async function validatePlan(plan: Plan, changes: Change[]): Promise<void> {
   for (const change of changes) {
-    if ((change.kind !== 'create' && change.kind !== 'edit') || !change.path.endsWith('.py') || plan.isVerbatim(change.path)) continue;
-    const line = await syntaxErrorLine(change.text);
-    if (line !== undefined) {
-      throw new Error(`the planned ${change.path} would not be valid Python (line ${line}); nothing was written`);
+    if ((change.kind !== 'create' && change.kind !== 'edit') || plan.isVerbatim(change.path)) continue;
+    let problem: string | undefined;
+    if (change.path.endsWith('.py')) {
+      const line = await syntaxErrorLine(change.text);
+      if (line !== undefined) problem = `not be valid Python (line ${line})`;
+    } else if (change.path.endsWith('.toml')) {
+      try {
+        parseToml(change.text);
+      } catch (error) {
+        problem = `not be valid TOML (${(error as Error).message.split('\n')[0]})`;
+      }
     }
+    if (problem !== undefined) throw new Error(`the planned ${change.path} would ${problem}; nothing was written`);
   }
 }
 

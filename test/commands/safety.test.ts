@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runAddDomain } from '../../src/commands/add-domain/index.js';
 import { runCreate } from '../../src/commands/create/index.js';
 import { runRemoveDomain } from '../../src/commands/remove-domain/index.js';
-import { contentHash, type Manifest } from '../../src/core/manifest.js';
+import { contentHash, MANIFEST_FORMAT, type Manifest } from '../../src/core/manifest.js';
 import { main } from '../../src/index.js';
 import { tempDir, testContext } from '../helpers.js';
 import { snapshotTree } from '../tree.js';
@@ -94,12 +94,12 @@ describe('the manifest', () => {
     expect(await snapshotTree(cwd, { withFolders: true })).toEqual(before);
   });
 
-  it('a manifest of 0.1.0 (no format number) is read and rewritten in the current format', async () => {
-    const { format, ...old } = await manifestOf();
-    expect(format).toBe(2);
+  it('a manifest of 0.1.0 (no format number, no flows) is read and rewritten in the current format', async () => {
+    const { format, flows, ...old } = await manifestOf();
+    expect([format, flows]).toEqual([MANIFEST_FORMAT, {}]);
     await writeFile(join(root, '.create-layered-backend.json'), JSON.stringify(old, null, 2));
     await runAddDomain({ name: 'widget' }, testContext(root).ctx);
-    expect((await manifestOf()).format).toBe(2);
+    expect(await manifestOf()).toMatchObject({ format: MANIFEST_FORMAT, flows: {} });
   });
 
   it('create --force over a generated project records every file, so remove-domain still works after', async () => {

@@ -25,11 +25,12 @@ import { nextSteps, shellWord } from './steps/next-steps.js';
 /** The PostgreSQL server a new --db postgres project's .env.example points at: a local default. */
 const POSTGRES_SERVER = 'postgresql://postgres:postgres@127.0.0.1:5432';
 
-export function projectTemplateData(options: Pick<CreateOptions, 'projectName' | 'packageName' | 'db' | 'domains'>) {
+export function projectTemplateData(options: Pick<CreateOptions, 'projectName' | 'packageName' | 'db' | 'domains' | 'extras'>) {
   const postgres = options.db === 'postgres';
   return {
     projectName: options.projectName,
     packageName: options.packageName,
+    extraModules: options.extras.map((extra) => `${options.packageName}.${extra}`),
     routers: routerRegistrationLines(options.packageName, ['health', ...options.domains.map((domain) => domain.name.module)]),
     envPrefix: `${options.packageName.toUpperCase()}_`,
     postgres,
@@ -61,6 +62,7 @@ export function planProject(plan: Plan, options: CreateOptions): string[] {
     generator: { name: 'create-layered-backend', version: VERSION },
     options: { projectName: options.projectName, packageName: options.packageName, db: options.db, extras: options.extras },
     domains: {},
+    flows: {},
     files: {},
   };
   const chain: MigrationChain = { head: null, taken: new Set() };

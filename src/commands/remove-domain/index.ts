@@ -11,7 +11,8 @@ import { parseFields } from '../../core/fields.js';
 import { isUnchanged, type Manifest } from '../../core/manifest.js';
 import { domainName, type DomainName } from '../../core/names.js';
 import type { Plan } from '../../core/plan.js';
-import { importedModules, moduleOfFile, readRevision, relinkRevision } from '../../core/python-edit.js';
+import { readRevision, relinkRevision } from '../../core/python-edit.js';
+import { deleteGenerated, refuseDanglingImports } from '../../core/removal.js';
 import { changeLines } from '../../core/report.js';
 import { editProject } from '../../core/transaction.js';
 
@@ -21,38 +22,6 @@ export interface RemoveDomainOptions {
   json?: boolean;
   force?: boolean;
   purge?: boolean;
-}
-
-/** Python files of the project's own code, as they will be after the plan. */
-function pythonFilesUnder(plan: Plan, dir: string): string[] {
-  return [
-    ...plan.filesIn(dir).filter((path) => path.endsWith('.py')),
-    ...plan.foldersIn(dir).flatMap((folder) => (folder.endsWith('/__pycache__') ? [] : pythonFilesUnder(plan, folder))),
-  ];
-}
-
-/**
- * An import of a module the plan deletes, left anywhere in the project (a service of another
- * domain, a hand-written router, a kept edited file of the domain itself), would break the app:
- * refused, naming file and line.
- */
-async function refuseDanglingImports(plan: Plan, packageName: string, name: DomainName): Promise<void> {
-  const deleted = plan
-    .fileChanges()
-    .flatMap((change) => (change.kind === 'delete' ? [moduleOfFile(change.path)] : []))
-    .filter((module) => module !== undefined);
-  const uses: string[] = [];
-  for (const file of [...pythonFilesUnder(plan, `src/${packageName}`), ...pythonFilesUnder(plan, 'tests')]) {
-    for (const { module, line } of await importedModules(plan.read(file) as string, file)) {
-      const gone = deleted.find((removed) => module === removed || module.startsWith(`${removed}.`));
-      if (gone) uses.push(`${file}:${line} imports ${gone}`);
-    }
-  }
-  if (uses.length > 0) {
-    throw new CliError(
-      `Cannot remove ${name.module} while other code uses it: ${[...new Set(uses)].join('; ')}. Remove those uses first (--force also removes the domain's own edited files)`,
-    );
-  }
 }
 
 /**
@@ -88,25 +57,24 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
       const known = Object.keys(manifest.domains);
       throw new CliError(`No domain "${name.module}" in this project (domains: ${known.join(', ') || 'none'})`);
     }
-    const { packageName } = manifest.options;
-    const kept: string[] = [];
-    let keptMigration = false;
-    for (const file of domain.files) {
-      const bytes = plan.original(file);
-      if (bytes === undefined) continue;
-      const edited = !isUnchanged(bytes, manifest.files[file]);
-      if (file.startsWith(`${MIGRATIONS_DIR}/`)) {
-        // Migrations are history: by default the table is dropped by a new migration at the head.
-        if (options.purge && (!edited || options.force)) await purgeMigration(plan, manifest, file);
-        else keptMigration = true;
-        continue;
-      }
-      if (edited && !options.force) kept.push(file);
-      else plan.delete(file);
+    const users = Object.entries(manifest.flows).filter(([, flow]) => flow.uses.includes(name.module));
+    if (users.length > 0) {
+      const flows = users.map(([flow]) => flow).join(', ');
+      throw new CliError(`The flow ${flows} uses ${name.module}: remove-flow ${flows.split(', ')[0]} first`);
     }
+    const { packageName } = manifest.options;
+    // Migrations are history: the create migration stays and a new one at the head drops the table,
+    // unless --purge deletes it (and it is still as generated, or --force).
+    const migration = domain.files.find((file) => file.startsWith(`${MIGRATIONS_DIR}/`));
+    const migrationOnDisk = migration !== undefined && plan.original(migration) !== undefined;
+    const purge =
+      migrationOnDisk && options.purge === true && (options.force === true || isUnchanged(plan.original(migration), manifest.files[migration]));
+    if (purge) await purgeMigration(plan, manifest, migration);
+    const keptMigration = migrationOnDisk && !purge;
+    const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => file !== migration), options.force ?? false);
     if (keptMigration) planMigration(plan, packageName, domainSpec(manifest, name), await migrationChain(plan, manifest), 'drop');
     await unregisterRouter(plan, packageName, name);
-    await refuseDanglingImports(plan, packageName, name);
+    await refuseDanglingImports(plan, packageName, name.module);
     if (kept.length === 0) delete manifest.domains[name.module];
     else domain.files = kept;
     return {

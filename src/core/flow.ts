@@ -1,0 +1,115 @@
+import { CliError } from '../errors.js';
+import { occupiedBy, routerRegistration } from './domain.js';
+import { parseFields } from './fields.js';
+import type { Manifest } from './manifest.js';
+import type { FlowName } from './names.js';
+import { byCodePoint } from './order.js';
+import type { Plan } from './plan.js';
+import { addRouterRegistration, removeRouterRegistration } from './python-edit.js';
+import { fromImports } from './python-source.js';
+import { renderTree } from './render.js';
+
+/**
+ * A flow (flows/<name>.py): a rule across domains, with its response model, a router, a test, and
+ * an import-linter contract in pyproject.toml that lets it import the services of exactly the
+ * domains it names.
+ */
+
+const PYPROJECT = 'pyproject.toml';
+
+const contractName = (flow: string) => `Flow ${flow}: the services it names and no other`;
+
+/** The contract, as a TOML block appended to pyproject.toml (an array of tables may grow anywhere). */
+function contractBlock(packageName: string, flow: string, uses: string[]): string {
+  const source = `${packageName}.flows.${flow}`;
+  return [
+    '',
+    '[[tool.importlinter.contracts]]',
+    `name = "${contractName(flow)}"`,
+    'type = "forbidden"',
+    `source_modules = ["${source}"]`,
+    `forbidden_modules = ["${packageName}.services"]`,
+    'ignore_imports = [',
+    ...uses.map((domain) => `    "${source} -> ${packageName}.services.${domain}",`),
+    ']',
+    // A flow that stops using one of its services is no breach.
+    'unmatched_ignore_imports_alerting = "none"',
+    `broken_contract_guidance = "A flow imports the services it names: add the import to this contract's ignore_imports in pyproject.toml if ${flow} should use that domain too."`,
+    '',
+  ].join('\n');
+}
+
+/** The lines of the contract block named for `flow`: from its table header to the next one. */
+function contractLines(text: string, flow: string): [start: number, end: number] | undefined {
+  const lines = text.split('\n');
+  const named = lines.findIndex((line) => line.trim() === `name = "${contractName(flow)}"`);
+  if (named < 1 || lines[named - 1]?.trim() !== '[[tool.importlinter.contracts]]') return undefined;
+  let end = named + 1;
+  while (end < lines.length && !/^\s*\[/.test(lines[end] as string)) end += 1;
+  // At the end of the file, the empty string after its last newline is not the block's.
+  if (end === lines.length && lines[end - 1] === '') end -= 1;
+  return [named - 1, end];
+}
+
+export function flowTemplateData(manifest: Manifest, flow: FlowName, uses: string[]) {
+  const pkg = manifest.options.packageName;
+  const domains = uses.map((module) => ({
+    module,
+    kebab: module.replaceAll('_', '-'),
+    fields: parseFields((manifest.domains[module] as Manifest['domains'][string]).fields),
+  }));
+  return {
+    packageName: pkg,
+    flow,
+    uses: domains,
+    usesWords: uses.join(' and '),
+    imports: fromImports([
+      [`${pkg}.schemas.${flow.module}`, [`${flow.pascal}Overview`]],
+      [`${pkg}.schemas.pagination`, ['PageParams']],
+      [`${pkg}.services`, [...uses].sort(byCodePoint)],
+    ]),
+    handlerImports: fromImports([
+      [`${pkg}.core.db`, ['SessionDep']],
+      [`${pkg}.core.errors`, ['error_responses']],
+      [`${pkg}.flows`, [`${flow.module} as flow`]],
+      [`${pkg}.schemas.${flow.module}`, [`${flow.pascal}Overview`]],
+    ]),
+  };
+}
+
+/** Plans the flow's files, its router's registration and its contract. Returns the files it would replace. */
+export async function planFlow(plan: Plan, manifest: Manifest, flow: FlowName, uses: string[]): Promise<string[]> {
+  const pkg = manifest.options.packageName;
+  const files = renderTree('flow', flowTemplateData(manifest, flow, uses), { __package__: pkg, __flow__: flow.module });
+  const replaced = files.flatMap((file) => occupiedBy(plan, file.path));
+  for (const file of files) plan.generate(file);
+  const registration = routerRegistration(pkg, flow.module);
+  const routers = plan.read(registration.file);
+  if (routers === undefined) throw new CliError(`${registration.file} is missing; it registers every router`);
+  plan.write(registration.file, await addRouterRegistration(routers, registration));
+  const pyproject = plan.read(PYPROJECT);
+  if (pyproject === undefined) throw new CliError(`${PYPROJECT} is missing`);
+  if (!/^\s*"\(?flows\)?",/m.test(pyproject)) {
+    throw new CliError(`${PYPROJECT}'s layers contract has no flows layer: add "(flows)" between the routers and the services, then run again`);
+  }
+  if (!contractLines(pyproject, flow.module)) plan.write(PYPROJECT, `${pyproject.replace(/\n*$/, '\n')}${contractBlock(pkg, flow.module, uses)}`);
+  manifest.flows[flow.module] = { uses, files: files.map((file) => file.path).sort(byCodePoint) };
+  return replaced;
+}
+
+/** Takes the flow's router registration and its contract out again (its files are the caller's). */
+export async function unplanFlow(plan: Plan, manifest: Manifest, flow: string): Promise<void> {
+  const registration = routerRegistration(manifest.options.packageName, flow);
+  const routers = plan.read(registration.file);
+  if (routers !== undefined) plan.write(registration.file, await removeRouterRegistration(routers, registration));
+  const pyproject = plan.read(PYPROJECT);
+  const block = pyproject === undefined ? undefined : contractLines(pyproject, flow);
+  if (pyproject !== undefined && block) {
+    const lines = pyproject.split('\n');
+    // The block and the blank line contractBlock put before it.
+    const [start, end] = block;
+    const from = start > 0 && lines[start - 1]?.trim() === '' ? start - 1 : start;
+    lines.splice(from, end - from);
+    plan.write(PYPROJECT, lines.join('\n'));
+  }
+}

@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runAddFlow } from '../../src/commands/add-flow/index.js';
+import { runCreate } from '../../src/commands/create/index.js';
+import { runRemoveDomain } from '../../src/commands/remove-domain/index.js';
+import { runRemoveFlow } from '../../src/commands/remove-flow/index.js';
+import { main } from '../../src/index.js';
+import { tempDir, testContext } from '../helpers.js';
+import { snapshotTree } from '../tree.js';
+
+let root: string;
+
+beforeEach(async () => {
+  const cwd = await tempDir();
+  await runCreate({ directory: 'my-api', git: false, install: false }, testContext(cwd).ctx);
+  root = join(cwd, 'my-api');
+});
+
+describe('add-flow', () => {
+  it('writes the flow, its model, router and test, registers the router and adds its contract', async () => {
+    const before = await snapshotTree(root);
+    await runAddFlow({ name: 'checkout', uses: 'users,orders' }, testContext(root).ctx);
+    const after = await snapshotTree(root);
+    expect(Object.keys(after).filter((path) => !(path in before)).sort()).toEqual([
+      'src/my_api/flows/checkout.py',
+      'src/my_api/routers/checkout/__init__.py',
+      'src/my_api/routers/checkout/handlers.py',
+      'src/my_api/schemas/checkout.py',
+      'tests/test_checkout_flow.py',
+    ]);
+    expect(after['src/my_api/flows/checkout.py']).toContain('from my_api.services import orders, users\n');
+    expect(after['src/my_api/routers/__init__.py']).toContain('api_router.include_router(checkout_router)');
+    expect(after['pyproject.toml']).toBe(
+      `${before['pyproject.toml']}
+[[tool.importlinter.contracts]]
+name = "Flow checkout: the services it names and no other"
+type = "forbidden"
+source_modules = ["my_api.flows.checkout"]
+forbidden_modules = ["my_api.services"]
+ignore_imports = [
+    "my_api.flows.checkout -> my_api.services.users",
+    "my_api.flows.checkout -> my_api.services.orders",
+]
+unmatched_ignore_imports_alerting = "none"
+broken_contract_guidance = "A flow imports the services it names: add the import to this contract's ignore_imports in pyproject.toml if checkout should use that domain too."
+`,
+    );
+    const manifest = JSON.parse(after['.create-layered-backend.json'] as string);
+    expect(manifest.flows.checkout.uses).toEqual(['users', 'orders']);
+  });
+
+  it('then remove-flow leaves the project byte-identical', async () => {
+    const before = await snapshotTree(root, { withFolders: true });
+    await runAddFlow({ name: 'checkout', uses: 'users,orders' }, testContext(root).ctx);
+    await runRemoveFlow({ name: 'checkout' }, testContext(root).ctx);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it.each([
+    [['add-flow', 'checkout'], 2, /add-flow needs --uses/],
+    [['add-flow', 'checkout', '--uses', ''], 2, /at least one domain/],
+    [['add-flow', 'class', '--uses', 'users'], 2, /keyword/],
+    [['add-flow', 'checkout', '--uses', 'users,invoices'], 1, /No domain invoices in this project/],
+    [['add-flow', 'users', '--uses', 'orders'], 1, /"users" is a domain/],
+  ])('%j: exit %i, nothing written', async (argv, code, message) => {
+    const before = await snapshotTree(root, { withFolders: true });
+    const errors: string[] = [];
+    const error = console.error;
+    console.error = (text: string) => void errors.push(text);
+    try {
+      expect(await main(argv, testContext(root).ctx)).toBe(code);
+    } finally {
+      console.error = error;
+    }
+    expect(errors.join('\n')).toMatch(message);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('remove-domain refuses while a flow uses the domain', async () => {
+    await runAddFlow({ name: 'checkout', uses: 'orders' }, testContext(root).ctx);
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveDomain({ name: 'orders' }, testContext(root).ctx)).rejects.toThrow(
+      /The flow checkout uses orders: remove-flow checkout first/,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('refuses a project whose layers contract has no flows layer, naming the fix', async () => {
+    const pyproject = join(root, 'pyproject.toml');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(pyproject, (await readFile(pyproject, 'utf8')).replace('    "flows",\n', ''));
+    await expect(runAddFlow({ name: 'checkout', uses: 'orders' }, testContext(root).ctx)).rejects.toThrow(
+      /layers contract has no flows layer: add "\(flows\)" between the routers and the services/,
+    );
+  });
+});
