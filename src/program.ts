@@ -101,6 +101,29 @@ export function buildProgram(ctx: Context): Command {
     });
 
   program
+    .command('add-field <domain> <fields>')
+    .description('add fields to a domain: schemas, table, tests and a migration, merged with your changes')
+    .option('--dry-run', 'print the changes and write nothing')
+    .option('--json', 'with --dry-run: print the plan as JSON')
+    .action(async (domain: string, fields: string, flags: { dryRun?: boolean; json?: boolean }) => {
+      void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
+      const { runAddField } = await import('./commands/add-field/index.js');
+      await runAddField({ domain, fields, ...flags }, ctx);
+    });
+
+  program
+    .command('remove-field <domain> <field>')
+    .description('remove a field from a domain, with a migration that drops its column')
+    .option('--dry-run', 'print the changes and write nothing')
+    .option('--json', 'with --dry-run: print the plan as JSON')
+    .option('--force', 'remove it even while code uses it (lists the uses, to fix by hand)')
+    .action(async (domain: string, field: string, flags: { dryRun?: boolean; json?: boolean; force?: boolean }) => {
+      void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
+      const { runRemoveField } = await import('./commands/remove-field/index.js');
+      await runRemoveField({ domain, field, ...flags }, ctx);
+    });
+
+  program
     .command('add-flow <name>')
     .description('add a rule across domains: flows/<name>.py, a router, a test and its import contract')
     .option('--uses <domains>', 'the domains whose services the flow may call, comma-separated')

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Smoke matrix: every base combination is generated from the packed package, installed into a
-// fresh venv, then checked fresh, after add-domain (with every field type) and after remove-domain:
+// fresh venv, then checked fresh, after add-flow, add-field (a reference, a unique and a filtered
+// column) and remove-field, after add-domain (with every field type) and after remove-domain:
 // ruff, ruff format, mypy --strict, lint-imports, a live boot over HTTP with schemathesis against it,
 // then pytest (against PostgreSQL for --db postgres), which must leave the live app's data as it was.
 // Dockerfile and workflow are linted; the seed's rules must fire.
 // Prints one line per combination and check; exits 1 if any failed.
 // Usage: npm run smoke [-- <filter on the combination name>]
 // PostgreSQL: set SMOKE_POSTGRES_URL=postgresql://user:password@127.0.0.1:5432 (.ci/run does).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +16,7 @@ import { liveBoot } from './live.mjs';
 import { followNextSteps } from './next-steps.mjs';
 import { mutationsFor, tryMutation } from './mutations.mjs';
 import { candidates } from './random-domains.mjs';
+import { inParallel, run } from './run.mjs';
 
 const repo = resolve(import.meta.dirname, '../..');
 const cache = join(repo, '.smoke-cache');
@@ -47,14 +49,26 @@ const bases = [
   },
   { name: 'single-domain', create: ['--domains', 'products'], domains: ['products'], extras: [] },
 ];
+const RELATED_FIELDS = (target) => `customer:ref(${target})?, code:str!?, status:str+=new`;
+// The next steps create prints, followed as printed: create with the real install (uv), then the
+// printed lines in a shell, then a 201 from the server they start. On PostgreSQL the steps create
+// the database themselves, on the server .env.example names (the one .ci/run starts).
+const stepProjects = [
+  { name: 'next steps (sqlite)', folder: 'Steps Api', args: [] },
+  { name: 'next steps (postgres)', folder: 'steps-pg', args: ['--db', 'postgres'], postgres: true },
+];
 // A flow over the first domain; the mutation table then has it import a service it did not name.
 const FLOW = 'checkout';
 // remove-domain drops the table in a new migration; added again, the domain's migration gets a
 // new revision id (create_<name>_2, shortened to Alembic's 32 characters), which --purge deletes.
 // schemathesis runs where the API differs: the fresh project, and with every field type.
+// add-field gives the last domain a reference to the first (itself in single-domain), a unique
+// and a filtered column, the live boot checks their 422, 409 and filter; remove-field drops one.
 const stages = [
   { suffix: '', command: undefined, absent: [], fuzz: true },
   { suffix: ' +add-flow', command: (base) => ['add-flow', FLOW, '--uses', base.domains[0]], absent: [], mutate: true },
+  { suffix: ' +add-field', command: (base) => ['add-field', base.domains.at(-1), RELATED_FIELDS(base.domains[0])], absent: [], fuzz: true, downgrade: true },
+  { suffix: ' +remove-field', command: (base) => ['remove-field', base.domains.at(-1), 'code'], absent: [], downgrade: true },
   { suffix: ' +add-domain', command: ['add-domain', ADDED, '--fields', ALL_FIELDS], absent: [], fuzz: true },
   { suffix: ' +remove-domain', command: ['remove-domain', ADDED], absent: [ADDED] },
   { suffix: ' +add-domain again', command: ['add-domain', ADDED, '--fields', ALL_FIELDS], absent: [] },
@@ -66,18 +80,10 @@ const staticChecks = [
   ['mypy --strict', 'mypy', []],
   ['lint-imports', 'lint-imports', []],
 ];
-function run(command, args, options = {}) {
-  const started = Date.now();
-  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
-  return {
-    ok: result.status === 0,
-    seconds: (Date.now() - started) / 1000,
-    output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}`,
-  };
-}
-
+// Rows in the order of the matrix, whichever combination finishes first.
 const rows = [];
 const mutationRows = [];
+const order = (combination) => [...bases, ...stepProjects].findIndex((job) => combination.startsWith(job.name));
 async function record(combination, check, step) {
   const started = Date.now();
   const result = await step();
@@ -112,18 +118,18 @@ if (!existsSync(join(tools, 'bin', 'actionlint')) || !existsSync(join(tools, 'bi
 const schemathesis = join(tools, 'bin', 'schemathesis');
 
 /** Row counts of the app's tables and its migration head, as the app's own database holds them. */
-function appData(project, base, databaseUrl) {
+async function appData(project, base, databaseUrl) {
   const { domains } = JSON.parse(readFileSync(join(project, '.create-layered-backend.json'), 'utf8'));
   const counts = Object.keys(domains).map((table) => `SELECT '${table}', CAST(count(*) AS TEXT) FROM ${table}`);
   const sql = [...counts, "SELECT 'alembic_version', version_num FROM alembic_version"].join(' UNION ALL ');
-  const result = base.postgres
+  const result = await (base.postgres
     ? run('psql', [`${postgresUrl}/${database}`, '-tAc', sql])
-    : run('python3', ['-c', 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall())', join(project, 'smoke.db'), sql]);
+    : run('python3', ['-c', 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchall())', join(project, 'smoke.db'), sql]));
   return result.ok ? result.output.trim() : `unreadable: ${result.output}`;
 }
 
-for (const base of bases) {
-  if (!base.name.includes(filter)) continue;
+/** Generates one base combination and takes it through every stage. */
+async function smokeBase(base) {
   const parent = join(work, base.name);
   mkdirSync(parent);
   const project = join(parent, 'my-api');
@@ -141,23 +147,26 @@ for (const base of bases) {
 
   let healthy = await record(base.name, 'generate', () => run(bin, ['my-api', '--yes', '--no-install', '--no-git', ...base.create], { cwd: parent }));
   healthy &&= await record(base.name, 'install (uv)', () => run('uv', ['sync', '--quiet'], { cwd: project, env }));
-  if (!healthy) continue;
+  if (!healthy) return;
   await record(base.name, 'hadolint', () => run(join(tools, 'bin', 'hadolint'), ['Dockerfile'], { cwd: project }));
   await record(base.name, 'actionlint', () => run(join(tools, 'bin', 'actionlint'), ['.github/workflows/ci.yml'], { cwd: project }));
   if (base.name === 'default') {
     // The same gates at commit time: pre-commit, from the project's own environment, on a fresh clone.
-    await record(base.name, 'pre-commit run --all-files', () => {
+    await record(base.name, 'pre-commit run --all-files', async () => {
       const git = (...args) => run('git', args, { cwd: project });
-      git('init', '--quiet');
-      git('add', '--all');
-      const result = run(join(venv, 'pre-commit'), ['run', '--all-files'], { cwd: project, env: { ...env, PRE_COMMIT_HOME: join(cache, 'pre-commit') } });
+      await git('init', '--quiet');
+      await git('add', '--all');
+      const result = await run(join(venv, 'pre-commit'), ['run', '--all-files'], { cwd: project, env: { ...env, PRE_COMMIT_HOME: join(cache, 'pre-commit') } });
       rmSync(join(project, '.git'), { recursive: true, force: true });
       return result;
     });
   }
 
-  /** Every gate on the project as it is now: static checks, a live boot (fuzzed with `fuzz`), pytest. */
-  const checkStage = async (name, absent, fuzz = false) => {
+  /**
+   * Every gate on the project as it is now: static checks, a live boot (fuzzed with `fuzz`), pytest,
+   * and with `downgrade` every migration down and up again.
+   */
+  const checkStage = async (name, absent, fuzz = false, downgrade = false) => {
     for (const [label, command, args] of staticChecks) await record(name, label, () => run(join(venv, command), args, { cwd: project, env }));
     const liveChecks = ['live boot', ...(fuzz ? ['schemathesis'] : []), 'pytest', 'app data kept'];
     if (!live) {
@@ -177,13 +186,20 @@ for (const base of bases) {
       return result;
     });
     if (fuzz) await record(name, 'schemathesis', () => fuzzed ?? { ok: false, output: 'the live boot failed first' });
-    const before = appData(project, base, databaseUrl);
+    const before = await appData(project, base, databaseUrl);
     await record(name, 'pytest', () => run(join(venv, 'pytest'), ['-q', '-p', 'no:cacheprovider'], { cwd: project, env: testEnv }));
-    await record(name, 'app data kept', () => {
-      const after = appData(project, base, databaseUrl);
+    await record(name, 'app data kept', async () => {
+      const after = await appData(project, base, databaseUrl);
       const ok = before === after && before.includes('alembic_version');
       return { ok, output: `before pytest: ${before}\nafter pytest:  ${after}` };
     });
+    // Every migration's downgrade, on the database the app left rows in, then up again.
+    if (downgrade) {
+      await record(name, 'alembic downgrade base, upgrade', async () => {
+        const down = await run(join(venv, 'alembic'), ['downgrade', 'base'], { cwd: project, env });
+        return down.ok ? run(join(venv, 'alembic'), ['upgrade', 'head'], { cwd: project, env }) : down;
+      });
+    }
   };
 
   let stagesPassed = true;
@@ -194,11 +210,11 @@ for (const base of bases) {
       stagesPassed = false;
       break;
     }
-    await checkStage(name, stage.absent, stage.fuzz);
+    await checkStage(name, stage.absent, stage.fuzz, stage.downgrade);
     if (!stage.mutate) continue;
     const pkg = base.package ?? 'my_api';
     for (const mutation of mutationsFor({ pkg, domains: base.domains, extras: base.extras, flow: FLOW })) {
-      const result = tryMutation(project, venv, env, run, mutation);
+      const result = await tryMutation(project, venv, env, mutation);
       mutationRows.push({ combination: base.name, mutation: mutation.label, gate: mutation.gate, caught: result.ok });
       if (!result.ok) console.error(`\n--- ${base.name}: mutation "${mutation.label}" MISSED by ${mutation.gate} ---\n${result.output.slice(-3000)}`);
     }
@@ -206,11 +222,14 @@ for (const base of bases) {
 
   if (base.name === 'default' && stagesPassed) {
     // Field names pydantic's BaseModel and the declarative Base already use must be refused.
-    await record(base.name, 'reserved field names refused', () => {
+    await record(base.name, 'reserved field names refused', async () => {
       const script = 'from pydantic import BaseModel\nfrom my_api.core.db import Base\nprint(*sorted({n for n in dir(BaseModel) + dir(Base) if not n.startswith("_")}))';
-      const names = run(join(venv, 'python'), ['-c', script], { cwd: project, env });
+      const names = await run(join(venv, 'python'), ['-c', script], { cwd: project, env });
       if (!names.ok) return names;
-      const accepted = names.output.trim().split(' ').filter((field) => run(bin, ['add-domain', 'probes', '--fields', `${field}:str`, '--dry-run'], { cwd: project }).ok);
+      const accepted = [];
+      for (const field of names.output.trim().split(' ')) {
+        if ((await run(bin, ['add-domain', 'probes', '--fields', `${field}:str`, '--dry-run'], { cwd: project })).ok) accepted.push(field);
+      }
       return { ok: accepted.length === 0, output: `accepted as field names: ${accepted.join(', ')}` };
     });
     // A sample of random names and field specs the CLI accepts, through every gate, after one
@@ -219,7 +238,7 @@ for (const base of bases) {
     let added = 0;
     for (const { name, fields } of [{ name: 'optional_only', fields: 'ref:uuid?, note:text?' }, ...candidates(seed)]) {
       if (added === 6) break;
-      if (!run(bin, ['add-domain', name, '--fields', fields, '--dry-run'], { cwd: project }).ok) continue;
+      if (!(await run(bin, ['add-domain', name, '--fields', fields, '--dry-run'], { cwd: project })).ok) continue;
       added += 1;
       await record(stage, `add-domain ${name} --fields "${fields}"`.slice(0, 36), () => run(bin, ['add-domain', name, '--fields', fields], { cwd: project }));
     }
@@ -227,28 +246,33 @@ for (const base of bases) {
   }
 }
 
-// The next steps create prints, followed as printed: create with the real install (uv), then the
-// printed lines in a shell, then a 201 from the server they start. On PostgreSQL the steps create
-// the database themselves, on the server .env.example names (the one .ci/run starts).
-const stepProjects = [
-  { name: 'next steps (sqlite)', folder: 'Steps Api', args: [] },
-  { name: 'next steps (postgres)', folder: 'steps-pg', args: ['--db', 'postgres'], postgres: true },
-];
-for (const steps of stepProjects) {
-  if (!steps.name.includes(filter)) continue;
+/** The next steps create prints, followed as printed (see stepProjects). */
+async function smokeNextSteps(steps) {
   if (steps.postgres && !postgresUrl) {
     await record(steps.name, 'followed as printed', () => ({ skipped: true }));
-    continue;
+    return;
   }
   const parent = mkdtempSync(join(work, 'steps-'));
-  if (steps.postgres) run('psql', [`${postgresUrl}/postgres`, '-qc', 'DROP DATABASE IF EXISTS steps_pg WITH (FORCE)']);
+  const dropDatabase = () => run('psql', [`${postgresUrl}/postgres`, '-qc', 'DROP DATABASE IF EXISTS steps_pg WITH (FORCE)']);
+  if (steps.postgres) await dropDatabase();
   await record(steps.name, 'followed as printed', () => followNextSteps(bin, parent, [steps.folder, '--yes', '--no-git', ...steps.args], uvEnv));
-  if (steps.postgres) run('psql', [`${postgresUrl}/postgres`, '-qc', 'DROP DATABASE IF EXISTS steps_pg WITH (FORCE)']);
+  if (steps.postgres) await dropDatabase();
 }
 
-if (postgresUrl) run('psql', [`${postgresUrl}/postgres`, '-qc', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`]);
+// Two combinations at a time (the machine has 2 cores; each mostly waits on one process).
+await inParallel(
+  [
+    ...bases.filter((base) => base.name.includes(filter)).map((base) => () => smokeBase(base)),
+    ...stepProjects.filter((steps) => steps.name.includes(filter)).map((steps) => () => smokeNextSteps(steps)),
+  ],
+  2,
+);
+
+if (postgresUrl) await run('psql', [`${postgresUrl}/postgres`, '-qc', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`]);
 rmSync(work, { recursive: true, force: true });
 
+rows.sort((a, b) => order(a.combination) - order(b.combination));
+mutationRows.sort((a, b) => order(a.combination) - order(b.combination));
 console.log(`\n${'combination'.padEnd(30)} ${'check'.padEnd(36)} ${'result'.padEnd(8)} seconds`);
 for (const row of rows) {
   console.log(`${row.combination.padEnd(30)} ${row.check.padEnd(36)} ${row.status.padEnd(8)} ${row.seconds.toFixed(1).padStart(7)}`);

@@ -58,7 +58,9 @@ async function exercise(base, manifest, absent) {
     expect(!paths.some((path) => path.startsWith(prefix)), `OpenAPI still has removed ${prefix}`);
   }
 
-  const [domain] = Object.entries(manifest.domains).find(([, spec]) => spec.fields === 'name:str') ?? [];
+  // A domain whose only required field is name:str (the others optional or with defaults).
+  const nameOnly = (fields) => fields.startsWith('name:str') && fields.split(', ').slice(1).every((field) => /[?=]/.test(field));
+  const [domain] = Object.entries(manifest.domains).find(([, spec]) => nameOnly(spec.fields)) ?? [];
   expect(domain, 'no domain with the default fields to exercise');
   const prefix = `/${domain.replaceAll('_', '-')}`;
   const created = await call(base, 'POST', prefix, { name: 'smoke' });
@@ -75,6 +77,48 @@ async function exercise(base, manifest, absent) {
   expect(gone.status === 404 && gone.body.code === 'not_found', `GET after DELETE: ${gone.status}`);
   // A row that stays, for the check that the test suite leaves the app's data alone.
   expect((await call(base, 'POST', prefix, { name: 'kept' })).status === 201, `POST ${prefix} (kept)`);
+  await exerciseRelations(base, manifest);
+}
+
+/**
+ * The smoke's add-field columns, where a domain has them: `customer:ref(<domain>)?` (RESTRICT),
+ * `code:str!?` and `status:str+=new`. A reference to no row and a taken code are 409s, each naming
+ * its field; a referenced row cannot be deleted (409); the list filters on status.
+ */
+async function exerciseRelations(base, manifest) {
+  const found = Object.entries(manifest.domains).find(([, spec]) => /(^|, )customer:ref\(/.test(spec.fields));
+  if (!found) return;
+  const [domain, spec] = found;
+  const target = /customer:ref\(([a-z0-9_]+)/.exec(spec.fields)[1];
+  const prefix = `/${domain.replaceAll('_', '-')}`;
+  const targetPrefix = `/${target.replaceAll('_', '-')}`;
+  const names = (body) => body?.details?.map((detail) => detail.loc.at(-1)) ?? [];
+
+  const customer = await call(base, 'POST', targetPrefix, { name: 'customer' });
+  expect(customer.status === 201, `POST ${targetPrefix}: ${customer.status}`);
+  const code = spec.fields.includes('code:str!') ? { code: `c-${customer.body.id}` } : {};
+  const row = await call(base, 'POST', prefix, { name: 'related', customer_id: customer.body.id, ...code });
+  expect(row.status === 201 && row.body.customer_id === customer.body.id && row.body.status === 'new', `POST ${prefix} with a customer: ${row.status} ${JSON.stringify(row.body)}`);
+
+  const dangling = await call(base, 'POST', prefix, { name: 'dangling', customer_id: 2_000_000_000 });
+  expect(dangling.status === 409 && names(dangling.body).includes('customer_id'), `POST ${prefix} naming no row: ${dangling.status} ${JSON.stringify(dangling.body)}`);
+  if (code.code) {
+    const taken = await call(base, 'POST', prefix, { name: 'again', ...code });
+    expect(taken.status === 409 && names(taken.body).includes('code'), `POST ${prefix} with a taken code: ${taken.status} ${JSON.stringify(taken.body)}`);
+  }
+
+  const filtered = await call(base, 'POST', prefix, { name: 'filtered', status: 'shipped' });
+  expect(filtered.status === 201, `POST ${prefix} status=shipped: ${filtered.status}`);
+  const shipped = await call(base, 'GET', `${prefix}?status=shipped&limit=100`);
+  expect(shipped.status === 200 && shipped.body.items.length > 0 && shipped.body.items.every((item) => item.status === 'shipped'), `GET ${prefix}?status=shipped: ${JSON.stringify(shipped.body)}`);
+
+  if (domain !== target) {
+    const held = await call(base, 'DELETE', `${targetPrefix}/${customer.body.id}`);
+    expect(held.status === 409 && held.body.code === 'conflict', `DELETE a referenced ${target} row: ${held.status} ${JSON.stringify(held.body)}`);
+  }
+  for (const path of [`${prefix}/${row.body.id}`, `${prefix}/${filtered.body.id}`, `${targetPrefix}/${customer.body.id}`]) {
+    expect((await call(base, 'DELETE', path)).status === 204, `DELETE ${path}`);
+  }
 }
 
 /**

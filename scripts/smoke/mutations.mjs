@@ -3,6 +3,7 @@
 // is undone before the next.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { run } from './run.mjs';
 
 /**
  * The mutations for one project: `domains` are its domains (the first one is mutated, the second,
@@ -60,13 +61,13 @@ const GATES = {
 };
 
 /** Applies `mutation`, runs its gate, undoes it: caught when the gate fails for the expected reason. */
-export function tryMutation(project, venv, env, run, mutation) {
+export async function tryMutation(project, venv, env, mutation) {
   const path = join(project, mutation.file);
   const original = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
   writeFileSync(path, mutation.change(original ?? ''));
   try {
     const [command, args] = GATES[mutation.gate];
-    const result = run(join(venv, command), args, { cwd: project, env });
+    const result = await run(join(venv, command), args, { cwd: project, env });
     const expected = typeof mutation.expected === 'string' ? result.output.includes(mutation.expected) : mutation.expected.test(result.output);
     return { ...result, ok: !result.ok && expected };
   } finally {

@@ -1,20 +1,21 @@
 // The next steps create prints, followed literally in a shell, as a newcomer would type them: every
 // line but the last (which starts the server and never returns) in one `bash -e`, then the last one
 // in the background, on a free port (uvicorn reads UVICORN_PORT), until a POST answers 201.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, freePort, waitForHealth } from './live.mjs';
+import { run } from './run.mjs';
 
 /** Returns { ok, output } like the other smoke steps. */
 export async function followNextSteps(bin, parent, args, env) {
-  const created = spawnSync(bin, args, { cwd: parent, env, encoding: 'utf8' });
-  if (created.status !== 0) return { ok: false, output: `create failed\n${created.stdout}${created.stderr}` };
+  const created = await run(bin, args, { cwd: parent, env });
+  if (!created.ok) return { ok: false, output: `create failed\n${created.output}` };
   const steps = created.stdout.split('\nNext steps:\n')[1]?.split('\n').filter((line) => line.startsWith('  ')).map((line) => line.slice(2));
   if (!steps || steps.length < 2) return { ok: false, output: `no next steps printed\n${created.stdout}` };
   const server = steps.pop();
-  const typed = spawnSync('bash', ['-e', '-c', steps.join('\n')], { cwd: parent, env, encoding: 'utf8' });
-  if (typed.status !== 0) return { ok: false, output: `the steps failed:\n${steps.join('\n')}\n${typed.stdout}${typed.stderr}`.slice(-4000) };
+  const typed = await run('bash', ['-e', '-c', steps.join('\n')], { cwd: parent, env });
+  if (!typed.ok) return { ok: false, output: `the steps failed:\n${steps.join('\n')}\n${typed.output}`.slice(-4000) };
 
   const project = join(parent, steps[0].replace(/^cd /, '').replace(/^'(.*)'$/, '$1'));
   const port = await freePort();

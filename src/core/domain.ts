@@ -1,18 +1,19 @@
 import { CliError, UsageError } from '../errors.js';
 import type { Field } from './fields.js';
-import { columnImports, columnSchemaImports, stdlibImports } from './fields.js';
+import { columnImports, columnSchemaImports, domainFields, hasPlainIndex, stdlibImports } from './fields.js';
 import { isUnchanged, type Manifest } from './manifest.js';
-import type { DomainName } from './names.js';
+import { type DomainName, domainName } from './names.js';
 import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
 import {
   addRouterRegistration,
+  importedModules,
   readRevision,
   removeRouterRegistration,
   type Revision,
   type RouterRegistration,
 } from './python-edit.js';
-import { fromImport, fromImports, LINE_LENGTH, routerImport, routerInclude } from './python-source.js';
+import { call, fromImport, fromImports, LINE_LENGTH, routerImport, routerInclude } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
 
 export interface DomainSpec {
@@ -127,7 +128,7 @@ export async function migrationChain(plan: Plan, manifest: Manifest): Promise<Mi
  * `<base>`, or `<base>_2`, `<base>_3`... when a revision or a file of that name is taken (a domain
  * removed and added again; a hand-written migration), shortened to fit the column.
  */
-function freeRevision(chain: MigrationChain, base: string): string {
+export function freeRevision(chain: MigrationChain, base: string): string {
   for (let n = 1; ; n += 1) {
     const suffix = n === 1 ? '' : `_${n}`;
     const id = `${base.slice(0, MAX_REVISION_LENGTH - suffix.length)}${suffix}`;
@@ -139,7 +140,7 @@ function schemaDeclarations(field: Field) {
   // Class-body lines, formatted as ruff format would leave them: a default that does not fit
   // goes into parentheses on a line of its own.
   const declare = (type: string, defaultValue: string | undefined) => {
-    const target = `    ${field.name}: ${type}`;
+    const target = `    ${field.column}: ${type}`;
     if (defaultValue === undefined) return target;
     const flat = `${target} = ${defaultValue}`;
     if (flat.length <= LINE_LENGTH) return flat;
@@ -156,17 +157,75 @@ function schemaDeclarations(field: Field) {
   };
 }
 
+/** The ORM attribute: `    sku: Mapped[str] = mapped_column(String(255), unique=True)`, wrapped as ruff would. */
+function columnDeclaration(field: Field): string {
+  const options = [field.columnType, ...(field.unique ? ['unique=True'] : []), ...(hasPlainIndex(field) ? ['index=True'] : [])];
+  return call('    ', `${field.column}: Mapped[${field.pythonType}] = mapped_column`, options);
+}
+
+/** A distinct value per row for a unique field in the tests (`row` counts the rows made). */
+const UNIQUE_VALUES: Partial<Record<Field['type'], { expression: string; imports: Array<[string, string]> }>> = {
+  str: { expression: 'f"first-{row}"', imports: [] },
+  text: { expression: 'f"first-{row}"', imports: [] },
+  int: { expression: 'row', imports: [] },
+  float: { expression: 'row + 0.5', imports: [] },
+  decimal: { expression: 'f"{row}.50"', imports: [] },
+  date: { expression: 'date.fromordinal(738_000 + row).isoformat()', imports: [['datetime', 'date']] },
+  datetime: {
+    expression: 'datetime.fromtimestamp(1_700_000_000 + row, UTC).isoformat().replace("+00:00", "Z")',
+    imports: [['datetime', 'UTC'], ['datetime', 'datetime']],
+  },
+  uuid: { expression: 'str(uuid4())', imports: [['uuid', 'uuid4']] },
+};
+
+/** What a domain refers to, for the templates: its repository, its test helper, its delete rule. */
+function referenceData(field: Field & { reference: NonNullable<Field['reference']> }, self: DomainName) {
+  const target = domainName(field.reference.domain);
+  const { onDelete } = field.reference;
+  return {
+    name: field.name,
+    column: field.column,
+    own: target.module === self.module,
+    // The domain's own repository is already imported, as `repository`.
+    repository: target.module === self.module ? 'repository' : `${target.module}_repository`,
+    repositoryImport: `${target.module} as ${target.module}_repository`,
+    singular: target.singular,
+    singularWords: target.singularWords,
+    kebab: target.kebab,
+    testModule: `test_${target.module}_api`,
+    // For the test of what deleting it does to the row that names it.
+    owner: self.singular,
+    ownerKebab: self.kebab,
+    restrict: onDelete === 'RESTRICT',
+    cascade: onDelete === 'CASCADE',
+    setNull: onDelete === 'SET NULL',
+  };
+}
+
 /** Everything the domain templates print, computed once here so the templates stay plain Python. */
-export function domainTemplateData(packageName: string, spec: DomainSpec) {
+export function domainTemplateData(packageName: string, spec: Pick<DomainSpec, 'name' | 'fields'>) {
   const { name, fields } = spec;
+  const pkg = packageName;
   const columns = columnImports(fields);
   const usesUtcDateTime = fields.some((field) => field.type === 'datetime');
   const bounded = columnSchemaImports(fields);
+  const references = fields.flatMap((field) => (field.reference ? [referenceData({ ...field, reference: field.reference }, name)] : []));
+  // Another domain's rows are created first in the tests; a row of its own domain is optional.
+  const foreignReferences = references.filter((reference) => !reference.own);
+  const values = fields.filter((field) => !field.reference);
+  const unique = fields.filter((field) => field.unique);
+  const filters = fields.filter((field) => field.indexed);
   const requiredFields = fields.filter((field) => !field.optional);
-  const hostileValues = fields.flatMap((field) => field.hostile.map((value) => ({ name: field.name, value })));
-  const pkg = packageName;
-  const schemaNames = ['Create', 'Read', 'Update'].map((suffix) => `${name.pascal}${suffix}`);
+  const hostileValues = fields.flatMap((field) => field.hostile.map((value) => ({ name: field.column, value })));
+  const uniqueValues = unique.flatMap((field) => {
+    const value = UNIQUE_VALUES[field.type];
+    return field.reference || !value ? [] : [{ column: field.column, expression: value.expression, imports: value.imports }];
+  });
+  // Its own query model even without filters, so that adding one changes no caller's signature.
+  const schemaNames = ['Create', 'ListQuery', 'Read', 'Update'].map((suffix) => `${name.pascal}${suffix}`);
   const domainSchemas: [string, string[]] = [`${pkg}.schemas.${name.module}`, schemaNames];
+  const checksInput = references.length > 0 || unique.length > 0;
+  const errors = [...(checksInput ? ['ConflictError'] : []), 'NotFoundError'];
   return {
     packageName,
     domain: name,
@@ -175,37 +234,62 @@ export function domainTemplateData(packageName: string, spec: DomainSpec) {
       [`${pkg}.core.db`, ['SessionDep']],
       [`${pkg}.core.errors`, ['error_responses']],
       [`${pkg}.routers.${name.module}.deps`, [`${name.pascal}Id`, `${name.pascal}PageQuery`]],
-      domainSchemas,
+      [`${pkg}.schemas.${name.module}`, ['Create', 'Read', 'Update'].map((suffix) => `${name.pascal}${suffix}`)],
       [`${pkg}.schemas.pagination`, ['Page']],
       // The domain's own modules under one fixed name: a domain called `items` or `rows` cannot
       // collide with the templates' local variables.
       [`${pkg}.services`, [`${name.module} as service`]],
     ]),
+    depsImports: fromImports([
+      [`${pkg}.schemas.columns`, ['INT32_MAX']],
+      [`${pkg}.schemas.${name.module}`, [`${name.pascal}ListQuery`]],
+    ]),
     serviceImports: fromImports([
       [`${pkg}.core.db`, ['transaction']],
-      [`${pkg}.core.errors`, ['NotFoundError']],
-      [`${pkg}.repositories`, [`${name.module} as repository`]],
+      [`${pkg}.core.errors`, errors.sort(byCodePoint)],
+      [
+        `${pkg}.repositories`,
+        [`${name.module} as repository`, ...foreignReferences.map((reference) => reference.repositoryImport)].sort(byCodePoint),
+      ],
       domainSchemas,
-      [`${pkg}.schemas.pagination`, ['Page', 'PageParams']],
+      [`${pkg}.schemas.pagination`, ['Page']],
     ]),
     repositoryImports: fromImports([
       [`${pkg}.core.db`, ['Base', 'Timestamps', ...(usesUtcDateTime ? ['UTCDateTime'] : [])]],
-      [`${pkg}.schemas.${name.module}`, [`${name.pascal}Create`, `${name.pascal}Update`]],
+      [`${pkg}.schemas.${name.module}`, ['Create', 'ListQuery', 'Update'].map((suffix) => `${name.pascal}${suffix}`)],
     ]),
-    fields: fields.map((field) => ({ ...field, ...schemaDeclarations(field) })),
-    firstField: fields[0],
+    fields: fields.map((field) => ({ ...field, ...schemaDeclarations(field), columnDeclaration: columnDeclaration(field) })),
+    // The tests' payloads: the fields that hold values, not references to rows.
+    values: values.filter((field) => !field.unique),
+    changes: values,
+    firstValue: values[0],
+    references: references.map((reference) => ({ ...reference, idParameter: `${name.singular}_id` })),
+    foreignReferences,
+    ownReferences: references.filter((reference) => reference.own),
+    testReferenceImports: [...new Set(foreignReferences.map((reference) => reference.testModule))]
+      .sort(byCodePoint)
+      .map((module) => {
+        const helpers = foreignReferences.filter((reference) => reference.testModule === module).map((reference) => `create_${reference.singular}`);
+        return fromImport(module, [...new Set(helpers)]);
+      }),
+    unique: unique.map((field) => ({ column: field.column, model: name.pascal, idParameter: `${name.singular}_id`, valueType: field.pythonType.replace(' | None', '') })),
+    uniqueValues,
+    filters: filters.map((field) => ({ column: field.column, filterType: field.filterType, valueType: field.pythonType.replace(' | None', '') })),
+    checksInput,
+    checksUnique: unique.length > 0,
     // For the tests: explicit null on each NOT NULL column, and each value a column cannot hold.
-    requiredFields,
+    requiredFields: requiredFields.map((field) => ({ name: field.column })),
     hostileValues,
-    // Either list empty (every field optional; only uuid fields) leaves its test, and its imports, out.
-    testsParametrize: requiredFields.length > 0 || hostileValues.length > 0,
+    testStdImports: stdlibImports([], uniqueValues.flatMap((value) => value.imports)),
+    testsParametrize: [requiredFields, hostileValues, unique, references, filters].some((list) => list.length > 0),
     repositoryStdImports: stdlibImports(fields),
     // The read schema always has created_at/updated_at.
     schemaStdImports: stdlibImports(fields, [['datetime', 'datetime']]),
     sqlalchemyImport: fromImport('sqlalchemy', [...columns, 'func', 'select']),
     schemaImports: [
       fromImport('pydantic', ['BaseModel', 'ConfigDict']),
-      ...(bounded.length > 0 ? ['', fromImport(`${pkg}.schemas.columns`, bounded)] : []),
+      '',
+      fromImports([...(bounded.length > 0 ? [[`${pkg}.schemas.columns`, bounded] as [string, string[]]] : []), [`${pkg}.schemas.pagination`, ['PageParams']]]),
     ].join('\n'),
   };
 }
@@ -217,8 +301,14 @@ export function domainTemplateData(packageName: string, spec: DomainSpec) {
 export function planMigration(plan: Plan, packageName: string, spec: DomainSpec, chain: MigrationChain, kind: 'create' | 'drop'): string {
   const revision = freeRevision(chain, `${kind}_${spec.name.module}`);
   const creates = kind === 'create';
+  const table = spec.name.module;
   const data = {
     ...domainTemplateData(packageName, spec),
+    foreignKeys: spec.fields.flatMap((field) =>
+      field.reference ? [{ table, column: field.column, target: field.reference.domain, onDelete: field.reference.onDelete }] : [],
+    ),
+    uniqueColumns: spec.fields.filter((field) => field.unique).map((field) => ({ table, column: field.column })),
+    indexedColumns: spec.fields.filter(hasPlainIndex).map((field) => ({ table, column: field.column })),
     migration: {
       revision,
       message: creates ? `Create the ${spec.name.module} table.` : `Drop the ${spec.name.module} table (remove-domain); downgrading recreates it.`,
@@ -235,6 +325,29 @@ export function planMigration(plan: Plan, packageName: string, spec: DomainSpec,
   return file.path;
 }
 
+/** The manifest's record of a domain; refused, listing the project's domains, when there is none. */
+export function recordedDomain(manifest: Manifest, module: string, purpose = 'in this project'): Manifest['domains'][string] {
+  const recorded = manifest.domains[module];
+  if (!recorded) throw new CliError(`No domain "${module}" ${purpose} (domains: ${Object.keys(manifest.domains).join(', ') || 'none'})`);
+  return recorded;
+}
+
+/** A recorded domain's fields (its spec was checked when it was added). */
+export function recordedFields(manifest: Manifest, module: string): Field[] {
+  return domainFields(recordedDomain(manifest, module).fields, module, (name) => domainName(name).module);
+}
+
+/** The fields of other domains that refer to `module`. */
+export function referrers(manifest: Manifest, module: string): Array<{ domain: string; field: string }> {
+  return Object.keys(manifest.domains)
+    .filter((domain) => domain !== module)
+    .flatMap((domain) =>
+      recordedFields(manifest, domain)
+        .filter((field) => field.reference?.domain === module)
+        .map((field) => ({ domain, field: field.name })),
+    );
+}
+
 /**
  * What exists where a rendered file would go: a file is returned (to refuse, or to replace under
  * --force); a folder, or a module the new one would shadow or be shadowed by, is refused outright.
@@ -248,6 +361,25 @@ export function occupiedBy(plan: Plan, path: string): string[] {
   if (!plan.occupied(path)) return [];
   if (plan.original(path) === undefined) throw new CliError(`${path} exists and is not a file; pick another name`);
   return [path];
+}
+
+/**
+ * A domain's tests make the rows they refer to through the other domain's test helper (`from
+ * test_users_api import create_user`). A test file the plan newly makes import a test module that
+ * is gone (the user deleted it) would fail the suite: refused, naming both.
+ */
+export async function refuseMissingTestHelpers(plan: Plan): Promise<void> {
+  for (const change of plan.fileChanges()) {
+    if (change.kind === 'delete' || !/^tests\/[^/]+\.py$/.test(change.path)) continue;
+    const testModules = async (text: string) =>
+      (await importedModules(text, change.path)).map(({ module }) => module).filter((module) => /^test_\w+$/.test(module));
+    const had = new Set(change.kind === 'edit' ? await testModules(change.before.toString('utf8')) : []);
+    for (const module of await testModules(change.text)) {
+      if (!had.has(module) && plan.read(`tests/${module}.py`) === undefined) {
+        throw new CliError(`${change.path} would import ${module}'s helpers, but tests/${module}.py is gone: restore it (it makes the rows the tests refer to), then run again`);
+      }
+    }
+  }
 }
 
 /**

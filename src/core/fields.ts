@@ -3,14 +3,31 @@ import { fieldNameProblem } from './names.js';
 import { byCodePoint } from './order.js';
 import { fromImport, pythonString } from './python-source.js';
 
+/** A reference to another domain's row: `owner:ref(users, on_delete=cascade)`. */
+export interface Reference {
+  /** The referenced domain's module: `users`. */
+  domain: string;
+  onDelete: 'RESTRICT' | 'CASCADE' | 'SET NULL';
+}
+
 /**
- * One column of a domain, as written in `--fields "title:str, price:decimal=0, notes:text?"`.
+ * One column of a domain, as written in `--fields "title:str, sku:str!, name:str+, owner:ref(users)"`.
  * Everything a template needs is computed here so the templates only print values.
  */
 export interface Field {
+  /** The field as written: `owner`. */
   name: string;
-  type: FieldType;
+  /** Its column and attribute: `owner_id` for a reference, else the name. */
+  column: string;
+  /** The field's own part of the spec, as written (remove-field drops it from the domain's spec). */
+  spec: string;
+  type: FieldType | 'ref';
   optional: boolean;
+  /** `!`: no two rows hold the same value (a unique constraint; a 409 naming the field). */
+  unique: boolean;
+  /** `+` (and every reference): an index, and an exact-match filter on the list endpoint. */
+  indexed: boolean;
+  reference?: Reference;
   /** The Python type of the attribute (`str`, `Decimal`, `date | None`). */
   pythonType: string;
   /** The SQLAlchemy column type expression (`String(255)`, `Numeric(12, 2)`). */
@@ -19,6 +36,8 @@ export interface Field {
   migrationType: string;
   /** Python source for the schema default, or undefined when the field is required. */
   pythonDefault?: string;
+  /** The `=value` default as written (unquoted), for a migration's server default. */
+  defaultValue?: string;
   /** Python source for a value the generated tests send and expect back unchanged. */
   sample: string;
   /** A different valid value, for the update test. */
@@ -27,6 +46,8 @@ export interface Field {
   stored: string;
   /** The input type in the schemas, bounded by the column (`ShortStr` from schemas/columns.py). */
   schemaType: string;
+  /** The same for a query string, where every value arrives as text (`QueryInt32`). */
+  filterType: string;
   /** Python values the API must refuse with a 422 before they reach the column. */
   hostile: string[];
 }
@@ -45,6 +66,8 @@ interface TypeSpec {
   import?: [string, string];
   /** The bounded input type from schemas/columns.py; without one, `python` is taken as it is. */
   schema?: string;
+  /** The bounded type for a query-string filter, where it differs from `schema`. */
+  filter?: string;
   /** Defaults to `sample`. */
   stored?: string;
   hostile?: string[];
@@ -84,6 +107,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
     sample: '3',
     changed: '5',
     schema: 'Int32',
+    filter: 'QueryInt32',
     hostile: ['2**31', '-(2**31) - 1', 'True'],
   },
   float: {
@@ -99,6 +123,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
     sample: '1.5',
     changed: '2.5',
     schema: 'FiniteFloat',
+    filter: 'QueryFloat',
     hostile: ['float("nan")', 'float("inf")'],
   },
   bool: {
@@ -114,6 +139,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
     sample: 'True',
     changed: 'False',
     schema: 'Bool',
+    filter: 'bool',
     hostile: ['"yes"', '1'],
   },
   // Pydantic serialises Decimal as a JSON string, so the tests send and expect strings; the
@@ -192,26 +218,69 @@ function isCalendarDate(value: string): boolean {
 
 export const DEFAULT_FIELDS = 'name:str';
 
-/** Parses a `--fields` spec. Throws a one-line CliError naming the bad part. */
-export function parseFields(spec: string): Field[] {
-  const parts = spec.split(',').map((part) => part.trim()).filter((part) => part !== '');
+/** The parts of a spec, split at the commas outside parentheses (`ref(users, on_delete=cascade)`). */
+export function splitFieldSpec(spec: string): string[] {
+  return spec
+    .split(/,(?![^(]*\))/)
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+}
+
+const ON_DELETE: Record<string, Reference['onDelete']> = { restrict: 'RESTRICT', cascade: 'CASCADE', set_null: 'SET NULL' };
+
+/** `ref(users)` or `ref(users, on_delete=cascade)`: the domain (resolved by the caller) and the rule. */
+function parseReference(args: string, part: string): Reference {
+  const [target = '', ...options] = args.split(',').map((arg) => arg.trim());
+  let onDelete: Reference['onDelete'] = 'RESTRICT';
+  for (const option of options) {
+    const [key, value = ''] = option.split('=').map((text) => text.trim());
+    if (key !== 'on_delete' || !(value in ON_DELETE)) fail(`"${option}" in "${part}": the one option is on_delete=restrict|cascade|set_null`);
+    onDelete = ON_DELETE[value] as Reference['onDelete'];
+  }
+  if (!/^[A-Za-z][\w-]*$/.test(target)) fail(`"${part}" names no domain: write ref(<domain>)`);
+  return { domain: target, onDelete };
+}
+
+/**
+ * Parses a `--fields` spec: `name:type` with `?` (optional), `!` (unique), `+` (indexed, filterable)
+ * and `=default`; `name:ref(domain[, on_delete=restrict|cascade|set_null])` for a reference.
+ * `resolveDomain` turns a referenced domain's name into its module (and checks it exists). Throws
+ * a one-line usage error naming the bad part.
+ */
+export function parseFields(spec: string, resolveDomain: (name: string) => string = (name) => name): Field[] {
+  const parts = splitFieldSpec(spec);
   if (parts.length === 0) fail('no fields given');
   const seen = new Set<string>();
   return parts.map((part) => {
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([a-z]+)(\?)?\s*(?:=\s*(.+))?$/.exec(part);
-    if (!match) fail(`"${part}" is not name:type, name:type? or name:type=default`);
-    const [, name, typeName, question, rawDefault] = match as unknown as [string, string, string, string?, string?];
-    if (!(typeName in TYPES)) fail(`unknown type "${typeName}" in "${part}" (use ${Object.keys(TYPES).join(', ')})`);
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([a-z]+)(?:\(([^)]*)\))?\s*([?!+]*)\s*(?:=\s*(.+))?$/.exec(part);
+    if (!match) fail(`"${part}" is not name:type, with ? ! + or =default after the type`);
+    const [, name, typeName, args, markers, rawDefault] = match as unknown as [string, string, string, string | undefined, string, string?];
+    if (typeName !== 'ref' && !(typeName in TYPES)) fail(`unknown type "${typeName}" in "${part}" (use ${[...Object.keys(TYPES), 'ref(domain)'].join(', ')})`);
+    if (new Set(markers).size !== markers.length) fail(`"${part}" repeats a marker`);
+    if ((typeName === 'ref') !== (args !== undefined)) fail(`"${part}": only ref takes arguments, as ref(domain)`);
     const problem = fieldNameProblem(name);
     if (problem) fail(`field "${name}" ${problem}`);
-    if (seen.has(name)) fail(`field "${name}" is listed twice`);
-    seen.add(name);
+    const reference = args === undefined ? undefined : parseReference(args, part);
+    const column = reference ? `${name}_id` : name;
+    for (const taken of new Set([name, column])) {
+      if (seen.has(taken)) fail(`field "${taken}" is listed twice`);
+      seen.add(taken);
+    }
+    const columnProblem = fieldNameProblem(column);
+    if (columnProblem) fail(`field "${column}" ${columnProblem}`);
+    const optional = markers.includes('?');
+    if (reference) {
+      if (rawDefault !== undefined) fail(`"${part}": a reference takes no default`);
+      if (reference.onDelete === 'SET NULL' && !optional) fail(`"${part}": on_delete=set_null needs an optional reference (ref(...)?)`);
+      return referenceField(name, column, part, { ...reference, domain: resolveDomain(reference.domain) }, optional, markers.includes('!'));
+    }
     const type = typeName as FieldType;
     const spec = TYPES[type];
-    const optional = question === '?';
     let pythonDefault: string | undefined;
+    let defaultValue: string | undefined;
     if (rawDefault !== undefined) {
       const value = rawDefault.trim().replace(/^(["'])(.*)\1$/s, '$2');
+      defaultValue = value;
       // Control characters and unpaired surrogates would not survive the trip through a source file.
       if (/[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) {
         fail(`the default of "${name}" holds a control character`);
@@ -221,41 +290,102 @@ export function parseFields(spec: string): Field[] {
     else if (optional) pythonDefault = 'None';
     return {
       name,
+      column,
+      spec: part,
       type,
       optional,
+      unique: markers.includes('!'),
+      indexed: markers.includes('+'),
       pythonType: optional ? `${spec.python} | None` : spec.python,
       columnType: spec.column,
       migrationType: spec.migration,
       pythonDefault,
+      defaultValue,
       sample: spec.sample,
       changed: spec.changed,
       stored: spec.stored ?? spec.sample,
       schemaType: spec.schema ?? spec.python,
+      filterType: spec.filter ?? spec.schema ?? spec.python,
       hostile: spec.hostile ?? [],
     };
   });
 }
 
+/**
+ * Whether the column gets an index of its own: filtered (+, or a reference) and not unique, whose
+ * constraint's index serves the filter too (SQLAlchemy would make unique=True, index=True one
+ * unique index, which the migration would then not match).
+ */
+export const hasPlainIndex = (field: Field): boolean => field.indexed && !field.unique;
+
+/** The list endpoint's own query parameters (schemas/pagination.py's PageParams). */
+const PAGE_PARAMETERS = ['limit', 'offset'];
+
+/**
+ * A domain's fields as a whole: at least one holds a value of its own (the tests change it), a
+ * bool cannot be unique (two rows at most), a reference to the domain itself is optional (the
+ * first row has nothing to name), and no filter takes the name of a page parameter.
+ */
+export function domainFields(spec: string, module: string, resolveDomain: (name: string) => string): Field[] {
+  const fields = parseFields(spec, resolveDomain);
+  if (fields.every((field) => field.reference)) fail('a domain needs a field besides its references');
+  for (const field of fields) {
+    if (field.unique && field.type === 'bool') fail(`"${field.spec}": a bool cannot be unique`);
+    if (field.reference?.domain === module && !field.optional) fail(`"${field.spec}": a reference to the domain itself must be optional (ref(...)?)`);
+    if (field.indexed && PAGE_PARAMETERS.includes(field.column)) {
+      fail(`"${field.spec}": the list endpoint's ?${field.column}= is the page's; a field filtered on (+) needs another name`);
+    }
+  }
+  return fields;
+}
+
+/** A reference: an integer column holding the other row's id, indexed, with its foreign key. */
+function referenceField(name: string, column: string, part: string, reference: Reference, optional: boolean, unique: boolean): Field {
+  return {
+    name,
+    column,
+    spec: part,
+    type: 'ref',
+    optional,
+    unique,
+    indexed: true,
+    reference,
+    pythonType: optional ? 'int | None' : 'int',
+    columnType: `ForeignKey("${reference.domain}.id", ondelete="${reference.onDelete}")`,
+    migrationType: 'sa.Integer()',
+    pythonDefault: optional ? 'None' : undefined,
+    // Set by the tests from a row they create first; these stand for ids past any row.
+    sample: '',
+    changed: '',
+    stored: '',
+    schemaType: 'Id',
+    filterType: 'QueryId',
+    hostile: ['0', '2**31', 'True'],
+  };
+}
+
 /** The standard-library import lines for these fields (plus `extra`), sorted as ruff's isort wants. */
 export function stdlibImports(fields: Field[], extra: Array<[string, string]> = []): string[] {
   const byModule = new Map<string, Set<string>>();
-  const needed = fields.map((field) => TYPES[field.type].import).filter((pair) => pair !== undefined);
+  const needed = fields.map((field) => (field.type === 'ref' ? undefined : TYPES[field.type].import)).filter((pair) => pair !== undefined);
   for (const [module, name] of [...needed, ...extra]) {
     byModule.set(module, (byModule.get(module) ?? new Set()).add(name));
   }
   return [...byModule.keys()].sort().map((module) => fromImport(module, [...(byModule.get(module) as Set<string>)].sort()));
 }
 
-/** The SQLAlchemy type names the repository must import. */
+/** The SQLAlchemy names the repository must import for its columns. */
 export function columnImports(fields: Field[]): string[] {
-  const names = fields.map((field) => TYPES[field.type].column.replace(/\(.*$/, ''));
+  const names = fields.map((field) => field.columnType.replace(/\(.*$/, ''));
   // UTCDateTime is the project's own type: it comes from core.db, not from sqlalchemy.
   return [...new Set(names)].filter((name) => name !== 'UTCDateTime').sort();
 }
 
 /** The names the schemas module imports from schemas/columns.py, sorted as ruff's isort wants. */
 export function columnSchemaImports(fields: Field[]): string[] {
-  const names = fields.filter((field) => TYPES[field.type].schema !== undefined).map((field) => field.schemaType);
+  const inputs = fields.filter((field) => field.type === 'ref' || TYPES[field.type].schema !== undefined).map((field) => field.schemaType);
+  const filters = fields.filter((field) => field.indexed && field.filterType.startsWith('Query')).map((field) => field.filterType);
+  const names = [...inputs, ...filters];
   const omittable = fields.some((field) => !field.optional) ? ['Omittable'] : [];
   // All CamelCase, so isort's order-by-type keeps them in plain code-point order.
   return [...new Set([...names, ...omittable])].sort(byCodePoint);

@@ -1,12 +1,11 @@
 import { CliError } from '../errors.js';
 import { occupiedBy, routerRegistration } from './domain.js';
-import { parseFields } from './fields.js';
 import type { Manifest } from './manifest.js';
-import type { FlowName } from './names.js';
+import { domainName, type FlowName } from './names.js';
 import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
 import { addRouterRegistration, removeRouterRegistration } from './python-edit.js';
-import { fromImports } from './python-source.js';
+import { fromImport, fromImports } from './python-source.js';
 import { renderTree } from './render.js';
 
 /**
@@ -53,19 +52,17 @@ function contractLines(text: string, flow: string): [start: number, end: number]
 
 export function flowTemplateData(manifest: Manifest, flow: FlowName, uses: string[]) {
   const pkg = manifest.options.packageName;
-  const domains = uses.map((module) => ({
-    module,
-    kebab: module.replaceAll('_', '-'),
-    fields: parseFields((manifest.domains[module] as Manifest['domains'][string]).fields),
-  }));
+  const domains = uses.map((module) => domainName(module));
   return {
     packageName: pkg,
     flow,
     uses: domains,
     usesWords: uses.join(' and '),
+    // The tests make rows through each domain's own test helper, which knows what a row needs.
+    testImports: domains.map((domain) => fromImport(`test_${domain.module}_api`, [`create_${domain.singular}`])).sort(byCodePoint),
     imports: fromImports([
       [`${pkg}.schemas.${flow.module}`, [`${flow.pascal}Overview`]],
-      [`${pkg}.schemas.pagination`, ['PageParams']],
+      ...domains.map((domain): [string, string[]] => [`${pkg}.schemas.${domain.module}`, [`${domain.pascal}ListQuery`]]),
       [`${pkg}.services`, [...uses].sort(byCodePoint)],
     ]),
     handlerImports: fromImports([

@@ -75,12 +75,12 @@ const DEPENDENCY_MODULES = new Set([
 export const TEMPLATE_SCOPES: Array<{ file: string; derived: string[]; names: string }> = [
   {
     file: 'repositories/{module}.py',
-    derived: ['{Pascal}', '{Pascal}Create', '{Pascal}Update', '{singular}_id'],
+    derived: ['{Pascal}', '{Pascal}Create', '{Pascal}ListQuery', '{Pascal}Update', '{singular}_id'],
     names:
-      'AsyncSession Base Boolean Date Decimal Float Integer Mapped Numeric String Text ' +
-      'Timestamps UTCDateTime UUID Uuid __tablename__ add bool changes data date datetime ' +
-      'delete float func get id int limit list list_page mapped_column name offset ordered ' +
-      'row rows select session setattr str total tuple update value',
+      'AsyncSession Base Boolean Date Decimal Float ForeignKey Integer Mapped Numeric String Text ' +
+      'Timestamps UTCDateTime UUID Uuid __tablename__ add bool changes data date datetime delete ' +
+      'float func get holder id int list list_page mapped_column name ordered params query row rows ' +
+      'select session setattr str total tuple update value',
   },
   {
     file: 'routers/__init__.py',
@@ -90,9 +90,9 @@ export const TEMPLATE_SCOPES: Array<{ file: string; derived: string[]; names: st
   },
   {
     file: 'routers/{module}/deps.py',
-    derived: ['{Pascal}Id', '{Pascal}PageQuery'],
+    derived: ['{Pascal}Id', '{Pascal}ListQuery', '{Pascal}PageQuery'],
     names:
-      'Annotated INT32_MAX PageParams Path Query int',
+      'Annotated INT32_MAX Path Query int',
   },
   {
     file: 'routers/{module}/handlers.py',
@@ -102,31 +102,34 @@ export const TEMPLATE_SCOPES: Array<{ file: string; derived: string[]; names: st
   },
   {
     file: 'schemas/{module}.py',
-    derived: ['{Pascal}Create', '{Pascal}Read', '{Pascal}Update'],
+    derived: ['{Pascal}Create', '{Pascal}ListQuery', '{Pascal}Read', '{Pascal}Update'],
     names:
-      'BaseModel Bool ConfigDict Date Decimal Decimal12_2 FiniteFloat Int32 LongStr Omittable ' +
-      'ShortStr UUID UtcDatetime Uuid bool created_at date datetime float id int model_config ' +
-      'str updated_at',
+      'BaseModel Bool ConfigDict Date Decimal Decimal12_2 FiniteFloat Id Int32 LongStr Omittable ' +
+      'PageParams QueryId QueryInt32 ShortStr UUID UtcDatetime Uuid bool created_at date datetime ' +
+      'float id int model_config str updated_at',
   },
   {
     file: 'services/{module}.py',
-    derived: ['create_{singular}', 'delete_{singular}', 'get_{singular}', 'list_{module}', 'update_{singular}', '{Pascal}Create', '{Pascal}Read', '{Pascal}Update', '{singular}_id'],
+    derived: ['create_{singular}', 'delete_{singular}', 'get_{singular}', 'list_{module}', 'update_{singular}', '{Pascal}Create', '{Pascal}ListQuery', '{Pascal}Read', '{Pascal}Update', '{singular}_id'],
     names:
-      'AsyncSession NotFoundError Page PageParams _require changes data int items msg params ' +
-      'repository row rows session total transaction updated',
+      'AsyncSession ConflictError NotFoundError Page _check _require changes data holder int items ' +
+      'msg params repository row rows session total transaction updated',
   },
   {
     file: 'tests/test_{module}_api.py',
     derived: ['create_{singular}', 'test_created_{singular}_reads_back', 'test_delete_removes_the_{singular}', 'test_invalid_{singular}_is_a_422', 'test_list_{module}_paginates', 'test_missing_{singular}_is_a_404_in_the_error_shape'],
     names:
-      'Any CHANGES HOSTILE PAYLOAD REQUIRED STORED TestClient _ body client created declared ' +
-      'dict fetched field float ids invalid item iter json json_type key list method name new ' +
-      'next operation page patched path paths posted pytest range response set sorted str ' +
+      'Any CHANGES FILTERS HOSTILE PAYLOAD REFERENCES REQUIRED ROWS STORED TestClient UNIQUE _ body ' +
+      'client created declared dict fetched field first float ids invalid item iter itertools json ' +
+      'json_type key list method name new next nothing operation page patched path paths posted ' +
+      'pytest range response row rows second set sorted str ' +
       'test_a_method_the_path_does_not_serve_is_a_405_naming_those_it_does ' +
-      'test_a_value_its_column_cannot_hold_is_a_422 ' +
-      'test_ids_and_pages_past_their_columns_are_a_422 test_null_on_a_required_field_is_a_422 ' +
-      'test_openapi_declares_what_each_route_answers test_update_changes_what_is_sent ' +
-      'test_update_leaves_what_is_not_sent tuple unchanged updated value',
+      'test_a_reference_to_no_row_is_a_409_naming_the_field ' +
+      'test_a_value_another_row_holds_is_a_409_naming_the_field ' +
+      'test_a_value_its_column_cannot_hold_is_a_422 test_ids_and_pages_past_their_columns_are_a_422 ' +
+      'test_null_on_a_required_field_is_a_422 test_openapi_declares_what_each_route_answers ' +
+      'test_the_list_filters_on_an_exact_match test_update_changes_what_is_sent ' +
+      'test_update_leaves_what_is_not_sent tuple unchanged updated valid_payload value wanted',
   },
 ];
 

@@ -159,9 +159,12 @@ export class Plan {
     entry.after = entry.source?.text === text ? undefined : text;
   }
 
-  /** A file as the templates rendered it; the manifest records its hash as generated. */
-  generate(file: { path: string; content: string; verbatim: boolean }): void {
-    this.write(file.path, file.content);
+  /**
+   * A file as the templates rendered it: the manifest records its hash as generated. `written` is
+   * what goes on disk when that differs (the rendering merged with the user's changes).
+   */
+  generate(file: { path: string; content: string; verbatim: boolean }, written = file.content): void {
+    this.write(file.path, written);
     this.rendered.set(file.path, file.content);
     if (file.verbatim) this.verbatim.add(file.path);
     else this.verbatim.delete(file.path);

@@ -280,6 +280,29 @@ export function removeRouterRegistration(source: string, registration: RouterReg
   });
 }
 
+/**
+ * The 1-based lines that use `name`: as an identifier (a name, an attribute, a keyword argument)
+ * or as a string literal that is exactly the name (a dict key, `field_validator("qty")`, `getattr`);
+ * with `attributesOnly`, only as an attribute (`row.qty`) or such a string.
+ */
+export function nameUseLines(source: string, file: string, name: string, attributesOnly: boolean): Promise<number[]> {
+  return parseOwned(source, file, (root) =>
+    root
+      .descendantsOfType(['identifier', 'string'])
+      .filter((node): node is Node => {
+        if (!node) return false;
+        if (node.type === 'string') {
+          const parts = node.children.filter((child) => child?.type !== 'string_start' && child?.type !== 'string_end');
+          return parts.length === 1 && parts[0]?.type === 'string_content' && parts[0].text === name;
+        }
+        if (node.text !== name) return false;
+        const parent = node.parent;
+        return !attributesOnly || (parent?.type === 'attribute' && parent.childForFieldName('attribute')?.id === node.id);
+      })
+      .map((node) => node.startPosition.row + 1),
+  );
+}
+
 /** The module a file is, from its path in the src layout (`src/pkg/services/a.py` -> `pkg.services.a`). */
 export function moduleOfFile(path: string): string | undefined {
   const match = /^src\/(.+)\.py$/.exec(path);

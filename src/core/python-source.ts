@@ -18,6 +18,11 @@ export function pythonString(value: string): string {
 
 /** `from module import a, b` on one line when it fits, else one name per line with a trailing comma. */
 export function fromImport(module: string, names: string[]): string {
+  // ruff's isort keeps each `x as y` on a statement of its own (combine-as-imports is off).
+  const aliased = names.filter((name) => name.includes(' as '));
+  if (aliased.length > 0 && names.length > 1) {
+    return names.map((name) => fromImport(module, [name])).join('\n');
+  }
   const line = `from ${module} import ${names.join(', ')}`;
   if (line.length <= LINE_LENGTH) return line;
   return `from ${module} import (\n${names.map((name) => `    ${name},\n`).join('')})`;

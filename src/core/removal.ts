@@ -3,8 +3,8 @@ import { isUnchanged, type Manifest } from './manifest.js';
 import type { Plan } from './plan.js';
 import { importedModules, moduleOfFile } from './python-edit.js';
 
-/** Python files of the project's own code, as they will be after the plan. */
-function pythonFilesUnder(plan: Plan, dir: string): string[] {
+/** Python files under `dir`, as they will be after the plan. */
+export function pythonFilesUnder(plan: Plan, dir: string): string[] {
   return [
     ...plan.filesIn(dir).filter((path) => path.endsWith('.py')),
     ...plan.foldersIn(dir).flatMap((folder) => (folder.endsWith('/__pycache__') ? [] : pythonFilesUnder(plan, folder))),

@@ -61,7 +61,7 @@ broken_contract_guidance = "A flow imports the services it names: add the import
     [['add-flow', 'checkout'], 2, /add-flow needs --uses/],
     [['add-flow', 'checkout', '--uses', ''], 2, /at least one domain/],
     [['add-flow', 'class', '--uses', 'users'], 2, /keyword/],
-    [['add-flow', 'checkout', '--uses', 'users,invoices'], 1, /No domain invoices in this project/],
+    [['add-flow', 'checkout', '--uses', 'users,invoices'], 1, /No domain "invoices" in this project \(domains: orders, users\)/],
     [['add-flow', 'users', '--uses', 'orders'], 1, /"users" is a domain/],
   ])('%j: exit %i, nothing written', async (argv, code, message) => {
     const before = await snapshotTree(root, { withFolders: true });

@@ -30,6 +30,9 @@ const TRICKY = [
   'decimal', 'health', 'routers', 'api', 'status', 'person', 'child', 'data', 'series', 'news', 'fish', 'octopus',
 ];
 const TYPES = ['str', 'text', 'int', 'float', 'bool', 'decimal', 'date', 'datetime', 'uuid'];
+const REFERENCES = ['users', 'orders', 'widgets'].flatMap((domain) =>
+  ['', ', on_delete=cascade', ', on_delete=set_null', ', on_delete=restrict', ', on_delete=never', ',on_delete = cascade'].map((option) => `ref(${domain}${option})`),
+);
 
 const word = fc.oneof(
   fc.constantFrom(...TRICKY),
@@ -60,11 +63,17 @@ const fieldName = fc.oneof(
 const field = fc
   .record({
     name: fieldName,
-    type: fc.oneof({ arbitrary: fc.constantFrom(...TYPES), weight: 9 }, { arbitrary: fc.constantFrom('string', 'money', 'Int', ''), weight: 1 }),
-    optional: fc.boolean(),
-    fallback: fc.option(defaultValue, { nil: undefined }),
+    type: fc.oneof(
+      { arbitrary: fc.constantFrom(...TYPES), weight: 9 },
+      // References to the project's domains (widgets is the one being added), with their options.
+      { arbitrary: fc.constantFrom(...REFERENCES), weight: 3 },
+      { arbitrary: fc.constantFrom('string', 'money', 'Int', '', 'ref', 'ref()', 'str(users)'), weight: 1 },
+    ),
+    // ? optional, ! unique, + indexed, in any order, sometimes twice.
+    markers: fc.oneof({ arbitrary: fc.constant([]), weight: 3 }, { arbitrary: fc.array(fc.constantFrom('?', '!', '+'), { maxLength: 3 }), weight: 2 }),
+    fallback: fc.option(defaultValue, { nil: undefined, freq: 2 }),
   })
-  .map(({ name, type, optional, fallback }) => `${name}:${type}${optional ? '?' : ''}${fallback === undefined ? '' : `=${fallback}`}`);
+  .map(({ name, type, markers, fallback }) => `${name}:${type}${markers.join('')}${fallback === undefined ? '' : `=${fallback}`}`);
 
 const spec = fc.array(field, { minLength: 1, maxLength: 3 }).map((fields) => fields.join(', '));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { columnSchemaImports, parseFields, stdlibImports } from '../../src/core/fields.js';
+import { columnSchemaImports, domainFields, parseFields, splitFieldSpec, stdlibImports } from '../../src/core/fields.js';
 
 describe('parseFields', () => {
   it('parses types, optional markers and defaults', () => {
@@ -94,4 +94,61 @@ describe('parseFields', () => {
       'from uuid import UUID',
     ]);
   });
+
+  it('reads ? ! + after the type in any order: optional, unique, indexed', () => {
+    const fields = parseFields('sku:str!, name:str+, code:str?!+, note:text?');
+    expect(fields.map((f) => [f.name, f.optional, f.unique, f.indexed])).toEqual([
+      ['sku', false, true, false],
+      ['name', false, false, true],
+      ['code', true, true, true],
+      ['note', true, false, false],
+    ]);
+  });
+
+  it('reads a reference as an indexed id column named after the field, RESTRICT unless told', () => {
+    const resolved: string[] = [];
+    const fields = parseFields('owner:ref(Users), parent:ref(orders, on_delete=set_null)?, tag:ref(tags , on_delete = cascade)!', (name) => {
+      resolved.push(name);
+      return name.toLowerCase();
+    });
+    expect(resolved).toEqual(['Users', 'orders', 'tags']);
+    expect(fields.map((f) => [f.name, f.column, f.reference, f.optional, f.unique, f.indexed, f.pythonType])).toEqual([
+      ['owner', 'owner_id', { domain: 'users', onDelete: 'RESTRICT' }, false, false, true, 'int'],
+      ['parent', 'parent_id', { domain: 'orders', onDelete: 'SET NULL' }, true, false, true, 'int | None'],
+      ['tag', 'tag_id', { domain: 'tags', onDelete: 'CASCADE' }, false, true, true, 'int'],
+    ]);
+    expect(fields[0]?.columnType).toBe('ForeignKey("users.id", ondelete="RESTRICT")');
+  });
+
+  it('splits a spec at the commas outside a reference\'s parentheses', () => {
+    expect(splitFieldSpec(' a:str,b:ref(users, on_delete=cascade) ,, c:int ')).toEqual(['a:str', 'b:ref(users, on_delete=cascade)', 'c:int']);
+  });
+
+  it.each([
+    ['owner:ref', /only ref takes arguments, as ref\(domain\)/],
+    ['owner:str(users)', /only ref takes arguments/],
+    ['owner:ref()', /names no domain/],
+    ['owner:ref(users, on_update=cascade)', /the one option is on_delete=restrict\|cascade\|set_null/],
+    ['owner:ref(users, on_delete=nothing)', /the one option is on_delete/],
+    ['owner:ref(users, on_delete=set_null)', /on_delete=set_null needs an optional reference/],
+    ['owner:ref(users)=3', /a reference takes no default/],
+    ['owner:ref(users), owner_id:int', /"owner_id" is listed twice/],
+    ['sku:str!!', /repeats a marker/],
+    ['id_id:int, id:ref(users)', /"id" is a name the generated model/],
+  ])('refuses the reference or marker %j', (spec, message) => {
+    expect(() => parseFields(spec)).toThrow(message);
+  });
+
+  it.each([
+    ['owner:ref(users)', /a domain needs a field besides its references/],
+    ['name:str, ok:bool!', /a bool cannot be unique/],
+    ['name:str, parent:ref(orders)', /a reference to the domain itself must be optional/],
+    ['name:str, limit:int+', /\?limit= is the page's/],
+    ['name:str, offset:ref(users)', undefined],
+  ])('as a domain, %j is refused or taken', (spec, message) => {
+    const parse = () => domainFields(spec, 'orders', (name) => name);
+    if (message) expect(parse).toThrow(message);
+    else expect(parse().map((field) => field.column)).toEqual(['name', 'offset_id']);
+  });
 });
+

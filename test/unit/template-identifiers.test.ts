@@ -25,8 +25,13 @@ const FORMS: Array<[string, string]> = [
   [SENTINEL.pascal, '{Pascal}'],
 ];
 const FIELD_PREFIX = 'zqf_';
+// Every type, a unique and an indexed column, and references, so every conditional part renders.
+// Names derived from the referenced domain belong to that domain, checked when it was added.
+const REFERENCED = 'zqy_things';
 const FIELDS = parseFields(
-  ['str', 'text?', 'int=1', 'float?', 'bool=true', 'decimal', 'date?', 'datetime?', 'uuid?'].map((type, i) => `${FIELD_PREFIX}${i}:${type}`).join(', '),
+  ['str!', 'text?', 'int+=1', 'float?', 'bool=true', 'decimal', 'date?', 'datetime?', 'uuid?', `ref(${REFERENCED})`, `ref(${REFERENCED}, on_delete=set_null)?`]
+    .map((type, i) => `${FIELD_PREFIX}${i}:${type}`)
+    .join(', '),
 );
 
 /** Identifiers a file binds or reads: not attribute names, keyword-argument names or import paths. */
@@ -54,9 +59,10 @@ function derivedPattern(identifier: string): string | undefined {
   return pattern === identifier ? undefined : pattern;
 }
 
-function scopesFromTemplates() {
+/** Each file's identifiers, rendered for `fields`. */
+function renderedIdentifiers(fields: typeof FIELDS): Map<string, Set<string>> {
   const data = {
-    ...domainTemplateData('zzpkg', { name: SENTINEL, fields: FIELDS, fieldsSpec: '' }),
+    ...domainTemplateData('zzpkg', { name: SENTINEL, fields }),
     migration: { revision: 'r', message: 'm', revises: 'p', downRevision: 'None', createsIn: 'upgrade', dropsIn: 'downgrade' },
   };
   const registry = routerRegistrationLines('zzpkg', ['health', SENTINEL.module]);
@@ -65,14 +71,30 @@ function scopesFromTemplates() {
     ...renderTree('migration', data, { __package__: 'zzpkg', __revision__: 'r' }),
     { path: 'src/zzpkg/routers/__init__.py', content: `from fastapi import APIRouter\n${registry.imports.join('\n')}\napi_router = APIRouter()\n${registry.includes.join('\n')}\n` },
   ];
-  const scopes = files.map((file) => {
-    const tree = parser.parse(file.content);
-    if (!tree) throw new Error('no tree');
-    const found = [...identifiers(tree.rootNode, new Set())].filter((name) => !name.startsWith(FIELD_PREFIX));
-    tree.delete();
-    const derived = found.map(derivedPattern).filter((pattern) => pattern !== undefined);
-    const names = found.filter((name) => derivedPattern(name) === undefined && name !== 'zzpkg');
-    let place = file.path.replace('src/zzpkg/', '');
+  const referenced = domainName(REFERENCED);
+  return new Map(
+    files.map((file) => {
+      const tree = parser.parse(file.content);
+      if (!tree) throw new Error('no tree');
+      const found = [...identifiers(tree.rootNode, new Set())].filter(
+        (name) => !name.includes(FIELD_PREFIX) && ![referenced.module, referenced.singular, referenced.pascal].some((form) => name.includes(form)),
+      );
+      tree.delete();
+      return [file.path, new Set(found)];
+    }),
+  );
+}
+
+function scopesFromTemplates() {
+  // Every feature on, then a plain field: a name some fields leave out (PageParams) counts too.
+  const rendered = renderedIdentifiers(FIELDS);
+  for (const [path, found] of renderedIdentifiers(parseFields(`${FIELD_PREFIX}0:str`))) {
+    for (const name of found) rendered.get(path)?.add(name);
+  }
+  const scopes = [...rendered].map(([path, found]) => {
+    const derived = [...found].map(derivedPattern).filter((pattern) => pattern !== undefined);
+    const names = [...found].filter((name) => derivedPattern(name) === undefined && name !== 'zzpkg');
+    let place = path.replace('src/zzpkg/', '');
     for (const [form, placeholder] of FORMS) place = place.replaceAll(form, placeholder);
     return { file: place, derived: [...new Set(derived)].sort(), names: names.sort().join(' ') };
   });

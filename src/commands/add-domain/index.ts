@@ -1,8 +1,9 @@
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
-import { migrationChain, planDomain, registerRouter } from '../../core/domain.js';
-import { DEFAULT_FIELDS, parseFields } from '../../core/fields.js';
+import { migrationChain, planDomain, refuseMissingTestHelpers, registerRouter } from '../../core/domain.js';
+import { DEFAULT_FIELDS, domainFields, parseFields } from '../../core/fields.js';
 import { domainName } from '../../core/names.js';
+import { referenceResolver } from '../add-field/index.js';
 import { changeLines } from '../../core/report.js';
 import { editProject } from '../../core/transaction.js';
 
@@ -18,7 +19,8 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
   // Usage errors first: nothing is read or written for a bad name or spec.
   const name = domainName(options.name);
   const fieldsSpec = options.fields ?? DEFAULT_FIELDS;
-  const fields = parseFields(fieldsSpec);
+  // The spec's grammar now; the domains it refers to once the project is read.
+  parseFields(fieldsSpec);
   const run = {
     command: 'add-domain',
     dryRun: options.dryRun,
@@ -27,11 +29,13 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
   };
   await editProject(ctx, run, async (plan, manifest) => {
     if (manifest.domains[name.module]) throw new CliError(`Domain "${name.module}" exists already`);
+    const fields = domainFields(fieldsSpec, name.module, referenceResolver(manifest, name.module));
     const replaced = planDomain(plan, manifest, { name, fields, fieldsSpec }, await migrationChain(plan, manifest));
     if (replaced.length > 0 && !options.force) {
       throw new CliError(`add-domain ${name.module} would overwrite ${replaced.join(', ')}; pick another name, or use --force to replace them`);
     }
     await registerRouter(plan, manifest.options.packageName, name);
+    await refuseMissingTestHelpers(plan);
     return {
       replaced,
       done(report) {

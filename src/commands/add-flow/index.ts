@@ -1,5 +1,6 @@
 import type { Context } from '../../context.js';
 import { CliError, UsageError } from '../../errors.js';
+import { recordedDomain, refuseMissingTestHelpers } from '../../core/domain.js';
 import { planFlow } from '../../core/flow.js';
 import { domainList, flowName } from '../../core/names.js';
 import { changeLines } from '../../core/report.js';
@@ -27,14 +28,12 @@ export async function runAddFlow(options: AddFlowOptions, ctx: Pick<Context, 'cw
   await editProject(ctx, run, async (plan, manifest) => {
     if (manifest.flows[flow.module]) throw new CliError(`Flow "${flow.module}" exists already`);
     if (manifest.domains[flow.module]) throw new CliError(`"${flow.module}" is a domain; give the flow a name of its own`);
-    const unknown = uses.filter((domain) => !manifest.domains[domain]);
-    if (unknown.length > 0) {
-      throw new CliError(`No domain ${unknown.join(', ')} in this project (domains: ${Object.keys(manifest.domains).join(', ') || 'none'})`);
-    }
+    for (const domain of uses) recordedDomain(manifest, domain);
     const replaced = await planFlow(plan, manifest, flow, uses);
     if (replaced.length > 0 && !options.force) {
       throw new CliError(`add-flow ${flow.module} would overwrite ${replaced.join(', ')}; pick another name, or use --force to replace them`);
     }
+    await refuseMissingTestHelpers(plan);
     return {
       replaced,
       done(report) {

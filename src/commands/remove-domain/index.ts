@@ -5,9 +5,11 @@ import {
   migrationChain,
   planMigration,
   readMigrations,
+  recordedDomain,
+  recordedFields,
+  referrers,
   unregisterRouter,
 } from '../../core/domain.js';
-import { parseFields } from '../../core/fields.js';
 import { isUnchanged, type Manifest } from '../../core/manifest.js';
 import { domainName, type DomainName } from '../../core/names.js';
 import type { Plan } from '../../core/plan.js';
@@ -40,7 +42,7 @@ async function purgeMigration(plan: Plan, manifest: Manifest, path: string): Pro
 
 function domainSpec(manifest: Manifest, name: DomainName) {
   const fieldsSpec = (manifest.domains[name.module] as Manifest['domains'][string]).fields;
-  return { name, fields: parseFields(fieldsSpec), fieldsSpec };
+  return { name, fields: recordedFields(manifest, name.module), fieldsSpec };
 }
 
 export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Context, 'cwd' | 'log'>): Promise<void> {
@@ -52,10 +54,13 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     options: { name: name.module, force: options.force ?? false, purge: options.purge ?? false },
   };
   await editProject(ctx, run, async (plan, manifest) => {
-    const domain = manifest.domains[name.module];
-    if (!domain) {
-      const known = Object.keys(manifest.domains);
-      throw new CliError(`No domain "${name.module}" in this project (domains: ${known.join(', ') || 'none'})`);
+    const domain = recordedDomain(manifest, name.module);
+    const referring = referrers(manifest, name.module);
+    if (referring.length > 0) {
+      const [first] = referring as [{ domain: string; field: string }];
+      throw new CliError(
+        `${referring.map((ref) => `${ref.domain}.${ref.field}`).join(', ')} refer${referring.length === 1 ? 's' : ''} to ${name.module}: remove-field ${first.domain} ${first.field} first`,
+      );
     }
     const users = Object.entries(manifest.flows).filter(([, flow]) => flow.uses.includes(name.module));
     if (users.length > 0) {

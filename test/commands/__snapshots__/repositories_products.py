@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from my_api.core.db import Base, Timestamps
-from my_api.schemas.products import ProductCreate, ProductUpdate
+from my_api.schemas.products import ProductCreate, ProductListQuery, ProductUpdate
 
 
 class Product(Timestamps, Base):
@@ -31,13 +31,12 @@ async def get(
 
 async def list_page(
     session: AsyncSession,
-    *,
-    limit: int,
-    offset: int,
+    params: ProductListQuery,
 ) -> tuple[list[Product], int]:
-    total = await session.scalar(select(func.count()).select_from(Product))
-    ordered = select(Product).order_by(Product.id)
-    rows = await session.scalars(ordered.limit(limit).offset(offset))
+    query = select(Product)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    ordered = query.order_by(Product.id).limit(params.limit).offset(params.offset)
+    rows = await session.scalars(ordered)
     return list(rows), total or 0
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from my_api.schemas.columns import Bool, Decimal12_2, Omittable, ShortStr
+from my_api.schemas.pagination import PageParams
 
 
 class ProductCreate(BaseModel):
@@ -34,3 +35,7 @@ class ProductRead(BaseModel):
     in_stock: bool
     created_at: datetime
     updated_at: datetime
+
+
+class ProductListQuery(PageParams):
+    """The list endpoint's query: a page, then an exact match on each indexed (+) field given."""

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from my_api.core.db import transaction
 from my_api.core.errors import NotFoundError
 from my_api.repositories import users as repository
-from my_api.schemas.pagination import Page, PageParams
-from my_api.schemas.users import UserCreate, UserRead, UserUpdate
+from my_api.schemas.pagination import Page
+from my_api.schemas.users import UserCreate, UserListQuery, UserRead, UserUpdate
 
 
 async def _require(
@@ -46,14 +46,10 @@ async def get_user(
 
 async def list_users(
     session: AsyncSession,
-    params: PageParams,
+    params: UserListQuery,
 ) -> Page[UserRead]:
     async with transaction(session):
-        rows, total = await repository.list_page(
-            session,
-            limit=params.limit,
-            offset=params.offset,
-        )
+        rows, total = await repository.list_page(session, params)
         items = [UserRead.model_validate(row) for row in rows]
     return Page(items=items, total=total, limit=params.limit, offset=params.offset)
 

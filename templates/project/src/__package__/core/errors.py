@@ -21,9 +21,11 @@ class DomainError(Exception):
     status_code = 400
     code = "domain_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # The request field the error is about, so a client can point at it.
+        self.field = field
 
 
 class NotFoundError(DomainError):
@@ -82,7 +84,9 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
     """
     headers: Mapping[str, str] | None = None
     if isinstance(exc, DomainError):
-        status_code, body = exc.status_code, ErrorBody(code=exc.code, message=exc.message)
+        details = None if exc.field is None else [{"loc": ["body", exc.field], "msg": exc.message}]
+        status_code = exc.status_code
+        body = ErrorBody(code=exc.code, message=exc.message, details=details)
     elif isinstance(exc, RequestValidationError):
         details = [{"loc": list(error["loc"]), "msg": error["msg"]} for error in exc.errors()]
         status_code = 422

@@ -75,6 +75,13 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_numb
 Bool = Annotated[bool, Field(strict=True)]
 # Date
 Date = Annotated[date, BeforeValidator(_string)]
+# A reference to another row: the Integer primary keys start at 1.
+Id = Annotated[int, Field(ge=1, le=INT32_MAX), BeforeValidator(_number)]
+
+# In a query string every value arrives as text: these read it, within the same bounds.
+QueryInt32 = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
+QueryId = Annotated[int, Field(ge=1, le=INT32_MAX)]
+QueryFloat = Annotated[float, Field(allow_inf_nan=False)]
 # Uuid
 Uuid = Annotated[UUID, BeforeValidator(_string)]
 # Numeric(12, 2)

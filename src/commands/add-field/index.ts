@@ -1,0 +1,56 @@
+import type { Context } from '../../context.js';
+import { CliError } from '../../errors.js';
+import { migrationChain, recordedDomain, recordedFields, refuseMissingTestHelpers } from '../../core/domain.js';
+import { planColumnMigration, refuseColumnsRowsCannotTake, refuseFieldsWrittenByHand, replanDomainFiles } from '../../core/evolve.js';
+import { domainFields, parseFields, splitFieldSpec } from '../../core/fields.js';
+import type { Manifest } from '../../core/manifest.js';
+import { domainName } from '../../core/names.js';
+import { changeLines } from '../../core/report.js';
+import { editProject } from '../../core/transaction.js';
+
+export interface AddFieldOptions {
+  domain: string;
+  fields: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** Resolves a referenced domain's name to its module, which must exist (or be the domain itself). */
+export const referenceResolver = (manifest: Manifest, self: string) => (target: string) => {
+  const module = domainName(target).module;
+  if (module !== self) recordedDomain(manifest, module, 'to refer to');
+  return module;
+};
+
+export async function runAddField(options: AddFieldOptions, ctx: Pick<Context, 'cwd' | 'log'>): Promise<void> {
+  const name = domainName(options.domain);
+  // The spec's grammar now, and the rows a new column meets; the domains it names once the project is read.
+  refuseColumnsRowsCannotTake(parseFields(options.fields));
+  const run = { command: 'add-field', dryRun: options.dryRun, json: options.json, options: { domain: name.module, fields: options.fields } };
+  await editProject(ctx, run, async (plan, manifest) => {
+    const domain = recordedDomain(manifest, name.module);
+    const before = recordedFields(manifest, name.module);
+    const existing = new Set(before.flatMap((field) => [field.name, field.column]));
+    const again = parseFields(options.fields).find((field) => existing.has(field.name) || existing.has(field.column));
+    if (again) throw new CliError(`${name.module} already has the field ${again.name} (fields: ${before.map((field) => field.name).join(', ')})`);
+    const spec = [...splitFieldSpec(domain.fields), ...splitFieldSpec(options.fields)].join(', ');
+    const after = domainFields(spec, name.module, referenceResolver(manifest, name.module));
+    const added = after.slice(before.length);
+    const replanned = replanDomainFiles(plan, manifest, name, before, after);
+    const { conflicts } = replanned;
+    if (conflicts.length > 0) {
+      throw new CliError(`add-field cannot merge the new fields with your changes at ${conflicts.join(', ')}; nothing was written`);
+    }
+    await refuseFieldsWrittenByHand(replanned, name.module, added);
+    await refuseMissingTestHelpers(plan);
+    const migration = planColumnMigration(plan, manifest.options.packageName, name, added, await migrationChain(plan, manifest), 'add');
+    manifest.domains[name.module] = { fields: spec, files: [...domain.files, migration].sort() };
+    return {
+      done(report) {
+        ctx.log.success(`Added ${added.map((field) => field.column).join(', ')} to ${name.module}:`);
+        ctx.log.info(changeLines(report));
+        ctx.log.info('Next: alembic upgrade head adds the columns.');
+      },
+    };
+  });
+}

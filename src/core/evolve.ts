@@ -1,0 +1,198 @@
+import { CliError, UsageError } from '../errors.js';
+import { domainTemplateData, freeRevision, type MigrationChain } from './domain.js';
+import { type Field, hasPlainIndex } from './fields.js';
+import { isUnchanged, type Manifest } from './manifest.js';
+import { mergeLines } from './merge.js';
+import type { DomainName } from './names.js';
+import type { Plan } from './plan.js';
+import { importedModules, moduleOfFile, nameUseLines } from './python-edit.js';
+import { pythonFilesUnder } from './removal.js';
+import { pythonString } from './python-source.js';
+import { type RenderedFile, renderTree } from './render.js';
+
+/**
+ * A domain after day one: its files rendered again for its new fields and merged, line by line,
+ * with the changes the user made to them since (three-way, base = the old fields' rendering), and
+ * a migration at the head that adds or drops the columns.
+ */
+
+/** A domain's files re-rendered: where they conflict, and each file as it was and as it was generated. */
+export interface Replanned {
+  conflicts: string[];
+  files: Map<string, { ours: string; generatedAs: string }>;
+}
+
+/**
+ * Re-renders the domain's files (not its migrations) for `after` and plans each merged with the
+ * user's changes. The base is what the file was generated as: its text when the manifest's hash
+ * says it is unchanged since (whatever this version's templates would render for the old fields),
+ * else the old fields' rendering.
+ */
+export function replanDomainFiles(plan: Plan, manifest: Manifest, name: DomainName, before: Field[], after: Field[]): Replanned {
+  const pkg = manifest.options.packageName;
+  const tokens = { __package__: pkg, __domain__: name.module };
+  const base = renderTree('domain', domainTemplateData(pkg, { name, fields: before }), tokens);
+  const theirs = renderTree('domain', domainTemplateData(pkg, { name, fields: after }), tokens);
+  const replanned: Replanned = { conflicts: [], files: new Map() };
+  for (const [index, file] of theirs.entries()) {
+    const ours = plan.read(file.path);
+    // A file the user deleted stays deleted.
+    if (ours === undefined) continue;
+    const unchanged = isUnchanged(plan.original(file.path), manifest.files[file.path]);
+    const generatedAs = unchanged ? ours.replaceAll('\r\n', '\n') : (base[index] as RenderedFile).content;
+    replanned.files.set(file.path, { ours, generatedAs });
+    if (ours === generatedAs) {
+      plan.generate(file);
+      continue;
+    }
+    const merged = mergeLines(ours, generatedAs, file.content);
+    if (merged.conflicts.length > 0) replanned.conflicts.push(...merged.conflicts.map((line) => `${file.path}:${line}`));
+    else plan.generate(file, blankAfterClassDocstrings(merged.text));
+  }
+  return replanned;
+}
+
+/**
+ * ruff format's blank line between a class docstring and the first statement after it, which a
+ * merge loses when the generator's lines after the docstring go and the user's stay (the last
+ * filter of a list query removed, the user's own filter kept).
+ */
+function blankAfterClassDocstrings(text: string): string {
+  return text.replace(/^(class [^\n]*:\r?\n([ \t]+)"""[^\n]*"""(\r?\n))(?=\2\S)/gm, '$1$3');
+}
+
+/** The SQL default the rows already in the table take when a NOT NULL column joins it. */
+function serverDefault(field: Field): string | undefined {
+  if (field.optional || field.defaultValue === undefined) return undefined;
+  if (field.type === 'bool') return field.pythonDefault === 'True' ? 'sa.true()' : 'sa.false()';
+  return pythonString(field.defaultValue);
+}
+
+/**
+ * A column can join a table that may hold rows only if each row gets a value: optional, or with a
+ * default that may repeat. Refused otherwise, saying what would do.
+ */
+export function refuseColumnsRowsCannotTake(fields: Field[]): void {
+  for (const field of fields) {
+    if (field.optional) continue;
+    if (field.reference) throw new UsageError(`"${field.spec}": a reference joins a table that may hold rows only as optional (ref(...)?)`);
+    if (field.defaultValue === undefined) {
+      throw new UsageError(`"${field.spec}": the rows already in the table need a value: give a default (${field.name}:${field.type}=...) or make it optional (?)`);
+    }
+    if (field.unique) throw new UsageError(`"${field.spec}": every row already in the table would hold the same default; make it optional (?)`);
+  }
+}
+
+/** `text` as a docstring's first line when `"""` and it fit ruff's 100 columns, else `shorter`. */
+function fitDocstring(text: string, shorter: string): string {
+  return text.length + 3 <= 100 ? text : shorter;
+}
+
+/** Plans the migration adding (add-field) or dropping (remove-field) the columns of `fields`. */
+export function planColumnMigration(plan: Plan, packageName: string, name: DomainName, fields: Field[], chain: MigrationChain, kind: 'add' | 'drop'): string {
+  const table = name.module;
+  const columns = fields.map((field) => field.column);
+  const revision = freeRevision(chain, `${kind}_${table}_${columns.join('_')}`);
+  const adds = kind === 'add';
+  const changes = {
+    table,
+    columns: fields.map((field) => ({ ...field, serverDefault: serverDefault(field) })),
+    foreignKeys: fields.flatMap((field) => (field.reference ? [{ table, column: field.column, target: field.reference.domain, onDelete: field.reference.onDelete }] : [])),
+    uniqueColumns: fields.filter((field) => field.unique).map((field) => ({ table, column: field.column })),
+    indexedColumns: fields.filter(hasPlainIndex).map((field) => ({ table, column: field.column })),
+  };
+  const data = {
+    // upgrade first, as a reader expects: it adds the columns for add-field, drops them for remove-field
+    functions: [
+      { ...changes, name: 'upgrade', adds, following: false },
+      { ...changes, name: 'downgrade', adds: !adds, following: true },
+    ],
+    migration: {
+      revision,
+      message: adds ? fitDocstring(`Add ${columns.join(', ')} to ${table}.`, `Add ${columns.length} columns to ${table}.`) : `Drop ${columns[0]} from ${table}; downgrading adds it back.`,
+      revises: chain.head ?? '(nothing: the first migration)',
+      downRevision: chain.head === null ? 'None' : `"${chain.head}"`,
+    },
+  };
+  const [file] = renderTree('column-migration', data, { __package__: packageName, __revision__: revision }) as [RenderedFile];
+  plan.generate(file);
+  chain.head = revision;
+  chain.taken.add(revision);
+  return file.path;
+}
+
+/**
+ * The lines of `source` that use `name` and that the generator did not write there (`generated`,
+ * what it wrote, matched line by line): the user's own uses. With `attributesOnly`, only `x.name`
+ * and the string "name" count (in a module that merely imports the domain, a bare `name` is
+ * something else). As `path:line`.
+ */
+async function handWrittenUses(path: string, source: string, generated: string | undefined, name: string, attributesOnly: boolean): Promise<string[]> {
+  const left = generatedLines(generated, name);
+  const sourceLines = source.split(/\r?\n/);
+  const uses: string[] = [];
+  for (const line of new Set(await nameUseLines(source, path, name, attributesOnly))) {
+    const text = (sourceLines[line - 1] as string).trim();
+    const count = left.get(text) ?? 0;
+    if (count > 0) left.set(text, count - 1);
+    else uses.push(`${path}:${line}`);
+  }
+  return uses;
+}
+
+/** How many times each line of the generated `text` that mentions `name` appears in it. */
+function generatedLines(text: string | undefined, name: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  const word = new RegExp(`\\b${name}\\b`);
+  for (const line of text?.split('\n') ?? []) {
+    if (!word.test(line)) continue;
+    const key = line.trim();
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The user's own uses of `name` in the domain's files, on the lines as they are on disk. */
+async function usesInDomainFiles(replanned: Replanned, name: string): Promise<string[]> {
+  const uses: string[] = [];
+  for (const [path, { ours, generatedAs }] of replanned.files) {
+    if (path.endsWith('.py')) uses.push(...(await handWrittenUses(path, ours, generatedAs, name, false)));
+  }
+  return uses;
+}
+
+/**
+ * A column the user already wrote by hand in the domain's files (a model attribute, a schema
+ * field) would be defined twice: refused, naming file and line.
+ */
+export async function refuseFieldsWrittenByHand(replanned: Replanned, module: string, added: Field[]): Promise<void> {
+  for (const field of added) {
+    const uses = await usesInDomainFiles(replanned, field.column);
+    if (uses.length > 0) {
+      throw new CliError(`${module} already has ${field.column}, written by hand at ${uses.join(', ')}: remove it, or keep it and leave add-field out`);
+    }
+  }
+}
+
+/**
+ * Code left using a removed field would fail: any use of its name in the domain's own files
+ * beyond the lines generated for it, and any attribute or string of that name in a module
+ * importing them or in a test the user wrote (the API's JSON keys). As `file:line`, the lines as
+ * they are on disk.
+ */
+export async function usesOfField(plan: Plan, manifest: Manifest, module: string, field: Field, replanned: Replanned): Promise<string[]> {
+  const own = (manifest.domains[module]?.files ?? []).filter((path) => path.endsWith('.py') && !path.startsWith('migrations/'));
+  const domainModules = own.map(moduleOfFile).filter((name) => name !== undefined);
+  const uses = await usesInDomainFiles(replanned, field.column);
+  for (const path of [...pythonFilesUnder(plan, `src/${manifest.options.packageName}`), ...pythonFilesUnder(plan, 'tests')]) {
+    if (own.includes(path)) continue;
+    const source = plan.read(path) as string;
+    const imports = await importedModules(source, path);
+    const importsDomain = imports.some(({ module: imported }) => domainModules.some((wanted) => imported === wanted || imported.startsWith(`${wanted}.`)));
+    // A test the templates wrote is about something else; one of the user's may call the API.
+    if (importsDomain || (path.startsWith('tests/') && manifest.files[path] === undefined)) {
+      uses.push(...(await handWrittenUses(path, source, undefined, field.column, true)));
+    }
+  }
+  return uses;
+}

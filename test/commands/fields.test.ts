@@ -1,0 +1,274 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runAddDomain } from '../../src/commands/add-domain/index.js';
+import { runAddField } from '../../src/commands/add-field/index.js';
+import { runCreate } from '../../src/commands/create/index.js';
+import { runRemoveDomain } from '../../src/commands/remove-domain/index.js';
+import { runRemoveField } from '../../src/commands/remove-field/index.js';
+import { contentHash } from '../../src/core/manifest.js';
+import { tempDir, testContext } from '../helpers.js';
+import { snapshotTree } from '../tree.js';
+
+let root: string;
+const at = (path: string) => join(root, path);
+const read = (path: string) => readFile(at(path), 'utf8');
+const append = async (path: string, text: string) => writeFile(at(path), `${await read(path)}${text}`);
+const withoutMigrationsAndManifest = (tree: Record<string, string>) =>
+  Object.fromEntries(Object.entries(tree).filter(([path]) => !path.startsWith('migrations/versions/') && path !== '.create-layered-backend.json'));
+
+beforeEach(async () => {
+  const cwd = await tempDir();
+  await runCreate({ directory: 'my-api', git: false, install: false }, testContext(cwd).ctx);
+  root = join(cwd, 'my-api');
+});
+
+describe('add-field', () => {
+  it('adds the column to the model, schemas and tests, and a migration at the head that adds it', async () => {
+    const { ctx, output } = testContext(root);
+    await runAddField({ domain: 'orders', fields: 'status:str+=new, note:text?' }, ctx);
+    expect(await read('src/my_api/repositories/orders.py')).toContain('    status: Mapped[str] = mapped_column(String(255), index=True)\n');
+    expect(await read('src/my_api/schemas/orders.py')).toContain('    status: ShortStr = "new"\n');
+    expect(await read('src/my_api/schemas/orders.py')).toContain('class OrderListQuery(PageParams):');
+    const migration = await read('migrations/versions/add_orders_status_note.py');
+    expect(migration).toContain('down_revision: str | None = "create_orders"');
+    expect(migration).toMatch(/def upgrade\(\) -> None:\n    with op.batch_alter_table\("orders"\) as batch:\n        batch.add_column\(\n            sa.Column\(\n                "status",/);
+    expect(migration).toContain('server_default="new"');
+    expect(migration).toMatch(/def downgrade\(\) -> None:\n    with op.batch_alter_table\("orders"\) as batch:\n        batch.drop_index\(op.f\("ix_orders_status"\)\)/);
+    expect(JSON.parse(await read('.create-layered-backend.json')).domains.orders.fields).toBe('name:str, status:str+=new, note:text?');
+    expect(output.join('\n')).toContain('  create  migrations/versions/add_orders_status_note.py');
+  });
+
+  it('then remove-field leaves every file but the migrations and the manifest as it was', async () => {
+    const before = await snapshotTree(root);
+    await runAddField({ domain: 'orders', fields: 'customer:ref(users)?, code:str!?' }, testContext(root).ctx);
+    await runRemoveField({ domain: 'orders', field: 'code' }, testContext(root).ctx);
+    await runRemoveField({ domain: 'orders', field: 'customer' }, testContext(root).ctx);
+    const after = await snapshotTree(root);
+    expect(withoutMigrationsAndManifest(after)).toEqual(withoutMigrationsAndManifest(before));
+    expect(Object.keys(after).filter((path) => !(path in before)).sort()).toEqual([
+      'migrations/versions/add_orders_customer_id_code.py',
+      'migrations/versions/drop_orders_code.py',
+      'migrations/versions/drop_orders_customer_id.py',
+    ]);
+    expect(after['migrations/versions/drop_orders_customer_id.py']).toMatch(
+      /def upgrade\(\) -> None:\n    with op.batch_alter_table\("orders"\) as batch:\n        batch.drop_index\(op.f\("ix_orders_customer_id"\)\)\n        batch.drop_constraint\(\n            op.f\("fk_orders_customer_id"\),\n            type_="foreignkey",/,
+    );
+  });
+
+  it('merges the new fields with what the user wrote in the same files', async () => {
+    await append('src/my_api/schemas/orders.py', '\n\n# A note of mine.\n');
+    const service = (await read('src/my_api/services/orders.py')).replace('    async with transaction(session):\n        row = await repository.add', '    # Mine: a rule before the insert.\n    async with transaction(session):\n        row = await repository.add');
+    await writeFile(at('src/my_api/services/orders.py'), service);
+    await runAddField({ domain: 'orders', fields: 'sku:str!?' }, testContext(root).ctx);
+    const schemas = await read('src/my_api/schemas/orders.py');
+    expect(schemas).toContain('    sku: ShortStr | None = None\n');
+    expect(schemas.endsWith('\n\n# A note of mine.\n')).toBe(true);
+    const merged = await read('src/my_api/services/orders.py');
+    expect(merged).toContain('    # Mine: a rule before the insert.\n');
+    expect(merged).toContain('raise ConflictError(msg, field="sku")');
+  });
+
+  it('refuses, writing nothing, where the user changed the lines it changes', async () => {
+    // The new int column changes this import line too.
+    const model = (await read('src/my_api/repositories/orders.py')).replace(
+      'from sqlalchemy import String, func, select\n',
+      'from sqlalchemy import String, func, literal, select\n',
+    );
+    await writeFile(at('src/my_api/repositories/orders.py'), model);
+    const line = model.split('\n').findIndex((text) => text.includes('literal')) + 1;
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddField({ domain: 'orders', fields: 'qty:int?' }, testContext(root).ctx)).rejects.toThrow(
+      `add-field cannot merge the new fields with your changes at src/my_api/repositories/orders.py:${line}; nothing was written`,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('leaves a file the user deleted deleted', async () => {
+    await rm(at('tests/test_orders_api.py'));
+    await runAddField({ domain: 'orders', fields: 'qty:int?' }, testContext(root).ctx);
+    expect(Object.keys(await snapshotTree(root))).not.toContain('tests/test_orders_api.py');
+  });
+
+  it.each([
+    ['orders', 'qty:int', /the rows already in the table need a value: give a default \(qty:int=...\) or make it optional/],
+    ['orders', 'sku:str!=x', /every row already in the table would hold the same default/],
+    ['orders', 'customer:ref(users)', /a reference joins a table that may hold rows only as optional/],
+    ['orders', 'customer:ref(invoices)?', /No domain "invoices" to refer to \(domains: orders, users\)/],
+    ['invoices', 'qty:int?', /No domain "invoices" in this project \(domains: orders, users\)/],
+    ['orders', 'name:str?', /orders already has the field name \(fields: name\)/],
+    ['orders', 'qty:money?', /unknown type "money"/],
+  ])('refuses %s %j in one line, writing nothing', async (domain, fields, message) => {
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddField({ domain, fields }, testContext(root).ctx)).rejects.toThrow(message);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('--dry-run lists what it would change and writes nothing', async () => {
+    const before = await snapshotTree(root, { withFolders: true });
+    const { ctx, output } = testContext(root);
+    await runAddField({ domain: 'orders', fields: 'qty:int?', dryRun: true }, ctx);
+    expect(output.join('\n')).toContain('migrations/versions/add_orders_qty.py');
+    expect(output.join('\n')).toContain('src/my_api/schemas/orders.py');
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+});
+
+describe('add-field, as hostile users tried it', () => {
+  it('refuses a field the user already wrote by hand, naming the line, writing nothing', async () => {
+    const model = (await read('src/my_api/repositories/orders.py')).replace(
+      '    name: Mapped[str] = mapped_column(String(255))\n',
+      '    name: Mapped[str] = mapped_column(String(255))\n    sku: Mapped[str | None] = mapped_column(String(64))\n',
+    );
+    await writeFile(at('src/my_api/repositories/orders.py'), model);
+    const line = model.split('\n').findIndex((text) => text.includes('sku:')) + 1;
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddField({ domain: 'orders', fields: 'sku:str?' }, testContext(root).ctx)).rejects.toThrow(
+      `orders already has sku, written by hand at src/my_api/repositories/orders.py:${line}`,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('refuses tests that would import the helpers of a test file the user deleted', async () => {
+    await rm(at('tests/test_users_api.py'));
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddField({ domain: 'orders', fields: 'buyer:ref(users)?' }, testContext(root).ctx)).rejects.toThrow(
+      "tests/test_orders_api.py would import test_users_api's helpers, but tests/test_users_api.py is gone",
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('merges into a file whose last line has no newline, and leaves it so', async () => {
+    const schemas = await read('src/my_api/schemas/orders.py');
+    await writeFile(at('src/my_api/schemas/orders.py'), schemas.slice(0, -1));
+    await runAddField({ domain: 'orders', fields: 'status:str+?' }, testContext(root).ctx);
+    const merged = await read('src/my_api/schemas/orders.py');
+    expect(merged.endsWith('\n')).toBe(false);
+    expect(merged).toContain('    status: ShortStr | None = None\n');
+  });
+
+  it('takes a file unchanged since generated as the base, whatever this version renders for it', async () => {
+    // As if generated by an older version: another comment, and the manifest's hash of it.
+    const path = 'src/my_api/schemas/orders.py';
+    const older = (await read(path)).replace('from pydantic import', '# Made by an older version.\nfrom pydantic import');
+    await writeFile(at(path), older);
+    const manifest = JSON.parse(await read('.create-layered-backend.json'));
+    manifest.files[path] = contentHash(older);
+    await writeFile(at('.create-layered-backend.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await runAddField({ domain: 'orders', fields: 'qty:int?' }, testContext(root).ctx);
+    expect(await read(path)).not.toContain('# Made by an older version.');
+    expect(await read(path)).toContain('    qty: Int32 | None = None\n');
+  });
+
+  it("keeps ruff format's blank line after a class docstring when the user's own filter outlives the last generated one", async () => {
+    await runAddField({ domain: 'orders', fields: 'qty:int+=1' }, testContext(root).ctx);
+    const path = 'src/my_api/schemas/orders.py';
+    await writeFile(at(path), (await read(path)).replace('    qty: QueryInt32 | None = None\n', '    qty: QueryInt32 | None = None\n    code_prefix: str | None = None\n'));
+    await runRemoveField({ domain: 'orders', field: 'qty' }, testContext(root).ctx);
+    expect(await read(path)).toMatch(/class OrderListQuery\(PageParams\):\n {4}"""[^\n]*"""\n\n {4}code_prefix: str \| None = None\n$/);
+  });
+
+  it('writes what ruff and mypy accept for many fields, references to two domains, and unique filters', async () => {
+    await runAddDomain({ name: 'products', fields: 'title:str' }, testContext(root).ctx);
+    const many = Array.from({ length: 14 }, (_, i) => `extra_field_${i}:int?`).join(', ');
+    await runAddField({ domain: 'orders', fields: `product:ref(products)?, buyer:ref(users)?, tag:str?!+, ${many}` }, testContext(root).ctx);
+    const service = await read('src/my_api/services/orders.py');
+    // Each reference's row in a variable of its own, of its own type.
+    expect(service).toContain('        product_row = await products_repository.get(');
+    expect(service).toContain('        buyer_row = await users_repository.get(');
+    // Unique and filtered: the unique constraint's index serves the filter; no second index.
+    expect(await read('src/my_api/repositories/orders.py')).toContain('    tag: Mapped[str | None] = mapped_column(String(255), unique=True)\n');
+    const tree = await snapshotTree(root);
+    const migration = tree['migrations/versions/add_orders_product_id_buyer_id_t.py'] as string;
+    expect(migration).not.toContain('ix_orders_tag');
+    expect(migration.split('\n')[0]).toBe('"""Add 17 columns to orders.');
+    const python = Object.entries(tree).filter(([path]) => path.endsWith('.py'));
+    for (const [path, file] of python) for (const line of file.split('\n')) expect(line.length, `${path}: ${line}`).toBeLessThanOrEqual(100);
+  });
+
+  it('writes an empty PAYLOAD as {} when every value column is unique', async () => {
+    await runAddField({ domain: 'orders', fields: 'tag:str?!' }, testContext(root).ctx);
+    await runRemoveField({ domain: 'orders', field: 'name' }, testContext(root).ctx);
+    const tests = await read('tests/test_orders_api.py');
+    expect(tests).toContain('PAYLOAD: dict[str, Any] = {}\n');
+    expect(tests).toContain('STORED: dict[str, Any] = {}\n');
+  });
+});
+
+describe('remove-field', () => {
+  it('refuses while a validator, or a test the user wrote, names the field in a string; --force removes it anyway', async () => {
+    await runAddField({ domain: 'orders', fields: 'qty:int+=1' }, testContext(root).ctx);
+    const path = 'src/my_api/schemas/orders.py';
+    const schemas = (await read(path)).replace(
+      'class OrderCreate(BaseModel):\n',
+      'class OrderCreate(BaseModel):\n    @field_validator("qty")\n    @classmethod\n    def positive(cls, value: int) -> int:\n        return value\n\n',
+    );
+    await writeFile(at(path), schemas);
+    const validator = schemas.split('\n').findIndex((text) => text.includes('field_validator("qty")')) + 1;
+    await writeFile(at('tests/test_totals.py'), 'def test_qty(client):\n    assert client.post("/orders", json={"name": "a", "qty": 2}).json()["qty"] == 2\n');
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveField({ domain: 'orders', field: 'qty' }, testContext(root).ctx)).rejects.toThrow(
+      `Cannot remove orders.qty while code uses it: ${path}:${validator}, tests/test_totals.py:2. Remove those uses first, or use --force to remove it anyway`,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    const { ctx, output } = testContext(root);
+    await runRemoveField({ domain: 'orders', field: 'qty', force: true }, ctx);
+    expect(output.join('\n')).toContain(`Still using qty, to fix by hand (lines as they were): ${path}:${validator}, tests/test_totals.py:2`);
+    expect(await read(path)).not.toContain('qty: Int32');
+  });
+
+  it('refuses, naming file and line, while the user\'s code uses the field', async () => {
+    await runAddField({ domain: 'orders', fields: 'status:str=new' }, testContext(root).ctx);
+    await append('src/my_api/services/orders.py', '\n\ndef label(order: OrderRead) -> str:\n    return order.status\n');
+    await writeFile(at('src/my_api/services/report.py'), 'from my_api.repositories.orders import Order\n\n\ndef of(row: Order) -> str:\n    return row.status\n');
+    const lines = (await read('src/my_api/services/orders.py')).split('\n').length - 1;
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveField({ domain: 'orders', field: 'status' }, testContext(root).ctx)).rejects.toThrow(
+      `Cannot remove orders.status while code uses it: src/my_api/services/orders.py:${lines}, src/my_api/services/report.py:5. Remove those uses first, or use --force to remove it anyway`,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('is not held back by the templates\' own use of the name (fastapi\'s status beside a field called status)', async () => {
+    await runAddField({ domain: 'orders', fields: 'status:str=new' }, testContext(root).ctx);
+    await runRemoveField({ domain: 'orders', field: 'status' }, testContext(root).ctx);
+    expect(await read('src/my_api/routers/orders/handlers.py')).toContain('from fastapi import APIRouter, status\n');
+    expect(await read('src/my_api/schemas/orders.py')).not.toContain('status');
+  });
+
+  it.each([
+    ['orders', 'price', /orders has no field "price" \(fields: name\)/],
+    ['orders', 'name', 'name is the last field of orders holding a value of its own: add another first (add-field), or remove-domain orders'],
+    ['invoices', 'name', /No domain "invoices" in this project/],
+  ])('refuses %s %s, writing nothing', async (domain, field, message) => {
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveField({ domain, field }, testContext(root).ctx)).rejects.toThrow(message);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+});
+
+describe('references between domains', () => {
+  it('remove-domain refuses a domain another refers to, naming the field to remove first', async () => {
+    await runAddDomain({ name: 'invoices', fields: 'total:decimal, order:ref(orders, on_delete=cascade)' }, testContext(root).ctx);
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveDomain({ name: 'orders' }, testContext(root).ctx)).rejects.toThrow(
+      'invoices.order refers to orders: remove-field invoices order first',
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    await runRemoveField({ domain: 'invoices', field: 'order' }, testContext(root).ctx);
+    await runRemoveDomain({ name: 'orders' }, testContext(root).ctx);
+    expect(Object.keys(await snapshotTree(root)).filter((path) => path.startsWith('src/my_api/services/'))).toEqual([
+      'src/my_api/services/__init__.py',
+      'src/my_api/services/invoices.py',
+      'src/my_api/services/users.py',
+    ]);
+  });
+
+  it('add-domain writes the foreign key, its 409 check in the service and the delete rule\'s test', async () => {
+    await runAddDomain({ name: 'invoices', fields: 'total:decimal, order:ref(orders, on_delete=cascade)' }, testContext(root).ctx);
+    expect(await read('src/my_api/repositories/invoices.py')).toContain('ForeignKey("orders.id", ondelete="CASCADE")');
+    expect(await read('src/my_api/services/invoices.py')).toContain('raise ConflictError(msg, field="order_id")');
+    expect(await read('migrations/versions/create_invoices.py')).toContain('ondelete="CASCADE"');
+    expect(await read('tests/test_invoices_api.py')).toContain('def test_deleting_what_order_id_names');
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { mergeLines } from '../../src/core/merge.js';
+
+const text = (...lines: string[]) => lines.map((line) => `${line}\n`).join('');
+
+// What the generator wrote for two fields, and what it writes once a third joins them.
+const base = text('class A:', '    a: int', '    b: int', '', '', 'def f():', '    return 1');
+const theirs = text('class A:', '    a: int', '    b: int', '    c: int', '', '', 'def f():', '    return 1');
+
+describe('mergeLines', () => {
+  it('takes the generator\'s change and keeps the user\'s elsewhere', () => {
+    const ours = base.replace('    return 1', '    return 2  # mine');
+    expect(mergeLines(ours, base, theirs)).toEqual({ text: theirs.replace('    return 1', '    return 2  # mine'), conflicts: [] });
+  });
+
+  it('keeps both when the user added lines where the generator added one, the generator\'s first', () => {
+    const ours = base.replace('    b: int\n', '    b: int\n    mine: str\n');
+    expect(mergeLines(ours, base, theirs).text).toBe(text('class A:', '    a: int', '    b: int', '    c: int', '    mine: str', '', '', 'def f():', '    return 1'));
+  });
+
+  it('keeps both when the user changed lines the generator only added after', () => {
+    // The generator appends a function after the user's edited last line.
+    const appended = `${base}\n\ndef g():\n    return 3\n`;
+    const ours = base.replace('    return 1', '    return 10');
+    expect(mergeLines(ours, base, appended)).toEqual({ text: `${ours}\n\ndef g():\n    return 3\n`, conflicts: [] });
+  });
+
+  it('reports, by the user\'s line, where both changed the same lines differently, and keeps the user\'s text', () => {
+    const ours = base.replace('    b: int', '    b: float');
+    const removed = base.replace('    b: int\n', '');
+    const result = mergeLines(ours, base, removed);
+    expect(result.conflicts).toEqual([3]);
+    expect(result.text).toBe(ours);
+  });
+
+  it('takes a change both sides made alike once', () => {
+    expect(mergeLines(theirs, base, theirs)).toEqual({ text: theirs, conflicts: [] });
+  });
+
+  it('merges a CRLF checkout as the LF text it was generated as, keeping CRLF', () => {
+    const ours = base.replace('    return 1', '    return 2').replaceAll('\n', '\r\n');
+    const result = mergeLines(ours, base, theirs);
+    expect(result).toEqual({ text: theirs.replace('    return 1', '    return 2').replaceAll('\n', '\r\n'), conflicts: [] });
+  });
+
+  it('keeps a file without a final newline as the user left it', () => {
+    const ours = `${base}# the end`;
+    expect(mergeLines(ours, base, theirs)).toEqual({ text: `${theirs}# the end`, conflicts: [] });
+    // Its last generated line lost its newline; the generator appends after it.
+    const appended = `${base}x = 1\n`;
+    expect(mergeLines(base.slice(0, -1), base, appended)).toEqual({ text: appended.slice(0, -1), conflicts: [] });
+  });
+});
