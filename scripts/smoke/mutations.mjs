@@ -47,9 +47,18 @@ export function mutationsFor({ pkg, domains, extras, flow }) {
   }
   if (extras.includes('crawlers')) list.push(['a crawler imports fastapi', 'crawlers/public_data.py', prepend('import fastapi  # noqa: F401'), 'lint-imports', http]);
   if (extras.includes('clients')) list.push(['a client uses urllib3', 'clients/status_page.py', prepend('import urllib3  # noqa: F401'), 'ruff', banned('urllib3')]);
-  if (extras.includes('schedulers')) list.push(['a scheduler reads os.getenv', 'schedulers/jobs.py', prepend('import os\n\nEVERY = os.getenv("EVERY")'), 'ruff', banned('os.getenv')]);
   if (extras.includes('workers')) {
-    list.push(['a worker commits', 'workers/queue.py', append('async def sneaky(session: object) -> None:\n    await session.commit()'), 'architecture', commits]);
+    list.push(
+      ['a worker commits', 'workers/tasks.py', append('async def sneaky(session: object) -> None:\n    await session.commit()'), 'architecture', commits],
+      ['a worker imports a router', 'workers/tasks.py', prepend(`from ${pkg}.routers import api_router  # noqa: F401`), 'lint-imports', /Layers:[\s\S]*?BROKEN/],
+      ['a worker imports starlette', 'workers/broker.py', prepend('import starlette.requests  # noqa: F401'), 'lint-imports', http],
+    );
+  }
+  if (extras.includes('schedulers')) {
+    list.push(
+      ['a scheduler reads os.getenv', 'schedulers/jobs.py', prepend('import os\n\nEVERY = os.getenv("EVERY")'), 'ruff', banned('os.getenv')],
+      ['a scheduled job commits', 'schedulers/jobs.py', append('async def sneaky(session: object) -> None:\n    await session.commit()'), 'architecture', commits],
+    );
   }
   return list.map(([label, file, change, gate, expected]) => ({ label, file: join('src', pkg, file), change, gate, expected }));
 }

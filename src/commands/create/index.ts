@@ -13,6 +13,7 @@ import {
   planManifest,
 } from '../../core/manifest.js';
 import { Plan } from '../../core/plan.js';
+import { fromImports } from '../../core/python-source.js';
 import { renderTree } from '../../core/render.js';
 import { reportPlan } from '../../core/report.js';
 import { transact, trapSignals, validatePlan } from '../../core/transaction.js';
@@ -26,17 +27,44 @@ import { nextSteps, shellWord } from './steps/next-steps.js';
 const POSTGRES_SERVER = 'postgresql://postgres:postgres@127.0.0.1:5432';
 
 export function projectTemplateData(options: Pick<CreateOptions, 'projectName' | 'packageName' | 'db' | 'domains' | 'extras'>) {
+  const pkg = options.packageName;
   const postgres = options.db === 'postgres';
+  const workers = options.extras.includes('workers');
+  const schedulers = options.extras.includes('schedulers');
+  // The jobs' examples call the first domain's service, as a router would.
+  const domain = options.domains[0].name;
+  const domainSchemas: [string, string[]] = [`${pkg}.schemas.${domain.module}`, [`${domain.pascal}Create`]];
   return {
     projectName: options.projectName,
-    packageName: options.packageName,
-    extraModules: options.extras.map((extra) => `${options.packageName}.${extra}`),
-    routers: routerRegistrationLines(options.packageName, ['health', ...options.domains.map((domain) => domain.name.module)]),
+    packageName: pkg,
+    extraModules: options.extras.map((extra) => `${pkg}.${extra}`),
+    // workers/ brings the endpoint that enqueues its example job.
+    routers: routerRegistrationLines(pkg, ['health', ...(workers ? ['imports'] : []), ...options.domains.map((d) => d.name.module)]),
+    workers,
+    schedulers,
+    // Redis, once configured, carries the jobs, the schedulers' claims and the rate-limit counts.
+    broker: workers || schedulers,
+    // Servers the generated CI workflow starts for the tests.
+    ciServices: postgres || workers || schedulers,
+    domain,
+    importHandlerImports: fromImports([
+      [`${pkg}.core.errors`, ['error_responses']],
+      [`${pkg}.core.queue`, ['EnqueueDep']],
+      [`${pkg}.schemas.imports`, ['ImportAccepted']],
+      domainSchemas,
+    ]),
+    taskImports: fromImports([domainSchemas, [`${pkg}.services`, [`${domain.module} as service`]], [`${pkg}.workers.broker`, ['TaskSession']]]),
+    jobImports: fromImports([
+      [`${pkg}.core.config`, ['Schedule']],
+      [`${pkg}.schedulers.scheduler`, ['Job']],
+      [`${pkg}.schemas.${domain.module}`, [`${domain.pascal}ListQuery`]],
+      [`${pkg}.services`, [`${domain.module} as service`]],
+    ]),
     envPrefix: `${options.packageName.toUpperCase()}_`,
     postgres,
     defaultDatabaseUrl: postgres
-      ? `${POSTGRES_SERVER.replace('postgresql:', 'postgresql+asyncpg:')}/${options.packageName}`
-      : `sqlite+aiosqlite:///./${options.packageName}.db`,
+      ? `${POSTGRES_SERVER.replace('postgresql:', 'postgresql+asyncpg:')}/${pkg}`
+      : `sqlite+aiosqlite:///./${pkg}.db`,
     generatorVersion: VERSION,
   };
 }

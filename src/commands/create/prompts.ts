@@ -150,9 +150,9 @@ export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context
             message: 'Optional folders',
             options: [
               { value: 'crawlers', label: 'crawlers/', hint: 'scrapers going through utils/http.py' },
-              { value: 'schedulers', label: 'schedulers/', hint: 'periodic jobs' },
+              { value: 'schedulers', label: 'schedulers/', hint: 'cron and interval jobs, each run once across replicas (Redis)' },
               { value: 'clients', label: 'clients/', hint: 'typed clients for external APIs' },
-              { value: 'workers', label: 'workers/', hint: 'background queue consumers' },
+              { value: 'workers', label: 'workers/', hint: 'a task queue (taskiq): in-process by default, Redis in production' },
             ],
             initialValues: [],
           })
