@@ -91,8 +91,9 @@ async function record(combination, check, step) {
   const started = Date.now();
   const result = await step();
   const status = result.skipped ? 'skipped' : result.ok ? 'ok' : 'FAILED';
-  rows.push({ combination, check, status, seconds: result.seconds ?? (Date.now() - started) / 1000 });
-  if (status === 'FAILED') console.error(`\n--- ${combination}: ${check} FAILED ---\n${result.output.slice(-4000)}`);
+  const output = status === 'FAILED' ? result.output.slice(-4000) : '';
+  rows.push({ combination, check, status, output, seconds: result.seconds ?? (Date.now() - started) / 1000 });
+  if (status === 'FAILED') console.error(`\n--- ${combination}: ${check} FAILED ---\n${output}`);
   return status !== 'FAILED';
 }
 
@@ -313,5 +314,9 @@ for (const row of mutationRows) {
 }
 const count = (status) => rows.filter((row) => row.status === status).length;
 const missed = mutationRows.filter((row) => !row.caught).length;
+// Failures again at the end, where a CI log's tail shows them.
+for (const row of rows.filter((row) => row.status === 'FAILED')) {
+  console.log(`\n--- ${row.combination}: ${row.check} FAILED ---\n${row.output}`);
+}
 console.log(`smoke: ${count('ok')} passed, ${count('FAILED')} failed, ${count('skipped')} skipped; mutations: ${mutationRows.length - missed} caught, ${missed} missed`);
 process.exit(count('FAILED') === 0 && missed === 0 && count('ok') > 0 ? 0 : 1);
