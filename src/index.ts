@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import pc from 'picocolors';
 import { consoleLogger, isInteractiveTerminal, type Context } from './context.js';
 import { CliError, environmentFault } from './errors.js';
-import { buildProgram } from './program.js';
+import { runCommandLine } from './program.js';
 import { clackPrompter } from './prompter.js';
 
 /**
@@ -17,10 +17,8 @@ export async function main(argv: string[], overrides: Partial<Context> = {}): Pr
     prompt: overrides.prompt ?? clackPrompter(),
     ...overrides,
   };
-  const program = buildProgram(ctx).exitOverride();
-  for (const command of program.commands) command.exitOverride();
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await runCommandLine(argv, ctx);
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -44,7 +44,7 @@ function refuseCommandLikeWord(word: string, commands: string[], cwd: string): v
  * The command line. Each command's module is imported inside its action, so `--help` and
  * `--version` load commander and nothing else.
  */
-export function buildProgram(ctx: Context): Command {
+function buildProgram(ctx: Context): Command {
   const program = new Command('create-layered-backend')
     .description('Scaffold a layered FastAPI backend that enforces its own architecture.')
     .version(VERSION, '-v, --version')
@@ -147,5 +147,28 @@ export function buildProgram(ctx: Context): Command {
       await runRemoveFlow({ name, ...flags }, ctx);
     });
 
+  program
+    .command('upgrade')
+    .description('bring the project to this version\'s templates, merging them with your changes')
+    .option('--base <package>', "the project's version of create-layered-backend (a tarball or a built checkout), for three-way merges")
+    .option('--to <version>', 'the version to upgrade to: this one (a guard for scripts)')
+    .option('--dry-run', 'print the changes and write nothing')
+    .option('--json', 'with --dry-run: print the plan as JSON')
+    .action(async (flags: { base?: string; to?: string; dryRun?: boolean; json?: boolean }) => {
+      void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
+      const { runUpgrade } = await import('./commands/upgrade/index.js');
+      await runUpgrade(flags, ctx);
+    });
+
   return program;
+}
+
+/**
+ * Runs a command line as a user typed it. Errors are thrown (commander prints its own usage errors
+ * first): the caller decides what they mean, as main turns them into exit codes.
+ */
+export async function runCommandLine(argv: string[], ctx: Context): Promise<void> {
+  const program = buildProgram(ctx).exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  await program.parseAsync(argv, { from: 'user' });
 }

@@ -4,14 +4,16 @@
 // column) and remove-field, after add-domain (with every field type) and after remove-domain:
 // ruff, ruff format, mypy --strict, lint-imports, a live boot over HTTP with schemathesis against it,
 // then pytest (against PostgreSQL for --db postgres), which must leave the live app's data as it was.
-// Dockerfile and workflow are linted; the seed's rules must fire.
+// Dockerfile and workflow are linted; the seed's rules must fire. A project made by the previous
+// release, with a domain and two edits, is upgraded (a conflict listed, resolved, upgraded again)
+// and must pass every gate.
 // Prints one line per combination and check; exits 1 if any failed.
 // Usage: npm run smoke [-- <filter on the combination name>]
 // PostgreSQL: set SMOKE_POSTGRES_URL=postgresql://user:password@127.0.0.1:5432 (.ci/run does).
 // Redis: with `redis-server` on PATH (.ci/run installs it), one is started on a free 127.0.0.1 port
 // for the workers, schedulers and shared rate-limit checks; without it they are reported as skipped.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, liveBoot } from './live.mjs';
@@ -51,6 +53,8 @@ const bases = [
     extras: ['crawlers', 'schedulers', 'clients', 'workers'],
   },
   { name: 'single-domain', create: ['--domains', 'products'], domains: ['products'], extras: [] },
+  // Made by the previous release (the last commit that called itself 0.1.0) and upgraded.
+  { name: 'upgrade from 0.1.0', previous: { version: '0.1.0', commit: 'cc02b25333b09748c84f525479955bca1fcdbaf3' }, domains: ['users', 'orders'], extras: [] },
 ];
 const RELATED_FIELDS = (target) => `customer:ref(${target})?, code:str!?, status:str+=new`;
 // The next steps create prints, followed as printed: create with the real install (uv), then the
@@ -77,6 +81,8 @@ const stages = [
   { suffix: ' +add-domain again', command: ['add-domain', ADDED, '--fields', ALL_FIELDS], absent: [] },
   { suffix: ' +remove-domain --purge', command: ['remove-domain', ADDED, '--purge'], absent: [ADDED] },
 ];
+// The upgraded project goes through the gates once, its migrations down and up too.
+const UPGRADED = [{ suffix: ' +upgrade', command: undefined, absent: [], downgrade: true }];
 const staticChecks = [
   ['ruff check', 'ruff', ['check', '.']],
   ['ruff format', 'ruff', ['format', '--check', '.']],
@@ -140,6 +146,85 @@ async function appData(project, base, databaseUrl) {
   return result.ok ? result.output.trim() : `unreadable: ${result.output}`;
 }
 
+/** Every file under `root` with its text, the virtualenv left out: to see what a command changed. */
+function readTree(root) {
+  return Object.fromEntries(
+    readdirSync(root, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile() && !entry.parentPath.startsWith(join(root, '.venv')))
+      .map((entry) => [join(entry.parentPath, entry.name).slice(root.length + 1), readFileSync(join(entry.parentPath, entry.name), 'utf8')]),
+  );
+}
+
+/**
+ * The package of a previous release, built from its commit in this repository once and kept in the
+ * cache; resolves to the tarball, or to undefined when it could not be built (the row says why).
+ */
+async function previousTarball(combination, previous) {
+  const tarball = join(cache, `create-layered-backend-${previous.version}-${previous.commit.slice(0, 7)}.tgz`);
+  if (existsSync(tarball)) return tarball;
+  const source = mkdtempSync(join(work, 'previous-'));
+  const built = await record(combination, `build ${previous.version} (${previous.commit.slice(0, 7)})`, async () => {
+    const steps = [
+      // A shallow clone may lack the commit: fetched from origin then.
+      ['sh', ['-c', `git -C "${repo}" cat-file -e ${previous.commit} 2>/dev/null || git -C "${repo}" fetch --quiet origin ${previous.commit}`]],
+      ['sh', ['-c', `git -C "${repo}" archive ${previous.commit} | tar -x -C "${source}"`]],
+      ['npm', ['ci', '--no-audit', '--no-fund', '--silent']],
+      ['npm', ['pack', '--silent', '--pack-destination', source]],
+    ];
+    for (const [command, args] of steps) {
+      const result = await run(command, args, { cwd: source });
+      if (!result.ok) return result;
+    }
+    copyFileSync(join(source, `create-layered-backend-${previous.version}.tgz`), tarball);
+    return { ok: true };
+  });
+  return built ? tarball : undefined;
+}
+
+/**
+ * What a user of the previous release does: generate with it, add a domain, edit two files (a
+ * service the templates leave alone, and the README line the new version rewrites), then upgrade:
+ * the conflict is listed (exit 1) with the base in its markers, the service edit is kept, and no
+ * file but the README and the manifest changes. Resolved, upgrade again has nothing to change.
+ */
+async function upgradeFromPrevious(base, parent, project) {
+  const { version } = base.previous;
+  const tarball = await previousTarball(base.name, base.previous);
+  const prefix = join(parent, 'previous');
+  const installed = tarball && (await record(base.name, `install ${version}`, () => run('npm', ['install', '--silent', '--no-audit', '--no-fund', '--prefix', prefix, tarball])));
+  if (!installed) return false;
+  const old = join(prefix, 'node_modules', '.bin', 'create-layered-backend');
+  let healthy = await record(base.name, `generate (${version})`, () => run(old, ['my-api', '--yes', '--no-install', '--no-git'], { cwd: parent }));
+  healthy &&= await record(base.name, `add-domain (${version})`, () => run(old, ['add-domain', 'products', '--fields', 'name:str, price:decimal, owner:ref(users)'], { cwd: project }));
+  if (!healthy) return false;
+  const service = join(project, 'src/my_api/services/products.py');
+  const mine = '\n\ndef describe(count: int) -> str:\n    """Mine: how the admin page words a count."""\n    return f"{count} products"\n';
+  writeFileSync(service, readFileSync(service, 'utf8') + mine);
+  const readme = join(project, 'README.md');
+  writeFileSync(readme, readFileSync(readme, 'utf8').replace(`create-layered-backend ${version}.`, `create-layered-backend ${version}, kept by the billing team.`));
+  const before = readTree(project);
+  healthy &&= await record(base.name, 'upgrade: the conflict listed', async () => {
+    const result = await run(bin, ['upgrade', '--base', tarball], { cwd: project });
+    const after = readTree(project);
+    const changed = Object.keys({ ...before, ...after }).filter((path) => before[path] !== after[path]);
+    const problems = [
+      result.ok && 'exit 0 with a conflict',
+      !result.output.includes('Conflicts to resolve in 1 file: README.md:') && 'README.md is not listed as the conflict',
+      !after['README.md']?.includes(`||||||| base\nA FastAPI service in four layers, generated by create-layered-backend ${version}.\n=======\n`) && 'no base in the markers',
+      !after['src/my_api/services/products.py']?.endsWith(mine) && 'the service edit is lost',
+      changed.sort().join(', ') !== '.create-layered-backend.json, README.md' && `changed: ${changed.join(', ')}`,
+    ].filter(Boolean);
+    return { ok: problems.length === 0, output: `${problems.join('; ')}\n${result.output}` };
+  });
+  // Resolved as a user would: the new line, with the team's words.
+  writeFileSync(readme, readFileSync(readme, 'utf8').replace(/<<<<<<< ours\n[\s\S]*?=======\n(.*)\.\n>>>>>>> theirs\n/, '$1, kept by the billing team.\n'));
+  healthy &&= await record(base.name, 'upgrade again: nothing to change', async () => {
+    const result = await run(bin, ['upgrade'], { cwd: project });
+    return { ...result, ok: result.ok && result.output.includes('nothing to change') };
+  });
+  return healthy;
+}
+
 /** Generates one base combination and takes it through every stage. */
 async function smokeBase(base) {
   const parent = join(work, base.name);
@@ -159,7 +244,9 @@ async function smokeBase(base) {
   const broker = base.extras.includes('workers') || base.extras.includes('schedulers');
   const testEnv = { ...env, [`${envPrefix}RATE_LIMIT`]: '2/minute', ...(broker && redis ? { [`${envPrefix}BROKER_URL`]: redisUrl(1) } : {}) };
 
-  let healthy = await record(base.name, 'generate', () => run(bin, ['my-api', '--yes', '--no-install', '--no-git', ...base.create], { cwd: parent }));
+  let healthy = base.previous
+    ? await upgradeFromPrevious(base, parent, project)
+    : await record(base.name, 'generate', () => run(bin, ['my-api', '--yes', '--no-install', '--no-git', ...base.create], { cwd: parent }));
   healthy &&= await record(base.name, 'install (uv)', () => run('uv', ['sync', '--quiet'], { cwd: project, env }));
   if (!healthy) return;
   await record(base.name, 'hadolint', () => run(join(tools, 'bin', 'hadolint'), ['Dockerfile'], { cwd: project }));
@@ -218,7 +305,7 @@ async function smokeBase(base) {
   };
 
   let stagesPassed = true;
-  for (const stage of stages) {
+  for (const stage of base.previous ? UPGRADED : stages) {
     const name = `${base.name}${stage.suffix}`;
     const command = typeof stage.command === 'function' ? stage.command(base) : stage.command;
     if (command && !(await record(name, command[0], () => run(bin, command, { cwd: project })))) {

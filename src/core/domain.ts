@@ -23,10 +23,13 @@ export interface DomainSpec {
   fieldsSpec: string;
 }
 
+/** The one file that registers every router. */
+export const routerRegistry = (packageName: string) => `src/${packageName}/routers/__init__.py`;
+
 /** How `routers/__init__.py` registers the router of `routers/<module>`. */
 export function routerRegistration(packageName: string, module: string): RouterRegistration {
   return {
-    file: `src/${packageName}/routers/__init__.py`,
+    file: routerRegistry(packageName),
     module: `${packageName}.routers.${module}`,
     alias: `${module}_router`,
     registry: 'api_router',

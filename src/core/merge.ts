@@ -1,4 +1,4 @@
-import { diff3Merge } from 'node-diff3';
+import { diff3Merge, diffComm } from 'node-diff3';
 
 /**
  * Three-way merge by lines, as git merges: `base` is what the generator wrote, `ours` the file as
@@ -9,7 +9,10 @@ import { diff3Merge } from 'node-diff3';
  */
 export interface MergeResult {
   text: string;
-  /** 1-based lines of `ours` where the two sides changed the same lines. */
+  /**
+   * 1-based lines where the two sides changed the same lines: of `ours` (mergeLines), or of the
+   * merged text, where each conflict's `<<<<<<< ours` marker is (mergeWithMarkers).
+   */
   conflicts: number[];
 }
 
@@ -27,31 +30,101 @@ function aroundBase(a: string[], o: string[], b: string[]): string[] | undefined
   return undefined;
 }
 
-export function mergeLines(ours: string, base: string, theirs: string): MergeResult {
-  // A checkout with CRLF line endings (git's autocrlf) merges as the LF text it was generated as.
+/** Where both sides changed the same lines: ours, what it was (absent in a two-way merge), theirs. */
+interface Clash {
+  ours: string[];
+  /** 0-based line of `ours` where the clash starts. */
+  oursIndex: number;
+  base?: string[];
+  theirs: string[];
+}
+
+/**
+ * The merge as lines, in the user's line endings, with `resolve` deciding each clash: the lines it
+ * returns go in its place. A checkout with CRLF line endings (git's autocrlf) merges as the LF text
+ * it was generated as; a last line without its newline merges as the line it was, and the result
+ * ends as the user's did. Without `base`, every difference between ours and theirs is a clash.
+ */
+function merge(ours: string, base: string | undefined, theirs: string, resolve: (clash: Clash, eol: string, merged: string[]) => string[]): string {
   const crlf = ours.includes('\r\n');
   const eol = crlf ? '\r\n' : '\n';
   const withEndings = (text: string) => (crlf ? text.replace(/\r?\n/g, '\r\n') : text);
-  // A last line without its newline merges as the line it was; the result ends as the user's did.
   const unterminated = ours !== '' && !ours.endsWith('\n');
-  const blocks = diff3Merge(lines(unterminated ? ours + eol : ours), lines(withEndings(base)), lines(withEndings(theirs)), { excludeFalseConflicts: true }) as Array<
-    { ok: string[] } | { conflict: { a: string[]; aIndex: number; o: string[]; b: string[] } }
-  >;
+  const a = lines(unterminated ? ours + eol : ours);
+  const b = lines(withEndings(theirs));
   const merged: string[] = [];
-  const conflicts: number[] = [];
-  for (const block of blocks) {
-    if ('ok' in block) {
-      merged.push(...block.ok);
-      continue;
+  if (base === undefined) {
+    let oursIndex = 0;
+    for (const block of diffComm(a, b)) {
+      if (block.common) merged.push(...block.common);
+      else merged.push(...resolve({ ours: block.buffer1, oursIndex, theirs: block.buffer2 }, eol, merged));
+      oursIndex += (block.common ?? block.buffer1).length;
     }
-    const { a, aIndex, o, b } = block.conflict;
-    const resolved = aroundBase(a, o, b);
-    if (resolved) merged.push(...resolved);
-    else {
-      conflicts.push(aIndex + 1);
-      merged.push(...a);
+  } else {
+    const blocks = diff3Merge(a, lines(withEndings(base)), b, { excludeFalseConflicts: true }) as Array<
+      { ok: string[] } | { conflict: { a: string[]; aIndex: number; o: string[]; b: string[] } }
+    >;
+    for (const block of blocks) {
+      if ('ok' in block) {
+        merged.push(...block.ok);
+        continue;
+      }
+      const { a: mine, aIndex, o, b: generated } = block.conflict;
+      merged.push(...(aroundBase(mine, o, generated) ?? resolve({ ours: mine, oursIndex: aIndex, base: o, theirs: generated }, eol, merged)));
     }
   }
   const text = merged.join('');
-  return { text: unterminated && text.endsWith(eol) ? text.slice(0, -eol.length) : text, conflicts };
+  return unterminated && text.endsWith(eol) ? text.slice(0, -eol.length) : text;
+}
+
+/** Merges, keeping the user's lines where both sides changed them, and says where that was. */
+export function mergeLines(ours: string, base: string, theirs: string): MergeResult {
+  const conflicts: number[] = [];
+  const text = merge(ours, base, theirs, (clash) => {
+    conflicts.push(clash.oursIndex + 1);
+    return clash.ours;
+  });
+  return { text, conflicts };
+}
+
+/** The lines git's conflict markers start with (merge.conflictStyle = diff3). */
+const CONFLICT_MARKERS = { ours: '<<<<<<< ours', base: '||||||| base', separator: '=======', theirs: '>>>>>>> theirs' };
+
+/**
+ * Merges and writes each conflict as git does, for the user to resolve in any editor:
+ * `<<<<<<< ours`, the user's lines, `||||||| base` and what the generator wrote, `=======`, the
+ * generator's new lines, `>>>>>>> theirs`. Without a base (what the generator wrote is not known)
+ * every difference is such a block, without its base part.
+ */
+export function mergeWithMarkers(ours: string, base: string | undefined, theirs: string): MergeResult {
+  const conflicts: number[] = [];
+  const text = merge(ours, base, theirs, (clash, eol, merged) => {
+    conflicts.push(merged.length + 1);
+    // A side whose last line has no newline (a file's end) still needs one before the next marker.
+    const block = (side: string[]) => side.map((line) => (line.endsWith('\n') ? line : line + eol));
+    const { ours: mine, base: was, theirs: generated } = clash;
+    return [
+      CONFLICT_MARKERS.ours + eol,
+      ...block(mine),
+      ...(was === undefined ? [] : [CONFLICT_MARKERS.base + eol, ...block(was)]),
+      CONFLICT_MARKERS.separator + eol,
+      ...block(generated),
+      CONFLICT_MARKERS.theirs + eol,
+    ];
+  });
+  return { text, conflicts };
+}
+
+/** 1-based lines where a conflict block (a `<<<<<<<` line, later closed by `>>>>>>>`) is still open in `text`. */
+export function unresolvedConflicts(text: string): number[] {
+  const found: number[] = [];
+  let open: number | undefined;
+  for (const [index, line] of text.split('\n').entries()) {
+    if (/^<{7}(?: |\r?$)/.test(line)) open ??= index + 1;
+    else if (/^>{7}(?: |\r?$)/.test(line) && open !== undefined) {
+      found.push(open);
+      open = undefined;
+    }
+  }
+  return found;
 }

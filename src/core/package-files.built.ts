@@ -26,5 +26,7 @@ export function templateTree(name: string): TemplateTree | undefined {
   );
 }
 
+/** The package's CHANGELOG.md, beside dist/. */
+export const changelogFile = () => beside('../CHANGELOG.md');
 export const treeSitterGlue = () => beside('web-tree-sitter.cjs');
 export const pythonGrammar = () => beside('tree-sitter-python.wasm');

@@ -13,19 +13,26 @@ const require = createRequire(import.meta.url);
 const checkout = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let trees: Map<string, TemplateTree> | undefined;
 
-export function templateTree(name: string): TemplateTree | undefined {
-  if (!trees) {
-    const handlebars = (require('handlebars') as typeof import('handlebars')).create();
-    trees = new Map();
-    for (const file of readTemplateFiles(join(checkout, 'templates'))) {
-      const entry = file.path.endsWith('.hbs')
-        ? { path: stripHbs(file.path), render: handlebars.compile(file.source, HANDLEBARS_OPTIONS), verbatim: false }
-        : { path: file.path, render: () => file.source, verbatim: true };
-      trees.set(file.tree, [...(trees.get(file.tree) ?? []), entry]);
-    }
+/** Every template tree under `dir` (a checkout's templates/), rendered by Handlebars. */
+export function compileTemplateTrees(dir: string): Map<string, TemplateTree> {
+  const handlebars = (require('handlebars') as typeof import('handlebars')).create();
+  const compiled = new Map<string, TemplateTree>();
+  for (const file of readTemplateFiles(dir)) {
+    const entry = file.path.endsWith('.hbs')
+      ? { path: stripHbs(file.path), render: handlebars.compile(file.source, HANDLEBARS_OPTIONS), verbatim: false }
+      : { path: file.path, render: () => file.source, verbatim: true };
+    compiled.set(file.tree, [...(compiled.get(file.tree) ?? []), entry]);
   }
+  return compiled;
+}
+
+export function templateTree(name: string): TemplateTree | undefined {
+  trees ??= compileTemplateTrees(join(checkout, 'templates'));
   return trees.get(name);
 }
+
+/** The release notes, one entry per version (upgrade prints those it crosses). */
+export const changelogFile = () => join(checkout, 'CHANGELOG.md');
 
 /** tree-sitter's JavaScript glue (CommonJS) and the Python grammar. */
 export const treeSitterGlue = () => require.resolve('web-tree-sitter');

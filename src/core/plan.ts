@@ -58,6 +58,8 @@ export class Plan {
   private readonly rendered = new Map<string, string>();
   /** Rendered files the templates ship as they are, which the build has parsed already. */
   private readonly verbatim = new Set<string>();
+  /** Files written with conflict markers for the user to resolve. */
+  private readonly conflicted = new Set<string>();
   private realRoot: string | undefined;
 
   constructor(readonly root: string) {}
@@ -170,9 +172,23 @@ export class Plan {
     else this.verbatim.delete(file.path);
   }
 
+  /**
+   * A rendering merged with the user's file where the two clash: `written` holds conflict markers
+   * for the user to resolve, so it is not expected to parse. The manifest records the rendering.
+   */
+  generateConflicted(file: { path: string; content: string; verbatim: boolean }, written: string): void {
+    this.generate(file, written);
+    this.conflicted.add(file.path);
+  }
+
   /** Whether the file's planned text is a template shipped as it is (parsed when the package was built). */
   isVerbatim(path: string): boolean {
     return this.verbatim.has(path) && this.read(path) === this.rendered.get(path);
+  }
+
+  /** Whether the file is planned with conflict markers (generateConflicted). */
+  holdsConflicts(path: string): boolean {
+    return this.conflicted.has(path);
   }
 
   delete(path: string): void {
@@ -180,6 +196,7 @@ export class Plan {
     entry.after = entry.before === undefined ? undefined : null;
     this.rendered.delete(path);
     this.verbatim.delete(path);
+    this.conflicted.delete(path);
   }
 
   /** Every file the templates rendered in this plan, with its text. */

@@ -3,7 +3,8 @@ import type { Change } from './plan.js';
 
 /**
  * The JSON plan's format: the contract between versions of this CLI (upgrade asks an older version
- * for its plan). Bump it on any change a reader could notice.
+ * for its plan). A key only some commands print may be added (upgrade's `merged` and `conflicts`);
+ * any other change a reader could notice (a key changed or gone, a new action) bumps it.
  */
 export const PLAN_FORMAT = 1;
 
@@ -18,6 +19,10 @@ export interface PlanReport {
   kept?: string[];
   /** What runs after the files are written (create: the install, git). */
   steps?: Array<{ name: string; run: string }>;
+  /** Edits that merge the generator's changes with the user's (upgrade). */
+  merged?: string[];
+  /** Edits that leave conflict markers for the user to resolve, at these 1-based lines (upgrade). */
+  conflicts?: Array<{ path: string; lines: number[] }>;
 }
 
 type Action = Change['kind'] | 'replace' | 'keep';
@@ -35,18 +40,25 @@ function actions(report: PlanReport): Array<{ action: Action; path: string; cont
   ];
 }
 
-/** One line per step, as a dry run and a finished run print them. */
+/** One line per step, as a dry run and a finished run print them; an edit says when it merges or conflicts. */
 export function changeLines(report: PlanReport): string {
+  const merged = new Set(report.merged);
+  const conflicts = new Map(report.conflicts?.map((conflict) => [conflict.path, conflict.lines]));
   return actions(report)
-    .map(({ action, path }) => `  ${action.padEnd(7)} ${path}${action === 'mkdir' || action === 'rmdir' ? '/' : ''}`)
+    .map(({ action, path }) => {
+      const lines = conflicts.get(path);
+      const label = lines ? 'conflict' : merged.has(path) ? 'merge' : action;
+      const suffix = action === 'mkdir' || action === 'rmdir' ? '/' : lines ? ` (line${lines.length > 1 ? 's' : ''} ${lines.join(', ')})` : '';
+      return `  ${label.padEnd(7)} ${path}${suffix}`;
+    })
     .join('\n');
 }
 
 /** Prints what a plan would do: one line per step, or the whole plan as JSON (`--dry-run --json`). */
 export function reportPlan(ctx: Pick<Context, 'log'>, report: PlanReport, json: boolean): void {
   if (json) {
-    const { command, options, steps = [] } = report;
-    ctx.log.raw(JSON.stringify({ format: PLAN_FORMAT, dryRun: true, command, options, changes: actions(report), steps }, null, 2));
+    const { command, options, steps = [], merged, conflicts } = report;
+    ctx.log.raw(JSON.stringify({ format: PLAN_FORMAT, dryRun: true, command, options, changes: actions(report), steps, merged, conflicts }, null, 2));
     return;
   }
   const then = (report.steps ?? []).map((step) => `  then   ${step.name}: ${step.run}`);

@@ -24,34 +24,38 @@ export interface RunOptions {
   steps?: PlanReport['steps'];
 }
 
-/** What a command's planning leaves to say: files it replaces or keeps, and what to print once written. */
-export interface Planned {
-  replaced?: string[];
-  kept?: string[];
+/** What a command's planning leaves to say: files it replaces, keeps or merges, and what to print once written. */
+export interface Planned extends Pick<PlanReport, 'replaced' | 'kept' | 'merged' | 'conflicts'> {
   /** Prints what the run did, given the full report of it. */
   done(report: PlanReport): void;
+}
+
+/** Where and why `text`, planned for `path`, would be a broken Python or TOML file; undefined when it parses. */
+export async function syntaxProblem(path: string, text: string): Promise<{ line: number; problem: string } | undefined> {
+  if (path.endsWith('.py')) {
+    const line = await syntaxErrorLine(text);
+    return line === undefined ? undefined : { line, problem: `not be valid Python (line ${line})` };
+  }
+  if (path.endsWith('.toml')) {
+    try {
+      parseToml(text);
+    } catch (error) {
+      return { line: (error as { line?: number }).line ?? 1, problem: `not be valid TOML (${(error as Error).message.split('\n')[0]})` };
+    }
+  }
+  return undefined;
 }
 
 /**
  * Every planned Python and TOML file must parse: the templates and the edits are the CLI's own, so
  * one that does not is a bug, caught before anything is written. Templates shipped as they are
- * were parsed by the build.
+ * were parsed by the build; a file written with conflict markers is the user's to resolve.
  */
 export async function validatePlan(plan: Plan, changes: Change[]): Promise<void> {
   for (const change of changes) {
-    if ((change.kind !== 'create' && change.kind !== 'edit') || plan.isVerbatim(change.path)) continue;
-    let problem: string | undefined;
-    if (change.path.endsWith('.py')) {
-      const line = await syntaxErrorLine(change.text);
-      if (line !== undefined) problem = `not be valid Python (line ${line})`;
-    } else if (change.path.endsWith('.toml')) {
-      try {
-        parseToml(change.text);
-      } catch (error) {
-        problem = `not be valid TOML (${(error as Error).message.split('\n')[0]})`;
-      }
-    }
-    if (problem !== undefined) throw new Error(`the planned ${change.path} would ${problem}; nothing was written`);
+    if ((change.kind !== 'create' && change.kind !== 'edit') || plan.isVerbatim(change.path) || plan.holdsConflicts(change.path)) continue;
+    const broken = await syntaxProblem(change.path, change.text);
+    if (broken !== undefined) throw new Error(`the planned ${change.path} would ${broken.problem}; nothing was written`);
   }
 }
 
@@ -119,6 +123,8 @@ export async function transact(
     changes,
     replaced: planned.replaced,
     kept: planned.kept,
+    merged: planned.merged,
+    conflicts: planned.conflicts,
   });
   if (run.dryRun) {
     if (readJournal(root) !== undefined) {

@@ -8,12 +8,12 @@ import { tempDir } from '../helpers.js';
 const repo = resolve(import.meta.dirname, '../..');
 
 describe('the package npm would publish', () => {
-  it('holds the bin, dist/, the licences and the README, and depends on nothing', () => {
+  it('holds the bin, dist/, the licences, the README and the changelog, and depends on nothing', () => {
     const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--silent', '--ignore-scripts'], { cwd: repo, encoding: 'utf8' }));
     const files = (packed.files as Array<{ path: string }>).map((file) => file.path).sort();
-    const outside = files.filter((path) => !/^(bin\/create-layered-backend\.cjs|dist\/.+|LICENSE|README\.md|package\.json)$/.test(path));
+    const outside = files.filter((path) => !/^(bin\/create-layered-backend\.cjs|dist\/.+|CHANGELOG\.md|LICENSE|README\.md|package\.json)$/.test(path));
     expect(outside).toEqual([]);
-    for (const needed of ['dist/index.cjs', 'dist/on-demand.cjs', 'dist/templates/domain.cjs', 'dist/tree-sitter-python.wasm', 'dist/THIRD_PARTY_LICENSES.txt', 'LICENSE']) {
+    for (const needed of ['dist/index.cjs', 'dist/on-demand.cjs', 'dist/templates/domain.cjs', 'dist/tree-sitter-python.wasm', 'dist/THIRD_PARTY_LICENSES.txt', 'LICENSE', 'CHANGELOG.md']) {
       expect(files).toContain(needed);
     }
     const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeLines } from '../../src/core/merge.js';
+import { mergeLines, mergeWithMarkers, unresolvedConflicts } from '../../src/core/merge.js';
 
 const text = (...lines: string[]) => lines.map((line) => `${line}\n`).join('');
 
@@ -49,5 +49,60 @@ describe('mergeLines', () => {
     // Its last generated line lost its newline; the generator appends after it.
     const appended = `${base}x = 1\n`;
     expect(mergeLines(base.slice(0, -1), base, appended)).toEqual({ text: appended.slice(0, -1), conflicts: [] });
+  });
+});
+
+describe('mergeWithMarkers', () => {
+  it('merges what does not clash and marks what does as git does, base included', () => {
+    const ours = base.replace('    b: int', '    b: float').replace('    return 1', '    return 2');
+    const renamed = theirs.replace('    b: int', '    bee: int');
+    expect(mergeWithMarkers(ours, base, renamed)).toEqual({
+      text: text(
+        'class A:',
+        '    a: int',
+        '<<<<<<< ours',
+        '    b: float',
+        '||||||| base',
+        '    b: int',
+        '=======',
+        '    bee: int',
+        '    c: int',
+        '>>>>>>> theirs',
+        '',
+        '',
+        'def f():',
+        '    return 2',
+      ),
+      conflicts: [3],
+    });
+  });
+
+  it('merges cleanly, as mergeLines does, where nothing clashes', () => {
+    const ours = base.replace('    return 1', '    return 2');
+    expect(mergeWithMarkers(ours, base, theirs)).toEqual(mergeLines(ours, base, theirs));
+  });
+
+  it('without a base, marks every difference, without a base part', () => {
+    const ours = base.replace('    return 1', '    return 2');
+    expect(mergeWithMarkers(ours, undefined, theirs)).toEqual({
+      text: text('class A:', '    a: int', '    b: int', '<<<<<<< ours', '=======', '    c: int', '>>>>>>> theirs', '', '', 'def f():', '<<<<<<< ours', '    return 2', '=======', '    return 1', '>>>>>>> theirs'),
+      conflicts: [4, 11],
+    });
+  });
+
+  it('writes the markers in a CRLF file with CRLF, and keeps a last line without its newline so', () => {
+    const ours = base.replace('    return 1\n', '    return 2').replaceAll('\n', '\r\n');
+    const result = mergeWithMarkers(ours, base, base.replace('    return 1', '    return 3'));
+    expect(result.text).toBe(`${base.replace('    return 1\n', '').replaceAll('\n', '\r\n')}<<<<<<< ours\r\n    return 2\r\n||||||| base\r\n    return 1\r\n=======\r\n    return 3\r\n>>>>>>> theirs`);
+    expect(unresolvedConflicts(result.text)).toEqual([7]);
+  });
+});
+
+describe('unresolvedConflicts', () => {
+  it('finds each marked block still open, and nothing in a resolved file or in a lone marker-like line', () => {
+    const marked = mergeWithMarkers(base.replace('    b: int', '    b: float'), base, base.replace('    b: int', '    b: str')).text;
+    expect(unresolvedConflicts(marked)).toEqual([3]);
+    expect(unresolvedConflicts(theirs)).toEqual([]);
+    expect(unresolvedConflicts('x = """\n<<<<<<< not closed\n"""\n')).toEqual([]);
   });
 });

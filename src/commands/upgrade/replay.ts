@@ -1,0 +1,199 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import type { Context } from '../../context.js';
+import { describeError } from '../../errors.js';
+import { MIGRATIONS_DIR } from '../../core/domain.js';
+import { DEFAULT_FIELDS, type Field, parseFields, splitFieldSpec } from '../../core/fields.js';
+import { type Manifest, MANIFEST_FILE, parseManifest } from '../../core/manifest.js';
+import { domainName } from '../../core/names.js';
+import { isConfinedPath } from '../../core/plan.js';
+import { PLAN_FORMAT } from '../../core/report.js';
+import { runCommandLine } from '../../program.js';
+
+/**
+ * A project rendered again from its manifest, by any version of this CLI: the version's own
+ * commands replay what the manifest records (create with its answers, each domain with its fields,
+ * each flow), each asked for its plan with `--dry-run --json` and the plan applied in a scratch
+ * folder. Those command lines and the JSON plan are the contract between versions: a later version
+ * renders this one's base the same way. Nothing of the project itself is read or written.
+ */
+
+/** One command of the replay; it runs with --dry-run --json. */
+export type ReplayStep =
+  | { command: 'create'; options: Manifest['options']; domain: string }
+  | { command: 'remove-domain'; name: string }
+  | { command: 'add-domain'; name: string; fields: string }
+  | { command: 'add-field'; domain: string; fields: string }
+  | { command: 'remove-field'; domain: string; field: string }
+  | { command: 'add-flow'; name: string; uses: string[] };
+
+/** create needs a domain: a project whose domains were all removed is created with this one, removed again. */
+const PLACEHOLDER = 'placeholders';
+
+/** The step's command line, as 0.1.0 reads it (and every later version must). */
+export function stepArguments(step: ReplayStep): string[] {
+  switch (step.command) {
+    case 'create': {
+      const { projectName, packageName, db, extras } = step.options;
+      // `./`: a path is never taken for a mistyped command.
+      const where = [`./${projectName}`, '--name', packageName, '--db', db, '--domains', step.domain];
+      return [...where, ...(extras.length > 0 ? ['--extras', extras.join(',')] : []), '--yes', '--no-install', '--no-git', '--dry-run', '--json'];
+    }
+    case 'remove-domain':
+      return ['remove-domain', step.name, '--purge', '--dry-run', '--json'];
+    case 'add-domain':
+      return ['add-domain', step.name, '--fields', step.fields, '--dry-run', '--json'];
+    case 'add-field':
+      return ['add-field', step.domain, step.fields, '--dry-run', '--json'];
+    case 'remove-field':
+      return ['remove-field', step.domain, step.field, '--dry-run', '--json'];
+    case 'add-flow':
+      return ['add-flow', step.name, '--uses', step.uses.join(','), '--dry-run', '--json'];
+  }
+}
+
+/**
+ * The manifest's project as commands: create with its answers and the first domain in `order`
+ * (the order the router registry includes them, which the registry's text keeps: create's domains
+ * first), as create made it, since the extras' examples (workers, schedulers) use that domain;
+ * then each other domain and flow in `order`. A domain is added with its recorded fields up to the
+ * first reference to a domain not added yet (a reference add-field gave it later, maybe in a
+ * cycle); those fields are added after every domain, by add-field, as they were. The first domain
+ * gets its fields beyond create's by add-field, and loses create's field by remove-field if the
+ * record no longer has it. A flow waits for the domains it uses.
+ */
+export function replaySteps(manifest: Manifest, order: string[]): ReplayStep[] {
+  const first = order.find((name) => manifest.domains[name] !== undefined);
+  const steps: ReplayStep[] = [{ command: 'create', options: manifest.options, domain: first ?? PLACEHOLDER }];
+  if (first === undefined) steps.push({ command: 'remove-domain', name: PLACEHOLDER });
+  const later: ReplayStep[] = [];
+  const added = new Set<string>();
+  let waiting = [...order];
+  while (waiting.length > 0) {
+    const before = waiting.length;
+    waiting = waiting.filter((name) => {
+      const flow = manifest.flows[name];
+      if (flow) {
+        if (!flow.uses.every((domain) => added.has(domain))) return true;
+        steps.push({ command: 'add-flow', name, uses: flow.uses });
+        return false;
+      }
+      const recorded = splitFieldSpec((manifest.domains[name] as Manifest['domains'][string]).fields);
+      // create's domain already has create's field.
+      const specs = name === first ? recorded.filter((spec) => spec !== DEFAULT_FIELDS) : recorded;
+      const fields = specs.map((spec) => parseFields(spec, (target) => domainName(target).module)[0] as Field);
+      const ahead = fields.findIndex(({ reference }) => reference !== undefined && reference.domain !== name && !added.has(reference.domain));
+      const split = ahead < 0 ? fields.length : ahead;
+      const now = specs.slice(0, split).join(', ');
+      const rest = specs.slice(split).join(', ');
+      if (name === first) {
+        if (now !== '') steps.push({ command: 'add-field', domain: name, fields: now });
+        if (rest !== '') later.push({ command: 'add-field', domain: name, fields: rest });
+        if (!recorded.includes(DEFAULT_FIELDS)) later.push({ command: 'remove-field', domain: name, field: (parseFields(DEFAULT_FIELDS)[0] as Field).name });
+      } else {
+        // add-domain needs a field besides references; until one comes first, the domain waits.
+        if (fields.slice(0, split).every((field) => field.reference)) return true;
+        steps.push({ command: 'add-domain', name, fields: now });
+        if (rest !== '') later.push({ command: 'add-field', domain: name, fields: rest });
+      }
+      added.add(name);
+      return false;
+    });
+    if (waiting.length === before) {
+      throw new Error(`${waiting.join(', ')} cannot be added again in any order: each refers, before its first other field, to a domain not added yet`);
+    }
+  }
+  return [...steps, ...later];
+}
+
+/** Asks a version of the CLI for a step's plan, run in `cwd`; resolves to the JSON it printed. */
+export type PlanSource = (step: ReplayStep, cwd: string) => Promise<string>;
+
+/** This version, in this process: the command line parsed as the bin would, its plan caught on the way out. */
+export function ownPlans(ctx: Context): PlanSource {
+  return async (step, cwd) => {
+    const printed: string[] = [];
+    const ignore = () => undefined;
+    const log = { info: ignore, success: ignore, warn: ignore, raw: (text: string) => void printed.push(text), step: () => ({ done: ignore, fail: ignore }) };
+    await runCommandLine(stepArguments(step), { ...ctx, cwd, interactive: false, log });
+    return printed.join('');
+  };
+}
+
+/** What a replay gives: the project as that version renders it for the recorded answers. */
+export interface Rendering {
+  /** Every file but the migrations (history, never rendered again) and the manifest. */
+  files: Map<string, string>;
+  /**
+   * Files a step edited after an earlier one made them (the router registry, pyproject.toml with a
+   * flow's contract). A command records such a file's new hash only while the user left it as
+   * generated, so a project's record of it can be older than this rendering.
+   */
+  editedAfter: Set<string>;
+  /** Each domain's and flow's files, migrations left out, as the replay's manifest lists them. */
+  domainFiles: Record<string, string[]>;
+  flowFiles: Record<string, string[]>;
+}
+
+interface JsonPlan {
+  format?: unknown;
+  changes?: Array<{ action?: unknown; path?: unknown; content?: unknown }>;
+}
+
+/** Applies a step's JSON plan to the scratch project `root`; returns the paths it edited. */
+function applyPlan(json: string, root: string): string[] {
+  const plan = JSON.parse(json) as JsonPlan;
+  if (plan.format !== PLAN_FORMAT) throw new Error(`its plan is format ${String(plan.format)}, and this version reads format ${PLAN_FORMAT}`);
+  const edited: string[] = [];
+  for (const { action, path, content } of plan.changes ?? []) {
+    if (typeof path !== 'string' || !isConfinedPath(path)) throw new Error(`its plan names the path ${String(path)}, outside the project`);
+    const target = join(root, path);
+    if (action === 'mkdir') mkdirSync(target, { recursive: true });
+    else if (action === 'delete' || action === 'rmdir') rmSync(target, { recursive: true, force: true });
+    else if (action === 'create' || action === 'edit' || action === 'replace') {
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, String(content));
+      if (action !== 'create') edited.push(path);
+    } else if (action !== 'keep') throw new Error(`its plan has an action "${String(action)}" this version does not know`);
+  }
+  return edited;
+}
+
+/** Every file under `root` but the manifest and the migrations, with its text. */
+function readTree(root: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = relative(root, join(entry.parentPath, entry.name)).split(sep).join('/');
+    if (path === MANIFEST_FILE || path.startsWith(`${MIGRATIONS_DIR}/`)) continue;
+    files.set(path, readFileSync(join(root, path), 'utf8'));
+  }
+  return files;
+}
+
+const withoutMigrations = (files: string[]) => files.filter((path) => !path.startsWith(`${MIGRATIONS_DIR}/`));
+
+/**
+ * Replays `steps` with `plans` in the new folder `scratch`. A step that fails rejects with the
+ * step's command line and the reason.
+ */
+export async function replay(plans: PlanSource, steps: ReplayStep[], scratch: string): Promise<Rendering> {
+  const [create] = steps as [Extract<ReplayStep, { command: 'create' }>];
+  const root = join(scratch, create.options.projectName);
+  const editedAfter = new Set<string>();
+  mkdirSync(scratch, { recursive: true });
+  for (const [index, step] of steps.entries()) {
+    try {
+      const edited = applyPlan(await plans(step, index === 0 ? scratch : root), root);
+      if (index > 0) for (const path of edited) editedAfter.add(path);
+    } catch (error) {
+      const command = stepArguments(step).map((arg) => (/[\s"]/.test(arg) ? JSON.stringify(arg) : arg));
+      throw new Error(`"create-layered-backend ${command.join(' ')}" failed: ${describeError(error)}`);
+    }
+  }
+  const manifest = parseManifest(readFileSync(join(root, MANIFEST_FILE), 'utf8'), MANIFEST_FILE);
+  const listed = (records: Record<string, { files: string[] }>) =>
+    Object.fromEntries(Object.entries(records).map(([name, record]) => [name, withoutMigrations(record.files)]));
+  const files = readTree(root);
+  return { files, editedAfter: new Set([...editedAfter].filter((path) => files.has(path))), domainFiles: listed(manifest.domains), flowFiles: listed(manifest.flows) };
+}

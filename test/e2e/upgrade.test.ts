@@ -1,0 +1,90 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { packageIn, packagePlans } from '../../src/commands/upgrade/base.js';
+import { ownPlans, replay, replaySteps } from '../../src/commands/upgrade/replay.js';
+import { parseManifest } from '../../src/core/manifest.js';
+import { runCli, tempDir, testContext } from '../helpers.js';
+import { snapshotTree } from '../tree.js';
+
+const repo = resolve(import.meta.dirname, '../..');
+
+/**
+ * A project with a life behind it: PostgreSQL and extras, a reference, a cycle of references
+ * (users -> products -> users, the second given by add-field), create's domain without create's
+ * field (workers' example uses that domain), a flow, and a domain removed while one of its files
+ * was edited (remove-domain kept that file, and its record).
+ */
+let root: string;
+beforeAll(async () => {
+  const cwd = await tempDir();
+  root = join(cwd, 'my-api');
+  const cli = async (...args: string[]) => {
+    const result = await runCli(args, args[0] === 'my-api' ? cwd : root);
+    expect(result.exitCode, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+  };
+  await cli('my-api', '--yes', '--no-install', '--no-git', '--db', 'postgres', '--extras', 'crawlers,workers');
+  await cli('add-domain', 'products', '--fields', 'name:str, price:decimal=9.50, owner:ref(users)');
+  await cli('add-field', 'users', 'favourite:ref(products)?, nickname:str!?');
+  await cli('remove-field', 'users', 'name');
+  await cli('add-flow', 'checkout', '--uses', 'users,orders');
+  await cli('add-domain', 'tags');
+  const service = join(root, 'src/my_api/schemas/tags.py');
+  await writeFile(service, `${await readFile(service, 'utf8')}\n# Mine.\n`);
+  await cli('remove-domain', 'tags');
+});
+
+/** The project's files a replay renders: all but the migrations, the manifest and the removed domain's kept file. */
+async function renderedFiles(): Promise<Record<string, string>> {
+  const tree = await snapshotTree(root, { ignore: ['migrations/versions', '.create-layered-backend.json', 'src/my_api/schemas/tags.py'] });
+  return Object.fromEntries(Object.entries(tree).filter(([path]) => !path.includes('__pycache__')));
+}
+
+describe('the replay that renders a base', () => {
+  it('reproduces every file of the project, byte for byte, with the built package and in process', async () => {
+    const manifest = parseManifest(await readFile(join(root, '.create-layered-backend.json'), 'utf8'), 'manifest');
+    // The registry's order: create's domains, then products, then the flow.
+    const steps = replaySteps(manifest, ['users', 'orders', 'products', 'checkout']);
+    expect(steps.map((step) => step.command)).toEqual(['create', 'add-domain', 'add-domain', 'add-flow', 'add-field', 'remove-field']);
+    const expected = await renderedFiles();
+    for (const plans of [packagePlans(packageIn(repo)), ownPlans(testContext(root).ctx)]) {
+      const rendering = await replay(plans, steps, await tempDir());
+      expect(Object.fromEntries([...rendering.files].sort(([a], [b]) => a.localeCompare(b)))).toEqual(expected);
+      expect([...rendering.editedAfter].sort()).toEqual(['pyproject.toml', 'src/my_api/routers/__init__.py', 'src/my_api/schemas/users.py', 'src/my_api/repositories/users.py', 'src/my_api/services/users.py', 'tests/test_users_api.py'].sort());
+    }
+  });
+});
+
+describe('upgrade, through the bin', () => {
+  it('finds nothing to change in a project of its own version, and leaves the removed domain alone', async () => {
+    const before = await snapshotTree(root, { withFolders: true });
+    const result = await runCli(['upgrade', '--dry-run', '--base', repo], join(root, 'src'));
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('(nothing to change)');
+    expect(result.stderr).toContain('Left as they are: tags (routers/__init__.py does not import their routers');
+    const upgraded = await runCli(['upgrade'], root);
+    expect(upgraded.exitCode, upgraded.stderr).toBe(0);
+    expect(upgraded.stdout).toMatch(/Up to date with create-layered-backend \d+\.\d+\.\d+: nothing to change\./);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it.each([
+    [['upgrade', '--to', 'latest'], 2, /^--to latest: not a version \(major\.minor\.patch\)$/],
+    [['upgrade', '--to', '99.0.0'], 2, /which upgrades to .* only; for 99\.0\.0: npx create-layered-backend@99\.0\.0 upgrade$/],
+    [['upgrade', '--base', 'no/such/package.tgz'], 2, /^--base .*no\/such\/package\.tgz: no such file or folder$/],
+    [['upgrade', '--base', '.'], 2, /^--base .* holds no readable package\.json$/],
+    [['upgrade', '--json'], 2, /^--json prints the plan of a dry run: add --dry-run$/],
+  ])('%j: one line, exit %i, nothing written', async (args, code, message) => {
+    const before = await snapshotTree(root, { withFolders: true });
+    const result = await runCli(args, root);
+    expect(result.exitCode).toBe(code);
+    expect(result.stderr.trim()).toMatch(message);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('outside a project: one line, exit 1', async () => {
+    const result = await runCli(['upgrade'], await tempDir());
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^Not inside a create-layered-backend project/);
+  });
+});
