@@ -27,7 +27,9 @@ function editDistance(a: string, b: string): number {
 function refuseCommandLikeWord(word: string, commands: string[], cwd: string): void {
   if (/[\\/]/.test(word) || word.startsWith('.')) return;
   const squeeze = (text: string) => text.toLowerCase().replace(/[^a-z]/g, '');
-  const near = commands.find((command) => squeeze(command) === squeeze(word) || editDistance(command, word.toLowerCase()) <= 2);
+  // The nearest command: `hlep` is one swap from help, two edits from flip.
+  const distance = (command: string) => (squeeze(command) === squeeze(word) ? 0 : editDistance(command, word.toLowerCase()));
+  const near = [...commands].sort((a, b) => distance(a) - distance(b)).find((command) => distance(command) <= 2);
   if (near) throw new UsageError(`"${word}" is not a command; did you mean "${near}"? (For a project of that name: ./${word})`);
   let root: string | undefined;
   try {
@@ -53,6 +55,9 @@ function buildProgram(ctx: Context): Command {
     .option('--domains <list>', 'initial domains, comma-separated (default: users,orders)')
     .option('--extras <list>', 'optional folders: crawlers,schedulers,clients,workers (default: none)')
     .addOption(new Option('--db <database>', 'database (default: sqlite)').choices(['sqlite', 'postgres']))
+    .addOption(
+      new Option('--layout <layout>', 'folders per layer, or a package per domain (default: layer-first)').choices(['layer-first', 'domain-first']),
+    )
     .option('--git', 'initialise a git repository (default)')
     .option('--no-git', 'skip git init')
     .option('--install', 'install dependencies with uv or pip (default)')
@@ -158,6 +163,18 @@ function buildProgram(ctx: Context): Command {
       void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
       const { runUpgrade } = await import('./commands/upgrade/index.js');
       await runUpgrade(flags, ctx);
+    });
+
+  program
+    .command('flip')
+    .description('move the project to the other layout: layer-first (folders per layer) <-> domain-first (a package per domain)')
+    .option('--map <from=to>', 'where a module of yours goes that is neither a domain file nor shared (repeatable)', (value: string, list: string[]) => [...list, value], [])
+    .option('--dry-run', 'print the changes and write nothing')
+    .option('--json', 'with --dry-run: print the plan as JSON')
+    .action(async (flags: { map?: string[]; dryRun?: boolean; json?: boolean }) => {
+      void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
+      const { runFlip } = await import('./commands/flip/index.js');
+      await runFlip(flags, ctx);
     });
 
   return program;

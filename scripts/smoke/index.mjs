@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Smoke matrix: every base combination is generated from the packed package, installed into a
 // fresh venv, then checked fresh, after add-flow, add-field (a reference, a unique and a filtered
-// column) and remove-field, after add-domain (with every field type) and after remove-domain:
+// column) and remove-field, after add-domain (with every field type) and after remove-domain, one
+// made domain-first, one flipped to domain-first (with the team's code added) and back:
 // ruff, ruff format, mypy --strict, lint-imports, a live boot over HTTP with schemathesis against it,
 // then pytest (against PostgreSQL for --db postgres), which must leave the live app's data as it was.
 // Dockerfile and workflow are linted; the seed's rules must fire. A project made by the previous
@@ -15,13 +16,14 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { freePort, liveBoot } from './live.mjs';
 import { followNextSteps } from './next-steps.mjs';
 import { mutationsFor, tryMutation } from './mutations.mjs';
 import { liveSchedulers, liveWorkers, sharedRateLimit } from './queue.mjs';
 import { candidates } from './random-domains.mjs';
 import { inParallel, run } from './run.mjs';
+import { addUserCode, pricingPlacement } from './user-code.mjs';
 
 const repo = resolve(import.meta.dirname, '../..');
 const cache = join(repo, '.smoke-cache');
@@ -55,7 +57,21 @@ const bases = [
   { name: 'single-domain', create: ['--domains', 'products'], domains: ['products'], extras: [] },
   // Made by the previous release (the last commit that called itself 0.1.0) and upgraded.
   { name: 'upgrade from 0.1.0', previous: { version: '0.1.0', commit: 'cc02b25333b09748c84f525479955bca1fcdbaf3' }, domains: ['users', 'orders'], extras: [] },
+  // Made domain-first, with the extras whose code calls a domain's service: each command once and
+  // every rule in that layout. Lean: what the layout does not change (schemathesis, the linters of
+  // Dockerfile, workflow and compose, the queue's processes, a command run a second time) the
+  // layer-first combinations check.
+  {
+    name: 'domain-first',
+    create: ['--layout', 'domain-first', '--extras', 'schedulers,workers'],
+    layout: 'domain-first',
+    domains: ['users', 'orders'],
+    extras: ['schedulers', 'workers'],
+    lean: true,
+  },
 ];
+// The team's code the flip stages add (user-code.mjs), over the first two domains.
+const FORMS = { users: 'User', orders: 'Order' };
 const RELATED_FIELDS = (target) => `customer:ref(${target})?, code:str!?, status:str+=new`;
 // The next steps create prints, followed as printed: create with the real install (uv), then the
 // printed lines in a shell, then a 201 from the server they start. On PostgreSQL the steps create
@@ -77,10 +93,17 @@ const stages = [
   { suffix: ' +add-field', command: (base) => ['add-field', base.domains.at(-1), RELATED_FIELDS(base.domains[0])], absent: [], fuzz: true, downgrade: true },
   { suffix: ' +remove-field', command: (base) => ['remove-field', base.domains.at(-1), 'code'], absent: [], downgrade: true },
   { suffix: ' +add-domain', command: ['add-domain', ADDED, '--fields', ALL_FIELDS], absent: [], fuzz: true },
+  // One layer-first base, grown by the stages above, with the team's code in every layer added,
+  // goes domain-first (placing their module with --map) and back: the same bytes as before.
+  { suffix: ' +flip', only: 'all-extras', userCode: true, command: (base) => ['flip', '--map', pricingPlacement(domainForms(base).last)], absent: [] },
+  { suffix: ' +flip back', only: 'all-extras', command: ['flip'], absent: [], unchanged: true },
   { suffix: ' +remove-domain', command: ['remove-domain', ADDED], absent: [ADDED] },
-  { suffix: ' +add-domain again', command: ['add-domain', ADDED, '--fields', ALL_FIELDS], absent: [] },
-  { suffix: ' +remove-domain --purge', command: ['remove-domain', ADDED, '--purge'], absent: [ADDED] },
+  { suffix: ' +add-domain again', command: ['add-domain', ADDED, '--fields', ALL_FIELDS], absent: [], again: true },
+  { suffix: ' +remove-domain --purge', command: ['remove-domain', ADDED, '--purge'], absent: [ADDED], again: true },
 ];
+// The domain the previous release adds before the upgrade; the manifest, which upgrade always rewrites.
+const PREVIOUS_FIELDS = 'name:str, price:decimal, owner:ref(users)';
+const MANIFEST = '.create-layered-backend.json';
 // The upgraded project goes through the gates once, its migrations down and up too.
 const UPGRADED = [{ suffix: ' +upgrade', command: undefined, absent: [], downgrade: true }];
 const staticChecks = [
@@ -89,6 +112,23 @@ const staticChecks = [
   ['mypy --strict', 'mypy', []],
   ['lint-imports', 'lint-imports', []],
 ];
+/** The first and the last domain of a base, as user-code.mjs names them. */
+function domainForms(base) {
+  const forms = (module) => ({ module, pascal: FORMS[module] });
+  return { first: forms(base.domains[0]), last: forms(base.domains.at(-1)) };
+}
+
+/** The project's files and their bytes, without what the tools and the checks leave there. */
+function projectFiles(project) {
+  const skipped = /(^|\/)(\.venv|__pycache__|\.mypy_cache|\.ruff_cache|\.pytest_cache|\.import_linter_cache|\.schemathesis)(\/|$)|\.db$/;
+  const files = readdirSync(project, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(project, join(entry.parentPath, entry.name)))
+    .filter((path) => !skipped.test(path))
+    .sort();
+  return new Map(files.map((path) => [path, readFileSync(join(project, path), 'utf8')]));
+}
+
 // Rows in the order of the matrix, whichever combination finishes first.
 const rows = [];
 const mutationRows = [];
@@ -146,15 +186,6 @@ async function appData(project, base, databaseUrl) {
   return result.ok ? result.output.trim() : `unreadable: ${result.output}`;
 }
 
-/** Every file under `root` with its text, the virtualenv left out: to see what a command changed. */
-function readTree(root) {
-  return Object.fromEntries(
-    readdirSync(root, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile() && !entry.parentPath.startsWith(join(root, '.venv')))
-      .map((entry) => [join(entry.parentPath, entry.name).slice(root.length + 1), readFileSync(join(entry.parentPath, entry.name), 'utf8')]),
-  );
-}
-
 /**
  * The package of a previous release, built from its commit in this repository once and kept in the
  * cache; resolves to the tarball, or to undefined when it could not be built (the row says why).
@@ -183,9 +214,10 @@ async function previousTarball(combination, previous) {
 
 /**
  * What a user of the previous release does: generate with it, add a domain, edit two files (a
- * service the templates leave alone, and the README line the new version rewrites), then upgrade:
- * the conflict is listed (exit 1) with the base in its markers, the service edit is kept, and no
- * file but the README and the manifest changes. Resolved, upgrade again has nothing to change.
+ * service, and the README line the new version rewrites), then upgrade: the conflict is listed
+ * (exit 1) with the base in its markers, the service edit is kept, and exactly the files the two
+ * versions render differently change (besides the manifest), each unedited one to what this version
+ * renders. Resolved, upgrade again has nothing to change.
  */
 async function upgradeFromPrevious(base, parent, project) {
   const { version } = base.previous;
@@ -195,24 +227,37 @@ async function upgradeFromPrevious(base, parent, project) {
   if (!installed) return false;
   const old = join(prefix, 'node_modules', '.bin', 'create-layered-backend');
   let healthy = await record(base.name, `generate (${version})`, () => run(old, ['my-api', '--yes', '--no-install', '--no-git'], { cwd: parent }));
-  healthy &&= await record(base.name, `add-domain (${version})`, () => run(old, ['add-domain', 'products', '--fields', 'name:str, price:decimal, owner:ref(users)'], { cwd: project }));
+  healthy &&= await record(base.name, `add-domain (${version})`, () => run(old, ['add-domain', 'products', '--fields', PREVIOUS_FIELDS], { cwd: project }));
+  // The same commands with this version, beside it: what upgrade should bring each unedited file to.
+  const current = join(parent, 'current');
+  mkdirSync(current);
+  healthy &&= await record(base.name, 'generate (this version, to compare)', async () => {
+    const created = await run(bin, ['my-api', '--yes', '--no-install', '--no-git'], { cwd: current });
+    return created.ok ? run(bin, ['add-domain', 'products', '--fields', PREVIOUS_FIELDS], { cwd: join(current, 'my-api') }) : created;
+  });
   if (!healthy) return false;
+  const generated = projectFiles(project);
+  const theirs = projectFiles(join(current, 'my-api'));
+  const differing = [...new Set([...generated.keys(), ...theirs.keys()])].filter((path) => path !== MANIFEST && generated.get(path) !== theirs.get(path)).sort();
   const service = join(project, 'src/my_api/services/products.py');
   const mine = '\n\ndef describe(count: int) -> str:\n    """Mine: how the admin page words a count."""\n    return f"{count} products"\n';
   writeFileSync(service, readFileSync(service, 'utf8') + mine);
   const readme = join(project, 'README.md');
   writeFileSync(readme, readFileSync(readme, 'utf8').replace(`create-layered-backend ${version}.`, `create-layered-backend ${version}, kept by the billing team.`));
-  const before = readTree(project);
+  const before = projectFiles(project);
   healthy &&= await record(base.name, 'upgrade: the conflict listed', async () => {
     const result = await run(bin, ['upgrade', '--base', tarball], { cwd: project });
-    const after = readTree(project);
-    const changed = Object.keys({ ...before, ...after }).filter((path) => before[path] !== after[path]);
+    const after = projectFiles(project);
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((path) => path !== MANIFEST && before.get(path) !== after.get(path)).sort();
+    const edited = ['README.md', 'src/my_api/services/products.py'];
+    const notAsRendered = differing.filter((path) => !edited.includes(path) && after.get(path) !== theirs.get(path));
     const problems = [
       result.ok && 'exit 0 with a conflict',
       !result.output.includes('Conflicts to resolve in 1 file: README.md:') && 'README.md is not listed as the conflict',
-      !after['README.md']?.includes(`||||||| base\nA FastAPI service in four layers, generated by create-layered-backend ${version}.\n=======\n`) && 'no base in the markers',
-      !after['src/my_api/services/products.py']?.endsWith(mine) && 'the service edit is lost',
-      changed.sort().join(', ') !== '.create-layered-backend.json, README.md' && `changed: ${changed.join(', ')}`,
+      !after.get('README.md')?.includes(`||||||| base\nA FastAPI service in four layers, generated by create-layered-backend ${version}.\n=======\n`) && 'no base in the markers',
+      !after.get('src/my_api/services/products.py')?.endsWith(mine) && 'the service edit is lost',
+      changed.join(', ') !== differing.join(', ') && `changed: ${changed.join(', ')}; the versions render differently: ${differing.join(', ')}`,
+      notAsRendered.length > 0 && `not as this version renders them: ${notAsRendered.join(', ')}`,
     ].filter(Boolean);
     return { ok: problems.length === 0, output: `${problems.join('; ')}\n${result.output}` };
   });
@@ -249,9 +294,11 @@ async function smokeBase(base) {
     : await record(base.name, 'generate', () => run(bin, ['my-api', '--yes', '--no-install', '--no-git', ...base.create], { cwd: parent }));
   healthy &&= await record(base.name, 'install (uv)', () => run('uv', ['sync', '--quiet'], { cwd: project, env }));
   if (!healthy) return;
-  await record(base.name, 'hadolint', () => run(join(tools, 'bin', 'hadolint'), ['Dockerfile'], { cwd: project }));
-  await record(base.name, 'actionlint', () => run(join(tools, 'bin', 'actionlint'), ['.github/workflows/ci.yml'], { cwd: project }));
-  await record(base.name, 'compose.yaml (compose-spec)', () => run(join(tools, 'bin', 'check-jsonschema'), ['--builtin-schema', 'vendor.compose-spec', 'compose.yaml'], { cwd: project }));
+  if (!base.lean) {
+    await record(base.name, 'hadolint', () => run(join(tools, 'bin', 'hadolint'), ['Dockerfile'], { cwd: project }));
+    await record(base.name, 'actionlint', () => run(join(tools, 'bin', 'actionlint'), ['.github/workflows/ci.yml'], { cwd: project }));
+    await record(base.name, 'compose.yaml (compose-spec)', () => run(join(tools, 'bin', 'check-jsonschema'), ['--builtin-schema', 'vendor.compose-spec', 'compose.yaml'], { cwd: project }));
+  }
   if (base.name === 'default') {
     // The same gates at commit time: pre-commit, from the project's own environment, on a fresh clone.
     await record(base.name, 'pre-commit run --all-files', async () => {
@@ -305,15 +352,31 @@ async function smokeBase(base) {
   };
 
   let stagesPassed = true;
+  let beforeFlip;
   for (const stage of base.previous ? UPGRADED : stages) {
+    if ((stage.only && stage.only !== base.name) || (stage.again && base.lean)) continue;
     const name = `${base.name}${stage.suffix}`;
     const command = typeof stage.command === 'function' ? stage.command(base) : stage.command;
+    if (stage.userCode) {
+      addUserCode(project, { pkg: base.package ?? 'my_api', ...domainForms(base), flow: FLOW });
+      beforeFlip = projectFiles(project);
+    }
     if (command && !(await record(name, command[0], () => run(bin, command, { cwd: project })))) {
       stagesPassed = false;
       break;
     }
-    await checkStage(name, stage.absent, stage.fuzz, stage.downgrade);
-    if (stage.suffix === '' && broker) {
+    if (stage.unchanged) {
+      await record(name, 'same bytes as before the flip', () => {
+        const after = projectFiles(project);
+        // The manifest keeps the --map placement for the next flip; every other byte is as it was.
+        const differ = [...new Set([...beforeFlip.keys(), ...after.keys()])].filter(
+          (path) => path !== '.create-layered-backend.json' && beforeFlip.get(path) !== after.get(path),
+        );
+        return { ok: differ.length === 0, output: `differ: ${differ.join(', ')}` };
+      });
+    }
+    await checkStage(name, stage.absent, stage.fuzz && !base.lean, stage.downgrade);
+    if (stage.suffix === '' && broker && !base.lean) {
       // Beyond one process: real Redis, real processes, on the fresh project's database.
       const pkg = base.package ?? 'my_api';
       const queueEnv = (db) => ({ ...liveEnv, [`${envPrefix}BROKER_URL`]: redisUrl(db) });
@@ -330,7 +393,7 @@ async function smokeBase(base) {
     }
     if (!stage.mutate) continue;
     const pkg = base.package ?? 'my_api';
-    for (const mutation of mutationsFor({ pkg, domains: base.domains, extras: base.extras, flow: FLOW })) {
+    for (const mutation of mutationsFor({ pkg, domains: base.domains, extras: base.extras, flow: FLOW, layout: base.layout })) {
       const result = await tryMutation(project, venv, env, mutation);
       mutationRows.push({ combination: base.name, mutation: mutation.label, gate: mutation.gate, caught: result.ok });
       if (!result.ok) console.error(`\n--- ${base.name}: mutation "${mutation.label}" MISSED by ${mutation.gate} ---\n${result.output.slice(-3000)}`);

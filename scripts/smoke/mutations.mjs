@@ -7,17 +7,22 @@ import { run } from './run.mjs';
 
 /**
  * The mutations for one project: `domains` are its domains (the first one is mutated, the second,
- * when there is one, is the one it must not reach), `extras` its optional folders, and `flow` a flow
- * using the first domain only.
+ * when there is one, is the one it must not reach), `extras` its optional folders, `flow` a flow
+ * using the first domain only, and `layout` where the domains' files are.
  */
-export function mutationsFor({ pkg, domains, extras, flow }) {
+export function mutationsFor({ pkg, domains, extras, flow, layout = 'layer-first' }) {
   const [domain, other] = domains;
-  const service = `services/${domain}.py`;
-  const repository = `repositories/${domain}.py`;
-  const handlers = `routers/${domain}/handlers.py`;
+  const domainFirst = layout === 'domain-first';
+  const service = domainFirst ? `domains/${domain}/service.py` : `services/${domain}.py`;
+  const repository = domainFirst ? `domains/${domain}/repository.py` : `repositories/${domain}.py`;
+  const handlers = domainFirst ? `domains/${domain}/handlers.py` : `routers/${domain}/handlers.py`;
+  // How code reaches a domain's service, and the contract that keeps it from doing so.
+  const importService = (name) => (domainFirst ? `from ${pkg}.domains.${name} import service` : `from ${pkg}.services import ${name}`);
+  const upward = domainFirst ? /Inside each domain:[\s\S]*?BROKEN/ : /Layers:[\s\S]*?BROKEN/;
+  const independent = domainFirst ? /Domains are independent[^\n]*BROKEN/ : /Services of different domains are independent\s*BROKEN/;
   const prepend = (text) => (source) => `${text}\n${source}`;
   const append = (text) => (source) => `${source}\n\n${text}\n`;
-  const http = /HTTP stays in the routers and the app[\s\S]*?BROKEN/;
+  const http = /HTTP stays in the (routers|handlers) and the app[\s\S]*?BROKEN/;
   const banned = (api) => new RegExp(`TID251[^\\n]*\`${api.replaceAll('.', '\\.')}\` is banned`);
   const commits = 'Transactions belong to services';
   const list = [
@@ -36,13 +41,13 @@ export function mutationsFor({ pkg, domains, extras, flow }) {
     ['a router writes SQL', handlers, prepend('from sqlalchemy import text  # noqa: F401'), 'lint-imports', /Routers reach the database[\s\S]*?BROKEN/],
     ['a router commits', handlers, append('async def sneaky(session: SessionDep) -> None:\n    await session.commit()'), 'architecture', commits],
     ['a repository commits', repository, append('async def sneaky(session: AsyncSession) -> None:\n    await session.commit()'), 'architecture', commits],
-    ['a repository imports a service', repository, prepend(`from ${pkg}.services import ${domain}  # noqa: F401`), 'lint-imports', /Layers:[\s\S]*?BROKEN/],
+    ['a repository imports a service', repository, prepend(`${importService(domain)}  # noqa: F401`), 'lint-imports', upward],
     ['utils/ gains a module', 'utils/helpers.py', () => '"""Odds and ends."""\n', 'architecture', 'utils/ gained helpers: promote it'],
   ];
   if (other) {
     list.push(
-      ['services of two domains', service, prepend(`from ${pkg}.services import ${other}  # noqa: F401`), 'lint-imports', /Services of different domains are independent\s*BROKEN/],
-      [`a flow imports a service it did not name`, `flows/${flow}.py`, prepend(`from ${pkg}.services import ${other}  # noqa: F401`), 'lint-imports', new RegExp(`Flow ${flow}[\\s\\S]*?BROKEN`)],
+      ['services of two domains', service, prepend(`${importService(other)} as other  # noqa: F401`), 'lint-imports', independent],
+      [`a flow imports a service it did not name`, `flows/${flow}.py`, prepend(`${importService(other)} as other  # noqa: F401`), 'lint-imports', new RegExp(`Flow ${flow}[\\s\\S]*?BROKEN`)],
     );
   }
   if (extras.includes('crawlers')) list.push(['a crawler imports fastapi', 'crawlers/public_data.py', prepend('import fastapi  # noqa: F401'), 'lint-imports', http]);

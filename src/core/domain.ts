@@ -2,7 +2,7 @@ import { CliError, UsageError } from '../errors.js';
 import type { Field } from './fields.js';
 import { columnImports, columnSchemaImports, domainFields, hasPlainIndex, stdlibImports } from './fields.js';
 import { isUnchanged, type Manifest } from './manifest.js';
-import { type DomainName, domainName } from './names.js';
+import { type DomainName, type DomainRole, domainFile, domainModule, domainName, type Layout } from './names.js';
 import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
 import {
@@ -13,8 +13,14 @@ import {
   type Revision,
   type RouterRegistration,
 } from './python-edit.js';
-import { call, fromImport, fromImports, LINE_LENGTH, routerImport, routerInclude } from './python-source.js';
+import { call, fromImport, fromImports, importAs, LINE_LENGTH, routerInclude } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
+
+/** Where a project's code lives: its package and its layout, as the manifest records them. */
+export interface ProjectPlace {
+  packageName: string;
+  layout: Layout;
+}
 
 export interface DomainSpec {
   name: DomainName;
@@ -26,39 +32,44 @@ export interface DomainSpec {
 /** The one file that registers every router. */
 export const routerRegistry = (packageName: string) => `src/${packageName}/routers/__init__.py`;
 
-/** How `routers/__init__.py` registers the router of `routers/<module>`. */
-export function routerRegistration(packageName: string, module: string): RouterRegistration {
-  return {
-    file: routerRegistry(packageName),
-    module: `${packageName}.routers.${module}`,
-    alias: `${module}_router`,
-    registry: 'api_router',
-  };
+/**
+ * How `routers/__init__.py` registers the router of the package `module` (a domain's, health's or
+ * a flow's) under the name `<name>_router`.
+ */
+export function routerRegistration(packageName: string, module: string, name: string): RouterRegistration {
+  return { file: routerRegistry(packageName), module, alias: `${name}_router`, registry: 'api_router' };
 }
+
+/** The registration of a domain's router, from the package its layout gives it. */
+export const domainRouterRegistration = (place: ProjectPlace, domain: string) =>
+  routerRegistration(place.packageName, domainModule(place.layout, place.packageName, domain, '__init__'), domain);
+
+/** The registration of a router that is no domain's (health, a flow's): routers/<name>/ in every layout. */
+export const sharedRouterRegistration = (packageName: string, name: string) =>
+  routerRegistration(packageName, `${packageName}.routers.${name}`, name);
 
 /**
  * A new project's registrations, printed by its template: imports sorted as ruff's isort wants them,
  * includes in the order given. add-domain's syntax-tree edit produces the same lines.
  */
-export function routerRegistrationLines(packageName: string, modules: string[]) {
-  const registrations = modules.map((module) => routerRegistration(packageName, module));
+export function routerRegistrationLines(registrations: RouterRegistration[]) {
   return {
-    imports: [...registrations].sort((a, b) => byCodePoint(a.module, b.module)).map(routerImport),
+    imports: fromImports(registrations.map((registration) => [registration.module, [`router as ${registration.alias}`]])).split('\n'),
     includes: registrations.map(routerInclude),
   };
 }
 
 /** add-domain registers the new router by editing the file's syntax tree, so hand edits survive. */
-export async function registerRouter(plan: Plan, packageName: string, domain: DomainName): Promise<void> {
-  const registration = routerRegistration(packageName, domain.module);
+export async function registerRouter(plan: Plan, place: ProjectPlace, domain: DomainName): Promise<void> {
+  const registration = domainRouterRegistration(place, domain.module);
   const routers = plan.read(registration.file);
   if (routers === undefined) throw new CliError(`${registration.file} is missing; it registers every router`);
   plan.write(registration.file, await addRouterRegistration(routers, registration));
 }
 
 /** remove-domain takes the registration out the same way; without the registry there is nothing to take out. */
-export async function unregisterRouter(plan: Plan, packageName: string, domain: DomainName): Promise<void> {
-  const registration = routerRegistration(packageName, domain.module);
+export async function unregisterRouter(plan: Plan, place: ProjectPlace, domain: DomainName): Promise<void> {
+  const registration = domainRouterRegistration(place, domain.module);
   const routers = plan.read(registration.file);
   if (routers !== undefined) plan.write(registration.file, await removeRouterRegistration(routers, registration));
 }
@@ -182,7 +193,7 @@ const UNIQUE_VALUES: Partial<Record<Field['type'], { expression: string; imports
 };
 
 /** What a domain refers to, for the templates: its repository, its test helper, its delete rule. */
-function referenceData(field: Field & { reference: NonNullable<Field['reference']> }, self: DomainName) {
+function referenceData(field: Field & { reference: NonNullable<Field['reference']> }, self: DomainName, place: ProjectPlace) {
   const target = domainName(field.reference.domain);
   const { onDelete } = field.reference;
   return {
@@ -191,7 +202,7 @@ function referenceData(field: Field & { reference: NonNullable<Field['reference'
     own: target.module === self.module,
     // The domain's own repository is already imported, as `repository`.
     repository: target.module === self.module ? 'repository' : `${target.module}_repository`,
-    repositoryImport: `${target.module} as ${target.module}_repository`,
+    repositoryImport: importAs(domainModule(place.layout, place.packageName, target.module, 'repository'), `${target.module}_repository`),
     singular: target.singular,
     singularWords: target.singularWords,
     kebab: target.kebab,
@@ -206,13 +217,15 @@ function referenceData(field: Field & { reference: NonNullable<Field['reference'
 }
 
 /** Everything the domain templates print, computed once here so the templates stay plain Python. */
-export function domainTemplateData(packageName: string, spec: Pick<DomainSpec, 'name' | 'fields'>) {
+export function domainTemplateData(place: ProjectPlace, spec: Pick<DomainSpec, 'name' | 'fields'>) {
   const { name, fields } = spec;
+  const { packageName } = place;
   const pkg = packageName;
+  const own = (role: DomainRole) => domainModule(place.layout, packageName, name.module, role);
   const columns = columnImports(fields);
   const usesUtcDateTime = fields.some((field) => field.type === 'datetime');
   const bounded = columnSchemaImports(fields);
-  const references = fields.flatMap((field) => (field.reference ? [referenceData({ ...field, reference: field.reference }, name)] : []));
+  const references = fields.flatMap((field) => (field.reference ? [referenceData({ ...field, reference: field.reference }, name, place)] : []));
   // Another domain's rows are created first in the tests; a row of its own domain is optional.
   const foreignReferences = references.filter((reference) => !reference.own);
   const values = fields.filter((field) => !field.reference);
@@ -226,40 +239,39 @@ export function domainTemplateData(packageName: string, spec: Pick<DomainSpec, '
   });
   // Its own query model even without filters, so that adding one changes no caller's signature.
   const schemaNames = ['Create', 'ListQuery', 'Read', 'Update'].map((suffix) => `${name.pascal}${suffix}`);
-  const domainSchemas: [string, string[]] = [`${pkg}.schemas.${name.module}`, schemaNames];
+  const domainSchemas: [string, string[]] = [own('schemas'), schemaNames];
   const checksInput = references.length > 0 || unique.length > 0;
   const errors = [...(checksInput ? ['ConflictError'] : []), 'NotFoundError'];
   return {
     packageName,
     domain: name,
+    routerImport: fromImport(own('handlers'), ['router']),
     // Where the domain's module sorts relative to schemas.pagination depends on its name.
     handlerImports: fromImports([
       [`${pkg}.core.db`, ['SessionDep']],
       [`${pkg}.core.errors`, ['error_responses']],
-      [`${pkg}.routers.${name.module}.deps`, [`${name.pascal}Id`, `${name.pascal}PageQuery`]],
-      [`${pkg}.schemas.${name.module}`, ['Create', 'Read', 'Update'].map((suffix) => `${name.pascal}${suffix}`)],
+      [own('deps'), [`${name.pascal}Id`, `${name.pascal}PageQuery`]],
+      [own('schemas'), ['Create', 'Read', 'Update'].map((suffix) => `${name.pascal}${suffix}`)],
       [`${pkg}.schemas.pagination`, ['Page']],
       // The domain's own modules under one fixed name: a domain called `items` or `rows` cannot
       // collide with the templates' local variables.
-      [`${pkg}.services`, [`${name.module} as service`]],
+      importAs(own('service'), 'service'),
     ]),
     depsImports: fromImports([
       [`${pkg}.schemas.columns`, ['INT32_MAX']],
-      [`${pkg}.schemas.${name.module}`, [`${name.pascal}ListQuery`]],
+      [own('schemas'), [`${name.pascal}ListQuery`]],
     ]),
     serviceImports: fromImports([
       [`${pkg}.core.db`, ['transaction']],
-      [`${pkg}.core.errors`, errors.sort(byCodePoint)],
-      [
-        `${pkg}.repositories`,
-        [`${name.module} as repository`, ...foreignReferences.map((reference) => reference.repositoryImport)].sort(byCodePoint),
-      ],
+      [`${pkg}.core.errors`, errors],
+      importAs(own('repository'), 'repository'),
+      ...foreignReferences.map((reference) => reference.repositoryImport),
       domainSchemas,
       [`${pkg}.schemas.pagination`, ['Page']],
     ]),
     repositoryImports: fromImports([
       [`${pkg}.core.db`, ['Base', 'Timestamps', ...(usesUtcDateTime ? ['UTCDateTime'] : [])]],
-      [`${pkg}.schemas.${name.module}`, ['Create', 'ListQuery', 'Update'].map((suffix) => `${name.pascal}${suffix}`)],
+      [own('schemas'), ['Create', 'ListQuery', 'Update'].map((suffix) => `${name.pascal}${suffix}`)],
     ]),
     fields: fields.map((field) => ({ ...field, ...schemaDeclarations(field), columnDeclaration: columnDeclaration(field) })),
     // The tests' payloads: the fields that hold values, not references to rows.
@@ -298,15 +310,27 @@ export function domainTemplateData(packageName: string, spec: Pick<DomainSpec, '
 }
 
 /**
+ * A domain's files as `place` lays them out: the templates of its roles (templates/domain/roles,
+ * named as domain-first names them) where names.ts puts each, and its API test under tests/.
+ */
+export function renderDomain(place: ProjectPlace, spec: Pick<DomainSpec, 'name' | 'fields'>): RenderedFile[] {
+  const tokens = { __package__: place.packageName, __domain__: spec.name.module };
+  return renderTree('domain', domainTemplateData(place, spec), tokens).map((file) => {
+    const role = /^roles\/(\w+)\.py$/.exec(file.path)?.[1] as DomainRole | undefined;
+    return role === undefined ? file : { ...file, path: domainFile(place.layout, place.packageName, spec.name.module, role) };
+  });
+}
+
+/**
  * Plans the migration that creates (add-domain) or drops (remove-domain) a domain's table, at the
  * head of the chain; a drop's downgrade recreates the table. Returns its path.
  */
-export function planMigration(plan: Plan, packageName: string, spec: DomainSpec, chain: MigrationChain, kind: 'create' | 'drop'): string {
+export function planMigration(plan: Plan, place: ProjectPlace, spec: DomainSpec, chain: MigrationChain, kind: 'create' | 'drop'): string {
   const revision = freeRevision(chain, `${kind}_${spec.name.module}`);
   const creates = kind === 'create';
   const table = spec.name.module;
   const data = {
-    ...domainTemplateData(packageName, spec),
+    ...domainTemplateData(place, spec),
     foreignKeys: spec.fields.flatMap((field) =>
       field.reference ? [{ table, column: field.column, target: field.reference.domain, onDelete: field.reference.onDelete }] : [],
     ),
@@ -321,7 +345,7 @@ export function planMigration(plan: Plan, packageName: string, spec: DomainSpec,
       dropsIn: creates ? 'downgrade' : 'upgrade',
     },
   };
-  const [file] = renderTree('migration', data, { __package__: packageName, __revision__: revision }) as [RenderedFile];
+  const [file] = renderTree('migration', data, { __package__: place.packageName, __revision__: revision }) as [RenderedFile];
   plan.generate(file);
   chain.head = revision;
   chain.taken.add(revision);
@@ -391,14 +415,10 @@ export async function refuseMissingTestHelpers(plan: Plan): Promise<void> {
  * Returns the existing files it would replace (for the command to refuse, or to list under --force).
  */
 export function planDomain(plan: Plan, manifest: Manifest, spec: DomainSpec, chain: MigrationChain): string[] {
-  const { packageName } = manifest.options;
-  const files = renderTree('domain', domainTemplateData(packageName, spec), {
-    __package__: packageName,
-    __domain__: spec.name.module,
-  });
+  const files = renderDomain(manifest.options, spec);
   const replaced = files.flatMap((file) => occupiedBy(plan, file.path));
   for (const file of files) plan.generate(file);
-  const migration = planMigration(plan, packageName, spec, chain, 'create');
+  const migration = planMigration(plan, manifest.options, spec, chain, 'create');
   manifest.domains[spec.name.module] = { fields: spec.fieldsSpec, files: [...files.map((file) => file.path), migration].sort(byCodePoint) };
   return replaced;
 }

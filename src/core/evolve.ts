@@ -1,5 +1,5 @@
 import { CliError, UsageError } from '../errors.js';
-import { domainTemplateData, freeRevision, type MigrationChain } from './domain.js';
+import { freeRevision, type MigrationChain, renderDomain } from './domain.js';
 import { type Field, hasPlainIndex } from './fields.js';
 import { isUnchanged, type Manifest } from './manifest.js';
 import { mergeLines } from './merge.js';
@@ -29,10 +29,8 @@ export interface Replanned {
  * else the old fields' rendering.
  */
 export function replanDomainFiles(plan: Plan, manifest: Manifest, name: DomainName, before: Field[], after: Field[]): Replanned {
-  const pkg = manifest.options.packageName;
-  const tokens = { __package__: pkg, __domain__: name.module };
-  const base = renderTree('domain', domainTemplateData(pkg, { name, fields: before }), tokens);
-  const theirs = renderTree('domain', domainTemplateData(pkg, { name, fields: after }), tokens);
+  const base = renderDomain(manifest.options, { name, fields: before });
+  const theirs = renderDomain(manifest.options, { name, fields: after });
   const replanned: Replanned = { conflicts: [], files: new Map() };
   for (const [index, file] of theirs.entries()) {
     const ours = plan.read(file.path);

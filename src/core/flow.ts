@@ -1,11 +1,11 @@
 import { CliError } from '../errors.js';
-import { occupiedBy, routerRegistration } from './domain.js';
+import { occupiedBy, type ProjectPlace, sharedRouterRegistration } from './domain.js';
 import type { Manifest } from './manifest.js';
-import { domainName, type FlowName } from './names.js';
+import { domainModule, domainName, type FlowName } from './names.js';
 import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
 import { addRouterRegistration, removeRouterRegistration } from './python-edit.js';
-import { fromImport, fromImports } from './python-source.js';
+import { fromImport, fromImports, importAs } from './python-source.js';
 import { renderTree } from './render.js';
 
 /**
@@ -14,22 +14,28 @@ import { renderTree } from './render.js';
  * domains it names.
  */
 
-const PYPROJECT = 'pyproject.toml';
+export const PYPROJECT = 'pyproject.toml';
 
 const contractName = (flow: string) => `Flow ${flow}: the services it names and no other`;
 
-/** The contract, as a TOML block appended to pyproject.toml (an array of tables may grow anywhere). */
-function contractBlock(packageName: string, flow: string, uses: string[]): string {
+/**
+ * The contract, as a TOML block appended to pyproject.toml (an array of tables may grow anywhere).
+ * Every domain's service is forbidden but those it names: services/ in layer-first, each
+ * domains/<domain>/service.py in domain-first.
+ */
+export function contractBlock(place: ProjectPlace, flow: string, uses: string[]): string {
+  const { packageName, layout } = place;
   const source = `${packageName}.flows.${flow}`;
+  const services = layout === 'domain-first' ? `${packageName}.domains.*.service` : `${packageName}.services`;
   return [
     '',
     '[[tool.importlinter.contracts]]',
     `name = "${contractName(flow)}"`,
     'type = "forbidden"',
     `source_modules = ["${source}"]`,
-    `forbidden_modules = ["${packageName}.services"]`,
+    `forbidden_modules = ["${services}"]`,
     'ignore_imports = [',
-    ...uses.map((domain) => `    "${source} -> ${packageName}.services.${domain}",`),
+    ...uses.map((domain) => `    "${source} -> ${domainModule(layout, packageName, domain, 'service')}",`),
     ']',
     // A flow that stops using one of its services is no breach.
     'unmatched_ignore_imports_alerting = "none"',
@@ -39,7 +45,7 @@ function contractBlock(packageName: string, flow: string, uses: string[]): strin
 }
 
 /** The lines of the contract block named for `flow`: from its table header to the next one. */
-function contractLines(text: string, flow: string): [start: number, end: number] | undefined {
+export function contractLines(text: string, flow: string): [start: number, end: number] | undefined {
   const lines = text.split('\n');
   const named = lines.findIndex((line) => line.trim() === `name = "${contractName(flow)}"`);
   if (named < 1 || lines[named - 1]?.trim() !== '[[tool.importlinter.contracts]]') return undefined;
@@ -50,9 +56,10 @@ function contractLines(text: string, flow: string): [start: number, end: number]
   return [named - 1, end];
 }
 
-export function flowTemplateData(manifest: Manifest, flow: FlowName, uses: string[]) {
-  const pkg = manifest.options.packageName;
+export function flowTemplateData(place: ProjectPlace, flow: FlowName, uses: string[]) {
+  const pkg = place.packageName;
   const domains = uses.map((module) => domainName(module));
+  const module = (domain: string, role: 'schemas' | 'service') => domainModule(place.layout, pkg, domain, role);
   return {
     packageName: pkg,
     flow,
@@ -62,8 +69,9 @@ export function flowTemplateData(manifest: Manifest, flow: FlowName, uses: strin
     testImports: domains.map((domain) => fromImport(`test_${domain.module}_api`, [`create_${domain.singular}`])).sort(byCodePoint),
     imports: fromImports([
       [`${pkg}.schemas.${flow.module}`, [`${flow.pascal}Overview`]],
-      ...domains.map((domain): [string, string[]] => [`${pkg}.schemas.${domain.module}`, [`${domain.pascal}ListQuery`]]),
-      [`${pkg}.services`, [...uses].sort(byCodePoint)],
+      ...domains.map((domain): [string, string[]] => [module(domain.module, 'schemas'), [`${domain.pascal}ListQuery`]]),
+      // Each service under its domain's name, as the flow's body calls it.
+      ...uses.map((domain) => importAs(module(domain, 'service'), domain)),
     ]),
     handlerImports: fromImports([
       [`${pkg}.core.db`, ['SessionDep']],
@@ -77,10 +85,10 @@ export function flowTemplateData(manifest: Manifest, flow: FlowName, uses: strin
 /** Plans the flow's files, its router's registration and its contract. Returns the files it would replace. */
 export async function planFlow(plan: Plan, manifest: Manifest, flow: FlowName, uses: string[]): Promise<string[]> {
   const pkg = manifest.options.packageName;
-  const files = renderTree('flow', flowTemplateData(manifest, flow, uses), { __package__: pkg, __flow__: flow.module });
+  const files = renderTree('flow', flowTemplateData(manifest.options, flow, uses), { __package__: pkg, __flow__: flow.module });
   const replaced = files.flatMap((file) => occupiedBy(plan, file.path));
   for (const file of files) plan.generate(file);
-  const registration = routerRegistration(pkg, flow.module);
+  const registration = sharedRouterRegistration(pkg, flow.module);
   const routers = plan.read(registration.file);
   if (routers === undefined) throw new CliError(`${registration.file} is missing; it registers every router`);
   plan.write(registration.file, await addRouterRegistration(routers, registration));
@@ -89,14 +97,14 @@ export async function planFlow(plan: Plan, manifest: Manifest, flow: FlowName, u
   if (!/^\s*"\(?flows\)?",/m.test(pyproject)) {
     throw new CliError(`${PYPROJECT}'s layers contract has no flows layer: add "(flows)" between the routers and the services, then run again`);
   }
-  if (!contractLines(pyproject, flow.module)) plan.write(PYPROJECT, `${pyproject.replace(/\n*$/, '\n')}${contractBlock(pkg, flow.module, uses)}`);
+  if (!contractLines(pyproject, flow.module)) plan.write(PYPROJECT, `${pyproject.replace(/\n*$/, '\n')}${contractBlock(manifest.options, flow.module, uses)}`);
   manifest.flows[flow.module] = { uses, files: files.map((file) => file.path).sort(byCodePoint) };
   return replaced;
 }
 
 /** Takes the flow's router registration and its contract out again (its files are the caller's). */
 export async function unplanFlow(plan: Plan, manifest: Manifest, flow: string): Promise<void> {
-  const registration = routerRegistration(manifest.options.packageName, flow);
+  const registration = sharedRouterRegistration(manifest.options.packageName, flow);
   const routers = plan.read(registration.file);
   if (routers !== undefined) plan.write(registration.file, await removeRouterRegistration(routers, registration));
   const pyproject = plan.read(PYPROJECT);

@@ -5,16 +5,18 @@ import * as v from 'valibot';
 import { CliError } from '../errors.js';
 import { JOURNAL_DIR } from './apply.js';
 import { byCodePoint } from './order.js';
+import { LAYOUTS } from './names.js';
 import { isConfinedPath, type Plan } from './plan.js';
 
 /** The project's record of how it was generated; also how commands find the project root. */
 export const MANIFEST_FILE = '.create-layered-backend.json';
 
 /**
- * The manifest's format. 0.1.0 wrote format 1 without saying so; 2 added the number; 3 the flows.
- * Older formats are read and rewritten as the current one by the next command.
+ * The manifest's format. 0.1.0 wrote format 1 without saying so; 2 added the number; 3 the flows;
+ * 4 the layout and the placements flip made. Older formats are read and rewritten as the current
+ * one by the next command.
  */
-export const MANIFEST_FORMAT = 3;
+export const MANIFEST_FORMAT = 4;
 
 export const EXTRAS = ['crawlers', 'schedulers', 'clients', 'workers'] as const;
 export type Extra = (typeof EXTRAS)[number];
@@ -41,11 +43,17 @@ const ManifestSchema = v.strictObject({
     packageName: Identifier,
     db: v.picklist(['sqlite', 'postgres']),
     extras: v.array(v.picklist(EXTRAS)),
+    layout: v.picklist(LAYOUTS),
   }),
   /** Each domain with the --fields spec it was generated from and the files that belong to it. */
   domains: objectOf(Identifier, v.strictObject({ fields: v.string(), files: v.array(ProjectPath) })),
   /** Each flow with the domains whose services it uses and the files that belong to it. */
   flows: objectOf(Identifier, v.strictObject({ uses: v.array(Identifier), files: v.array(ProjectPath) })),
+  /**
+   * Modules of the user's that flip moved because --map said where (they are no domain's and not
+   * shared): each layer-first path with its domain-first one, so flipping back needs no --map.
+   */
+  placements: objectOf(ProjectPath, ProjectPath),
   /** Content hash of every file as the generator last wrote it: what remove-domain may delete untouched. */
   files: objectOf(ProjectPath, v.pipe(v.string(), v.regex(/^sha256-[0-9a-f]{64}$/, 'must be a sha256 content hash'))),
 });
@@ -71,7 +79,13 @@ export function isUnchanged(bytes: Buffer | undefined, hash: string | undefined)
 export function serializeManifest(manifest: Manifest): string {
   const sorted = <T>(record: Record<string, T>) =>
     Object.fromEntries(Object.entries(record).sort(([a], [b]) => byCodePoint(a, b)));
-  const ordered = { ...manifest, domains: sorted(manifest.domains), flows: sorted(manifest.flows), files: sorted(manifest.files) };
+  const ordered = {
+    ...manifest,
+    domains: sorted(manifest.domains),
+    flows: sorted(manifest.flows),
+    placements: sorted(manifest.placements),
+    files: sorted(manifest.files),
+  };
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
 
@@ -118,8 +132,14 @@ export function parseManifest(text: string, file: string): Manifest {
   if (typeof format === 'number' && format > MANIFEST_FORMAT) {
     throw new CliError(`${file} has format ${format}, newer than this create-layered-backend understands; upgrade the CLI`);
   }
-  // Formats 1 and 2 differ from 3 only by what they lack.
-  if (data && typeof data === 'object' && (format === 1 || format === 2)) data = { flows: {}, ...data, format: MANIFEST_FORMAT };
+  // Older formats differ from the current one only by what they lack: flows (3), a layout and
+  // placements (4); every project before 4 was layer-first.
+  if (data && typeof data === 'object' && typeof format === 'number' && format < MANIFEST_FORMAT) {
+    const older = data as { options?: unknown; files?: unknown };
+    const options = older.options && typeof older.options === 'object' ? { ...older.options, layout: 'layer-first' } : older.options;
+    const { files, ...rest } = older;
+    data = { flows: {}, ...rest, options, placements: {}, files, format: MANIFEST_FORMAT };
+  }
   const result = v.safeParse(ManifestSchema, data);
   if (!result.success) {
     const [issue] = result.issues;

@@ -17,7 +17,7 @@ const SOFT_KEYWORDS = new Set(['match', 'case', 'type', '_']);
 /** Folders and modules of the generated package: a domain with one of these names would shadow it. */
 export const RESERVED_MODULES = new Set([
   'routers', 'services', 'repositories', 'schemas', 'utils', 'core', 'crawlers', 'schedulers', 'clients',
-  'workers', 'flows', 'main', 'tests', 'health', 'migrations', 'pagination', 'columns',
+  'workers', 'flows', 'main', 'tests', 'health', 'migrations', 'pagination', 'columns', 'domains',
 ]);
 
 /** Python 3.11's sys.stdlib_module_names (public ones): a package named like one shadows it. */
@@ -144,6 +144,68 @@ export const MAX_FIELD_LENGTH = 30;
 
 /** The longest a package name may be: with it every line of the project's imports and docstrings fits. */
 export const MAX_PACKAGE_LENGTH = 24;
+
+/**
+ * Where a domain's code lives. layer-first (the seed's tree, the default): one folder per layer,
+ * a file (a package for the router) per domain in each. domain-first (the seed's "once the number
+ * of domains explodes"): one package per domain under domains/, the same layers inside it.
+ */
+export const LAYOUTS = ['layer-first', 'domain-first'] as const;
+export type Layout = (typeof LAYOUTS)[number];
+
+export const otherLayout = (layout: Layout): Layout => (layout === 'layer-first' ? 'domain-first' : 'layer-first');
+
+/**
+ * A domain's modules by the part each plays, named as domain-first names its files:
+ * `__init__` exposes the router (routers/<domain>/__init__.py in layer-first), `handlers` and `deps`
+ * are the rest of the HTTP entry, then `service`, `repository` and `schemas`, one file each.
+ */
+export const DOMAIN_ROLES = ['__init__', 'handlers', 'deps', 'service', 'repository', 'schemas'] as const;
+export type DomainRole = (typeof DOMAIN_ROLES)[number];
+
+/**
+ * The one mapping from (layout, domain, role) to a module: the templates' imports, add-domain's
+ * paths and registration, and flip's moves and import rewrites all come from here.
+ */
+export function domainModule(layout: Layout, packageName: string, domain: string, role: DomainRole): string {
+  if (layout === 'domain-first') return role === '__init__' ? `${packageName}.domains.${domain}` : `${packageName}.domains.${domain}.${role}`;
+  switch (role) {
+    case '__init__':
+      return `${packageName}.routers.${domain}`;
+    case 'handlers':
+    case 'deps':
+      return `${packageName}.routers.${domain}.${role}`;
+    case 'service':
+      return `${packageName}.services.${domain}`;
+    case 'repository':
+      return `${packageName}.repositories.${domain}`;
+    case 'schemas':
+      return `${packageName}.schemas.${domain}`;
+  }
+}
+
+/** The file of a domain's role, in the src layout: a package's `__init__.py` for `__init__`. */
+export function domainFile(layout: Layout, packageName: string, domain: string, role: DomainRole): string {
+  const path = `src/${domainModule(layout, packageName, domain, role).replaceAll('.', '/')}`;
+  return role === '__init__' ? `${path}/__init__.py` : `${path}.py`;
+}
+
+/**
+ * The folders only `layout` has, given its domains: what a flip empties and removes. In
+ * layer-first, services/ and repositories/ and each domain's router package (routers/ itself stays:
+ * it holds the registry, health and the flows' routers, as schemas/ holds the shared models); in
+ * domain-first, domains/.
+ */
+export function layoutFolders(layout: Layout, packageName: string, domains: string[]): string[] {
+  const root = `src/${packageName}`;
+  if (layout === 'domain-first') return [`${root}/domains`];
+  return [`${root}/services`, `${root}/repositories`, ...domains.map((domain) => `${root}/routers/${domain}`)];
+}
+
+/** The packages only `layout` has, as modules: an import of one of them itself has no counterpart. */
+export function layoutPackages(layout: Layout, packageName: string): string[] {
+  return layout === 'domain-first' ? [`${packageName}.domains`] : [`${packageName}.services`, `${packageName}.repositories`];
+}
 
 export interface DomainName {
   /** Module and folder name, plural snake_case: `order_items`. */

@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { Node, Parser } from 'web-tree-sitter';
 import { CliError } from '../errors.js';
 import { pythonGrammar, treeSitterGlue } from './package-files.js';
-import { type RouterLines, routerImport, routerInclude } from './python-source.js';
+import { plainImportOrder, type RouterLines, routerImport, routerInclude } from './python-source.js';
 
 /**
  * Edits of Python source through its syntax tree (tree-sitter), never by regex or markers:
@@ -65,7 +65,7 @@ export function syntaxErrorLine(source: string): Promise<number | undefined> {
 }
 
 /** Parses a file the user owns: one that does not parse is theirs to fix, and nothing is edited. */
-function parseOwned<T>(source: string, file: string, use: (root: Node) => T): Promise<T> {
+export function parseOwned<T>(source: string, file: string, use: (root: Node) => T): Promise<T> {
   return withTree(source, (root) => {
     if (root.hasError) {
       const line = (firstError(root) ?? root).startPosition.row + 1;
@@ -80,7 +80,7 @@ export interface RouterRegistration extends RouterLines {
   file: string;
 }
 
-const compact = (node: Node | null | undefined) => (node ? node.text.replace(/\s+/g, '') : '');
+export const compact = (node: Node | null | undefined) => (node ? node.text.replace(/\s+/g, '') : '');
 
 const topLevel = (root: Node) => root.namedChildren.filter((node): node is Node => node !== null);
 
@@ -147,7 +147,7 @@ class Lines {
 }
 
 /** Text edits by character offset, applied back to front so earlier offsets stay valid. */
-class Splices {
+export class Splices {
   private readonly edits: Array<{ start: number; end: number; text: string }> = [];
 
   constructor(private readonly source: string) {}
@@ -229,11 +229,13 @@ export function addRouterRegistration(source: string, registration: RouterRegist
       }
       lines.insertAfter(anchor.endPosition.row, [routerInclude(registration)]);
     }
-    const imports = routerImports(root, packagePrefix(registration.module));
+    // Sorted among the routers of its package (routers., domains.), else among the project's own imports.
+    const siblings = routerImports(root, packagePrefix(registration.module));
+    const imports = siblings.length > 0 ? siblings : routerImports(root, `${registration.module.split('.')[0]}.`);
     if (!imports.some((node) => routerName(node, registration))) {
       const importLines = routerImport(registration).split('\n');
       // Keep the block sorted the way ruff's isort rule wants it.
-      const next = imports.find((node) => compact(node.childForFieldName('module_name')) > registration.module);
+      const next = imports.find((node) => plainImportOrder(compact(node.childForFieldName('module_name')), registration.module) > 0);
       if (next) lines.insertAfter(next.startPosition.row - 1, importLines);
       else if (imports.length > 0) lines.insertAfter((imports.at(-1) as Node).endPosition.row, importLines);
       else {

@@ -1,7 +1,5 @@
 /** Small pieces of Python source computed in TypeScript, formatted the way `ruff format` leaves them. */
 
-import { byCodePoint } from './order.js';
-
 /** The generated project's `line-length` (pyproject.toml). */
 export const LINE_LENGTH = 100;
 
@@ -16,16 +14,137 @@ export function pythonString(value: string): string {
   return doubles > singles ? `'${escaped.replaceAll("'", "\\'")}'` : `"${escaped.replaceAll('"', '\\"')}"`;
 }
 
-/** `from module import a, b` on one line when it fits, else one name per line with a trailing comma. */
-export function fromImport(module: string, names: string[]): string {
-  // ruff's isort keeps each `x as y` on a statement of its own (combine-as-imports is off).
-  const aliased = names.filter((name) => name.includes(' as '));
-  if (aliased.length > 0 && names.length > 1) {
-    return names.map((name) => fromImport(module, [name])).join('\n');
+/** One name a `from` import binds (`name`, or `name as alias`), with the comments that travel with it. */
+export interface ImportedName {
+  name: string;
+  alias?: string;
+  /** Comment lines above it, inside the statement's parentheses. */
+  leading?: string[];
+  /** The comment after it on its line. */
+  trailing?: string;
+}
+
+/** A `from` import: `module` is absolute (`a.b`) or relative (`.`, `..a`). */
+export interface FromImport {
+  module: string;
+  names: ImportedName[];
+}
+
+/** natord's order, as ruff's isort sorts by: runs of digits compare as numbers, the rest by code point. */
+export function naturalOrder(a: string, b: string): number {
+  const runs = (text: string) => text.match(/\d+|\D/g) ?? [];
+  const [left, right] = [runs(a), runs(b)];
+  for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
+    const [x, y] = [left[index] as string, right[index] as string];
+    if (x === y) continue;
+    if (/^\d/.test(x) && /^\d/.test(y)) {
+      const [m, n] = [x.replace(/^0+(?=\d)/, ''), y.replace(/^0+(?=\d)/, '')];
+      if (m.length !== n.length) return m.length - n.length;
+      if (m !== n) return m < n ? -1 : 1;
+      continue;
+    }
+    return x < y ? -1 : 1;
   }
-  const line = `from ${module} import ${names.join(', ')}`;
-  if (line.length <= LINE_LENGTH) return line;
-  return `from ${module} import (\n${names.map((name) => `    ${name},\n`).join('')})`;
+  return left.length - right.length;
+}
+
+/** Case-insensitive first, then as written: ruff's isort with its default `case-sensitive = false`. */
+const nameOrder = (a: string, b: string) => naturalOrder(a.toLowerCase(), b.toLowerCase()) || naturalOrder(a, b);
+
+/** ruff's `order-by-type` (on by default): CONSTANTS, then Classes, then everything else. */
+function memberType(name: string): number {
+  if (name.length > 1 && /[A-Z]/.test(name) && !/[a-z]/.test(name)) return 0;
+  return /^[A-Z]/.test(name) ? 1 : 2;
+}
+
+function memberOrder(a: ImportedName, b: ImportedName): number {
+  return memberType(a.name) - memberType(b.name) || nameOrder(a.name, b.name) || nameOrder(a.alias ?? '', b.alias ?? '');
+}
+
+const relativeLevel = (module: string) => /^\.*/.exec(module)?.[0].length ?? 0;
+
+/**
+ * The order ruff's isort gives `from` imports of one section: relative ones furthest first, then by
+ * module, then by the first name each imports.
+ */
+export function fromImportOrder(a: FromImport, b: FromImport): number {
+  const [levelA, levelB] = [relativeLevel(a.module), relativeLevel(b.module)];
+  return levelB - levelA || nameOrder(a.module.slice(levelA), b.module.slice(levelB)) || memberOrder(a.names[0] as ImportedName, b.names[0] as ImportedName);
+}
+
+/** The order of plain `import a.b` statements of one section: by module. */
+export const plainImportOrder = (a: string, b: string) => nameOrder(a, b);
+
+/**
+ * The statements ruff's isort makes of these imports: a module's unaliased names in one statement,
+ * sorted, and each `name as alias` in one of its own (combine-as-imports is off); sorted.
+ */
+export function canonicalFromImports(imports: FromImport[]): FromImport[] {
+  const byModule = new Map<string, ImportedName[]>();
+  for (const { module, names } of imports) byModule.set(module, [...(byModule.get(module) ?? []), ...names]);
+  const statements: FromImport[] = [];
+  for (const [module, names] of byModule) {
+    const plain = new Map<string, ImportedName>();
+    const aliased = new Map<string, ImportedName>();
+    for (const name of names) {
+      const list = name.alias === undefined ? plain : aliased;
+      const key = `${name.name} ${name.alias ?? ''}`;
+      const seen = list.get(key);
+      list.set(key, seen ? mergeComments(seen, name) : name);
+    }
+    if (plain.size > 0) statements.push({ module, names: [...plain.values()].sort(memberOrder) });
+    for (const name of aliased.values()) statements.push({ module, names: [name] });
+  }
+  return statements.sort(fromImportOrder);
+}
+
+/** The same name imported twice: once, with the comments of both. */
+function mergeComments(a: ImportedName, b: ImportedName): ImportedName {
+  const leading = [...(a.leading ?? []), ...(b.leading ?? [])];
+  const trailing = [a.trailing, b.trailing].filter((comment) => comment !== undefined).join(' ') || undefined;
+  return { ...a, leading: leading.length > 0 ? leading : undefined, trailing };
+}
+
+/**
+ * A `from` import as ruff formats it, at `indent`: on one line when it fits (a comment after its
+ * last name may follow), else one name per line with a trailing comma, each with its comments.
+ */
+export function printFromImport(statement: FromImport, indent = '', eol = '\n', lineLength = LINE_LENGTH): string {
+  const spelled = statement.names.map((name) => (name.alias === undefined ? name.name : `${name.name} as ${name.alias}`));
+  const last = statement.names.at(-1)?.trailing;
+  const commented = statement.names.some((name, index) => (name.leading?.length ?? 0) > 0 || (name.trailing !== undefined && index < spelled.length - 1));
+  const line = `${indent}from ${statement.module} import ${spelled.join(', ')}`;
+  if (!commented && line.length <= lineLength) return last === undefined ? line : `${line}  ${last}`;
+  const inner = `${indent}    `;
+  const body = statement.names.flatMap((name, index) => [
+    ...(name.leading ?? []).map((comment) => `${inner}${comment}`),
+    `${inner}${spelled[index]},${name.trailing === undefined ? '' : `  ${name.trailing}`}`,
+  ]);
+  return [`${indent}from ${statement.module} import (`, ...body, `${indent})`].join(eol);
+}
+
+const importedName = (spelled: string): ImportedName => {
+  const [name, alias] = spelled.split(' as ') as [string, string | undefined];
+  return alias === undefined ? { name } : { name, alias };
+};
+
+/** `from module import a, b` as ruff's isort and ruff format leave it (names as `x` or `x as y`). */
+export function fromImport(module: string, names: string[]): string {
+  return fromImports([[module, names]]);
+}
+
+/** Several `from` imports of one section, merged, split and ordered as ruff's isort wants them. */
+export function fromImports(imports: Array<[module: string, names: string[]]>): string {
+  return canonicalFromImports(imports.map(([module, names]) => ({ module, names: names.map(importedName) })))
+    .map((statement) => printFromImport(statement))
+    .join('\n');
+}
+
+/** The import that binds `module` as `binding`: `[parent, ["last as binding"]]`, or `["last"]` when they agree. */
+export function importAs(module: string, binding: string): [module: string, names: string[]] {
+  const dot = module.lastIndexOf('.');
+  const last = module.slice(dot + 1);
+  return [module.slice(0, dot), [last === binding ? last : `${last} as ${binding}`]];
 }
 
 /**
@@ -38,14 +157,6 @@ export function call(indent: string, head: string, args: string[]): string {
   const inner = `${indent}    ${args.join(', ')}`;
   if (inner.length <= LINE_LENGTH) return `${indent}${head}(\n${inner}\n${indent})`;
   return `${indent}${head}(\n${args.map((arg) => `${indent}    ${arg},\n`).join('')}${indent})`;
-}
-
-/** Several `from` imports of one section, in the order ruff's isort wants (by module name). */
-export function fromImports(imports: Array<[module: string, names: string[]]>): string {
-  return [...imports]
-    .sort(([a], [b]) => byCodePoint(a, b))
-    .map(([module, names]) => fromImport(module, names))
-    .join('\n');
 }
 
 /** The import and the call that register a router in `routers/__init__.py`. */

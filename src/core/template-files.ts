@@ -22,7 +22,10 @@ export type TemplateTree = Array<{ path: string; render: (data: object) => strin
 
 export const stripHbs = (path: string) => (path.endsWith('.hbs') ? path.slice(0, -'.hbs'.length) : path);
 
-/** One file of a template tree: `templates/<tree>/<path>`, tree being `project`, `domain` or `extras/<name>`. */
+/**
+ * One file of a template tree: `templates/<tree>/<path>`, tree being `project`, `domain`,
+ * `extras/<name>` (an optional folder) or `layouts/<name>` (the files only that layout has).
+ */
 export interface TemplateFile {
   tree: string;
   path: string;
@@ -35,7 +38,7 @@ export function readTemplateFiles(templatesDir: string): TemplateFile[] {
     .map((entry) => {
       const file = join(entry.parentPath, entry.name);
       const [first, second, ...rest] = relative(templatesDir, file).split(sep);
-      const [tree, parts] = first === 'extras' ? [`extras/${second}`, rest] : [first as string, [second as string, ...rest]];
+      const [tree, parts] = first === 'extras' || first === 'layouts' ? [`${first}/${second}`, rest] : [first as string, [second as string, ...rest]];
       return { tree, path: parts.join('/'), source: readFileSync(file, 'utf8') };
     })
     .sort((a, b) => byCodePoint(`${a.tree}/${a.path}`, `${b.tree}/${b.path}`));

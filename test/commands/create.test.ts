@@ -32,7 +32,7 @@ describe('create', () => {
     await expect(tree['src/my_api/routers/__init__.py']).toMatchFileSnapshot('__snapshots__/routers__init__.py');
     await expect(tree['src/my_api/services/users.py']).toMatchFileSnapshot('__snapshots__/services_users.py');
     const manifest = JSON.parse(tree['.create-layered-backend.json'] as string);
-    expect(manifest.options).toEqual({ projectName: 'my-api', packageName: 'my_api', db: 'sqlite', extras: [] });
+    expect(manifest.options).toEqual({ projectName: 'my-api', packageName: 'my_api', db: 'sqlite', extras: [], layout: 'layer-first' });
     expect(Object.keys(manifest.files).sort()).toEqual(files.filter((f) => f !== '.create-layered-backend.json').sort());
   });
 

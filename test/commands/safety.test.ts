@@ -94,12 +94,18 @@ describe('the manifest', () => {
     expect(await snapshotTree(cwd, { withFolders: true })).toEqual(before);
   });
 
-  it('a manifest of 0.1.0 (no format number, no flows) is read and rewritten in the current format', async () => {
-    const { format, flows, ...old } = await manifestOf();
-    expect([format, flows]).toEqual([MANIFEST_FORMAT, {}]);
-    await writeFile(join(root, '.create-layered-backend.json'), JSON.stringify(old, null, 2));
+  it('a manifest of 0.1.0 (no format number, no flows, no layout) is read and rewritten in the current format', async () => {
+    const {
+      format,
+      flows,
+      placements,
+      options: { layout, ...options },
+      ...old
+    } = await manifestOf();
+    expect([format, flows, placements, layout]).toEqual([MANIFEST_FORMAT, {}, {}, 'layer-first']);
+    await writeFile(join(root, '.create-layered-backend.json'), JSON.stringify({ ...old, options }, null, 2));
     await runAddDomain({ name: 'widget' }, testContext(root).ctx);
-    expect(await manifestOf()).toMatchObject({ format: MANIFEST_FORMAT, flows: {} });
+    expect(await manifestOf()).toMatchObject({ format: MANIFEST_FORMAT, flows: {}, placements: {}, options: { layout: 'layer-first' } });
   });
 
   it('create --force over a generated project records every file, so remove-domain still works after', async () => {

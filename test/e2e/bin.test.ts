@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { runAddDomain } from '../../src/commands/add-domain/index.js';
 import { runCreate } from '../../src/commands/create/index.js';
+import { runFlip } from '../../src/commands/flip/index.js';
 import { snapshotTree } from '../tree.js';
 import { runCli, tempDir, testContext } from '../helpers.js';
 
@@ -39,6 +40,12 @@ describe('the bin', () => {
     expect(await snapshotTree(root)).toHaveProperty(['src/my_api/services/products.py']);
     expect((await cli(['remove-domain', 'products', '--purge'], root)).exitCode).toBe(0);
     expect(await snapshotTree(root)).toEqual(before);
+
+    const flipped = await cli(['flip'], root);
+    expect(flipped.exitCode, flipped.stderr).toBe(0);
+    expect(await snapshotTree(root)).toHaveProperty(['src/my_api/domains/users/service.py']);
+    expect((await cli(['flip'], root)).exitCode).toBe(0);
+    expect(await snapshotTree(root)).toEqual(before);
   });
 
   it('creates a git repository whose first commit holds the whole project', async () => {
@@ -67,6 +74,10 @@ describe('the bin', () => {
     const fields = 'name:str, price:decimal=9.5, in_stock:bool=true, notes:text?, due:date?, at:datetime?, ref:uuid?, qty:int=1, ratio:float?';
     expect((await cli(['add-domain', 'invoices', '--fields', fields], join(cwd, 'built/my-api'))).exitCode).toBe(0);
     await runAddDomain({ name: 'invoices', fields }, testContext(join(cwd, 'sources/my-api')).ctx);
+    expect(await snapshotTree(join(cwd, 'built/my-api'))).toEqual(await snapshotTree(join(cwd, 'sources/my-api')));
+    // And domain-first: the templates' other branches.
+    expect((await cli(['flip'], join(cwd, 'built/my-api'))).exitCode).toBe(0);
+    await runFlip({}, testContext(join(cwd, 'sources/my-api')).ctx);
     expect(await snapshotTree(join(cwd, 'built/my-api'))).toEqual(await snapshotTree(join(cwd, 'sources/my-api')));
   });
 

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { Language, type Node, Parser } from 'web-tree-sitter';
-import { domainTemplateData, routerRegistrationLines } from '../../src/core/domain.js';
+import { domainRouterRegistration, domainTemplateData, renderDomain, routerRegistrationLines, sharedRouterRegistration } from '../../src/core/domain.js';
 import { parseFields } from '../../src/core/fields.js';
-import { domainName, TEMPLATE_SCOPES } from '../../src/core/names.js';
+import { domainName, type Layout, TEMPLATE_SCOPES } from '../../src/core/names.js';
 import { renderTree } from '../../src/core/render.js';
 
 /**
@@ -59,15 +59,16 @@ function derivedPattern(identifier: string): string | undefined {
   return pattern === identifier ? undefined : pattern;
 }
 
-/** Each file's identifiers, rendered for `fields`. */
-function renderedIdentifiers(fields: typeof FIELDS): Map<string, Set<string>> {
+/** Each file's identifiers, rendered for `fields` in `layout`. */
+function renderedIdentifiers(fields: typeof FIELDS, layout: Layout = 'layer-first'): Map<string, Set<string>> {
+  const place = { packageName: 'zzpkg', layout };
   const data = {
-    ...domainTemplateData('zzpkg', { name: SENTINEL, fields }),
+    ...domainTemplateData(place, { name: SENTINEL, fields }),
     migration: { revision: 'r', message: 'm', revises: 'p', downRevision: 'None', createsIn: 'upgrade', dropsIn: 'downgrade' },
   };
-  const registry = routerRegistrationLines('zzpkg', ['health', SENTINEL.module]);
+  const registry = routerRegistrationLines([sharedRouterRegistration('zzpkg', 'health'), domainRouterRegistration(place, SENTINEL.module)]);
   const files = [
-    ...renderTree('domain', data, { __package__: 'zzpkg', __domain__: SENTINEL.module }),
+    ...renderDomain(place, { name: SENTINEL, fields }),
     ...renderTree('migration', data, { __package__: 'zzpkg', __revision__: 'r' }),
     { path: 'src/zzpkg/routers/__init__.py', content: `from fastapi import APIRouter\n${registry.imports.join('\n')}\napi_router = APIRouter()\n${registry.includes.join('\n')}\n` },
   ];
@@ -110,6 +111,11 @@ describe('the template identifier table', () => {
       console.log(`TEMPLATE_SCOPES is out of date; the templates give:\n${JSON.stringify(expected, null, 2)}`);
     }
     expect(actual).toEqual(expected);
+  });
+
+  it('is the same in both layouts: only the modules the files import differ', () => {
+    const sets = (layout: Layout) => [...renderedIdentifiers(FIELDS, layout).values()].map((found) => [...found].sort());
+    expect(sets('domain-first')).toEqual(sets('layer-first'));
   });
 
   it.each([

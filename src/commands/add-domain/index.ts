@@ -34,7 +34,7 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
     if (replaced.length > 0 && !options.force) {
       throw new CliError(`add-domain ${name.module} would overwrite ${replaced.join(', ')}; pick another name, or use --force to replace them`);
     }
-    await registerRouter(plan, manifest.options.packageName, name);
+    await registerRouter(plan, manifest.options, name);
     await refuseMissingTestHelpers(plan);
     return {
       replaced,

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import type { Context } from '../../context.js';
 import { CancelledError, CliError } from '../../errors.js';
 import { writeNewFolder } from '../../core/apply.js';
-import { type MigrationChain, planDomain, routerRegistrationLines } from '../../core/domain.js';
+import { type MigrationChain, planDomain } from '../../core/domain.js';
 import {
   isUnchanged,
   MANIFEST_FILE,
@@ -13,8 +13,7 @@ import {
   planManifest,
 } from '../../core/manifest.js';
 import { Plan } from '../../core/plan.js';
-import { fromImports } from '../../core/python-source.js';
-import { renderTree } from '../../core/render.js';
+import { POSTGRES_SERVER, renderProject } from '../../core/project.js';
 import { reportPlan } from '../../core/report.js';
 import { transact, trapSignals, validatePlan } from '../../core/transaction.js';
 import { VERSION } from '../../package.js';
@@ -23,74 +22,24 @@ import { initGit } from './steps/git.js';
 import { chooseInstaller, installCommandLine, installDependencies } from './steps/install.js';
 import { nextSteps, shellWord } from './steps/next-steps.js';
 
-/** The PostgreSQL server a new --db postgres project's .env.example points at: a local default. */
-const POSTGRES_SERVER = 'postgresql://postgres:postgres@127.0.0.1:5432';
-
-export function projectTemplateData(options: Pick<CreateOptions, 'projectName' | 'packageName' | 'db' | 'domains' | 'extras'>) {
-  const pkg = options.packageName;
-  const postgres = options.db === 'postgres';
-  const workers = options.extras.includes('workers');
-  const schedulers = options.extras.includes('schedulers');
-  // The jobs' examples call the first domain's service, as a router would.
-  const domain = options.domains[0].name;
-  const domainSchemas: [string, string[]] = [`${pkg}.schemas.${domain.module}`, [`${domain.pascal}Create`]];
-  return {
-    projectName: options.projectName,
-    packageName: pkg,
-    extraModules: options.extras.map((extra) => `${pkg}.${extra}`),
-    // workers/ brings the endpoint that enqueues its example job.
-    routers: routerRegistrationLines(pkg, ['health', ...(workers ? ['imports'] : []), ...options.domains.map((d) => d.name.module)]),
-    workers,
-    schedulers,
-    // Redis, once configured, carries the jobs, the schedulers' claims and the rate-limit counts.
-    broker: workers || schedulers,
-    // Servers the generated CI workflow starts for the tests.
-    ciServices: postgres || workers || schedulers,
-    domain,
-    importHandlerImports: fromImports([
-      [`${pkg}.core.errors`, ['error_responses']],
-      [`${pkg}.core.queue`, ['EnqueueDep']],
-      [`${pkg}.schemas.imports`, ['ImportAccepted']],
-      domainSchemas,
-    ]),
-    taskImports: fromImports([domainSchemas, [`${pkg}.services`, [`${domain.module} as service`]], [`${pkg}.workers.broker`, ['TaskSession']]]),
-    jobImports: fromImports([
-      [`${pkg}.core.config`, ['Schedule']],
-      [`${pkg}.schedulers.scheduler`, ['Job']],
-      [`${pkg}.schemas.${domain.module}`, [`${domain.pascal}ListQuery`]],
-      [`${pkg}.services`, [`${domain.module} as service`]],
-    ]),
-    envPrefix: `${options.packageName.toUpperCase()}_`,
-    postgres,
-    defaultDatabaseUrl: postgres
-      ? `${POSTGRES_SERVER.replace('postgresql:', 'postgresql+asyncpg:')}/${pkg}`
-      : `sqlite+aiosqlite:///./${pkg}.db`,
-    generatorVersion: VERSION,
-  };
-}
-
 /**
- * The whole project in memory: skeleton (its router registry already lists the domains), chosen
- * extras, then each domain through the shared generator, each migration building on the last.
- * Returns the existing files it would replace with different content.
+ * The whole project in memory: skeleton (its router registry already lists the domains), the
+ * files only its layout has, chosen extras, then each domain through the shared generator, each
+ * migration building on the last. Returns the existing files it would replace with different content.
  */
 export function planProject(plan: Plan, options: CreateOptions): string[] {
-  const data = projectTemplateData(options);
-  const tokens = { __package__: options.packageName };
-  const trees = ['project', ...options.extras.map((extra) => `extras/${extra}`)];
   const replaced: string[] = [];
-  for (const tree of trees) {
-    for (const file of renderTree(tree, data, tokens)) {
-      if (plan.original(file.path) !== undefined && plan.read(file.path) !== file.content) replaced.push(file.path);
-      plan.generate(file);
-    }
+  for (const file of renderProject({ ...options, domains: options.domains.map((domain) => domain.name.module) })) {
+    if (plan.original(file.path) !== undefined && plan.read(file.path) !== file.content) replaced.push(file.path);
+    plan.generate(file);
   }
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     generator: { name: 'create-layered-backend', version: VERSION },
-    options: { projectName: options.projectName, packageName: options.packageName, db: options.db, extras: options.extras },
+    options: { projectName: options.projectName, packageName: options.packageName, db: options.db, extras: options.extras, layout: options.layout },
     domains: {},
     flows: {},
+    placements: {},
     files: {},
   };
   const chain: MigrationChain = { head: null, taken: new Set() };
@@ -136,6 +85,7 @@ export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void>
       domains: options.domains.map((domain) => domain.name.module),
       extras: options.extras,
       db: options.db,
+      layout: options.layout,
       git: options.git,
       install: options.install,
       force: options.force,

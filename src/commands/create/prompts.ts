@@ -4,7 +4,7 @@ import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_FIELDS, parseFields } from '../../core/fields.js';
 import { EXTRAS, type Database, type Extra } from '../../core/manifest.js';
-import { derivedPackageName, domainList, packageName, projectDirectory, projectName } from '../../core/names.js';
+import { derivedPackageName, domainList, type Layout, LAYOUTS, packageName, projectDirectory, projectName } from '../../core/names.js';
 import type { DomainSpec } from '../../core/domain.js';
 
 /** What commander hands over: anything may be missing. */
@@ -14,6 +14,7 @@ export interface CreateFlags {
   domains?: string;
   extras?: string;
   db?: string;
+  layout?: string;
   git?: boolean;
   install?: boolean;
   dryRun?: boolean;
@@ -29,6 +30,7 @@ export interface CreateOptions {
   domains: DomainSpec[];
   extras: Extra[];
   db: Database;
+  layout: Layout;
   git: boolean;
   install: boolean;
   dryRun: boolean;
@@ -54,6 +56,11 @@ function parseExtras(raw: string): Extra[] {
 function parseDb(raw: string): Database {
   if (raw !== 'sqlite' && raw !== 'postgres') throw new UsageError(`Unknown database "${raw}" (sqlite or postgres)`);
   return raw;
+}
+
+function parseLayout(raw: string): Layout {
+  if (!LAYOUTS.includes(raw as Layout)) throw new UsageError(`Unknown layout "${raw}" (${LAYOUTS.join(' or ')})`);
+  return raw as Layout;
 }
 
 function parseDomains(raw: string) {
@@ -172,6 +179,9 @@ export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context
           })
         : 'sqlite';
 
+  // Not asked: layer-first is where the seed starts, and `flip` moves a project later.
+  const layout = flags.layout === undefined ? 'layer-first' : parseLayout(flags.layout);
+
   const git = flags.git ?? (interactive ? await prompt.confirm({ message: 'Initialise a git repository?', initialValue: true }) : true);
   const install =
     flags.install ?? (interactive ? await prompt.confirm({ message: 'Install the Python dependencies now?', initialValue: true }) : true);
@@ -183,6 +193,7 @@ export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context
     domains,
     extras,
     db,
+    layout,
     git,
     install,
     dryRun: flags.dryRun ?? false,

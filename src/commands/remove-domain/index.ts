@@ -67,7 +67,6 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
       const flows = users.map(([flow]) => flow).join(', ');
       throw new CliError(`The flow ${flows} uses ${name.module}: remove-flow ${flows.split(', ')[0]} first`);
     }
-    const { packageName } = manifest.options;
     // Migrations are history: the create migration stays and a new one at the head drops the table,
     // unless --purge deletes it (and it is still as generated, or --force).
     const migration = domain.files.find((file) => file.startsWith(`${MIGRATIONS_DIR}/`));
@@ -77,9 +76,9 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     if (purge) await purgeMigration(plan, manifest, migration);
     const keptMigration = migrationOnDisk && !purge;
     const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => file !== migration), options.force ?? false);
-    if (keptMigration) planMigration(plan, packageName, domainSpec(manifest, name), await migrationChain(plan, manifest), 'drop');
-    await unregisterRouter(plan, packageName, name);
-    await refuseDanglingImports(plan, packageName, name.module);
+    if (keptMigration) planMigration(plan, manifest.options, domainSpec(manifest, name), await migrationChain(plan, manifest), 'drop');
+    await unregisterRouter(plan, manifest.options, name);
+    await refuseDanglingImports(plan, manifest.options.packageName, name.module);
     if (kept.length === 0) delete manifest.domains[name.module];
     else domain.files = kept;
     return {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError, describeError, UsageError } from '../../errors.js';
-import { MIGRATIONS_DIR, routerRegistration, routerRegistry } from '../../core/domain.js';
+import { domainRouterRegistration, MIGRATIONS_DIR, routerRegistry, sharedRouterRegistration } from '../../core/domain.js';
 import { MANIFEST_FILE, type Manifest } from '../../core/manifest.js';
 import { unresolvedConflicts } from '../../core/merge.js';
 import { byCodePoint } from '../../core/order.js';
@@ -40,11 +40,13 @@ async function registeredRouters(plan: Plan, manifest: Manifest): Promise<{ regi
   if (unresolved !== undefined) throw new CliError(`${registryFile}:${unresolved} still holds conflict markers: resolve them, then run upgrade again`);
   const imported = new Set((await importedModules(registry, registryFile)).map(({ module }) => module));
   const names = [...Object.keys(manifest.domains), ...Object.keys(manifest.flows)];
+  const place = { packageName: pkg, layout: manifest.options.layout };
+  const registration = (name: string) => (manifest.domains[name] ? domainRouterRegistration(place, name) : sharedRouterRegistration(pkg, name));
   const position = (name: string) => {
-    const at = registry.indexOf(routerInclude(routerRegistration(pkg, name)));
+    const at = registry.indexOf(routerInclude(registration(name)));
     return at < 0 ? Number.MAX_SAFE_INTEGER : at;
   };
-  const registered = names.filter((name) => imported.has(routerRegistration(pkg, name).module));
+  const registered = names.filter((name) => imported.has(registration(name).module));
   registered.sort((a, b) => position(a) - position(b) || byCodePoint(a, b));
   return { registered, unregistered: names.filter((name) => !registered.includes(name)).sort(byCodePoint) };
 }

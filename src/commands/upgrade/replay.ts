@@ -34,10 +34,12 @@ const PLACEHOLDER = 'placeholders';
 export function stepArguments(step: ReplayStep): string[] {
   switch (step.command) {
     case 'create': {
-      const { projectName, packageName, db, extras } = step.options;
+      const { projectName, packageName, db, extras, layout } = step.options;
       // `./`: a path is never taken for a mistyped command.
       const where = [`./${projectName}`, '--name', packageName, '--db', db, '--domains', step.domain];
-      return [...where, ...(extras.length > 0 ? ['--extras', extras.join(',')] : []), '--yes', '--no-install', '--no-git', '--dry-run', '--json'];
+      // --layout only when not the default: versions before 0.2.0 have layer-first only, and no such flag.
+      const layoutFlag = layout === 'domain-first' ? ['--layout', layout] : [];
+      return [...where, ...layoutFlag, ...(extras.length > 0 ? ['--extras', extras.join(',')] : []), '--yes', '--no-install', '--no-git', '--dry-run', '--json'];
     }
     case 'remove-domain':
       return ['remove-domain', step.name, '--purge', '--dry-run', '--json'];

@@ -1,0 +1,96 @@
+import { CliError } from '../errors.js';
+import { VERSION } from '../package.js';
+import { domainRouterRegistration, routerRegistrationLines, sharedRouterRegistration } from './domain.js';
+import type { Database, Extra } from './manifest.js';
+import { type DomainName, domainModule, domainName, type Layout } from './names.js';
+import { fromImports, importAs } from './python-source.js';
+import { type RenderedFile, renderTree } from './render.js';
+
+/** The PostgreSQL server a new --db postgres project's .env.example points at: a local default. */
+export const POSTGRES_SERVER = 'postgresql://postgres:postgres@127.0.0.1:5432';
+
+/** What the project's skeleton is rendered from. */
+export interface ProjectOptions {
+  projectName: string;
+  packageName: string;
+  db: Database;
+  extras: Extra[];
+  layout: Layout;
+  /**
+   * The domains' modules, in the order their routers are registered; the first is the one the
+   * workers' and schedulers' example jobs call.
+   */
+  domains: string[];
+}
+
+/**
+ * What the workers' and schedulers' examples print: the job that imports an item and the job that
+ * counts rows call `domain`'s service, as a router would.
+ */
+function jobExamples(pkg: string, layout: Layout, domain: DomainName) {
+  const own = (role: 'service' | 'schemas') => domainModule(layout, pkg, domain.module, role);
+  const domainSchemas: [string, string[]] = [own('schemas'), [`${domain.pascal}Create`]];
+  return {
+    domain,
+    importHandlerImports: fromImports([
+      [`${pkg}.core.errors`, ['error_responses']],
+      [`${pkg}.core.queue`, ['EnqueueDep']],
+      [`${pkg}.schemas.imports`, ['ImportAccepted']],
+      domainSchemas,
+    ]),
+    taskImports: fromImports([domainSchemas, importAs(own('service'), 'service'), [`${pkg}.workers.broker`, ['TaskSession']]]),
+    jobImports: fromImports([
+      [`${pkg}.core.config`, ['Schedule']],
+      [`${pkg}.schedulers.scheduler`, ['Job']],
+      [own('schemas'), [`${domain.pascal}ListQuery`]],
+      importAs(own('service'), 'service'),
+    ]),
+  };
+}
+
+/** What the project's templates print; `generatorVersion` is the one the project was made by. */
+export function projectTemplateData(options: ProjectOptions, generatorVersion = VERSION) {
+  const pkg = options.packageName;
+  const postgres = options.db === 'postgres';
+  const workers = options.extras.includes('workers');
+  const schedulers = options.extras.includes('schedulers');
+  const [first] = options.domains;
+  if ((workers || schedulers) && first === undefined) {
+    throw new CliError("The workers' and schedulers' example jobs call a domain's service, and the project has no domain left; add one first");
+  }
+  return {
+    projectName: options.projectName,
+    packageName: pkg,
+    domainFirst: options.layout === 'domain-first',
+    extraModules: options.extras.map((extra) => `${pkg}.${extra}`),
+    // workers/ brings the endpoint that enqueues its example job.
+    routers: routerRegistrationLines([
+      sharedRouterRegistration(pkg, 'health'),
+      ...(workers ? [sharedRouterRegistration(pkg, 'imports')] : []),
+      ...options.domains.map((name) => domainRouterRegistration(options, name)),
+    ]),
+    workers,
+    schedulers,
+    // Redis, once configured, carries the jobs, the schedulers' claims and the rate-limit counts.
+    broker: workers || schedulers,
+    // Servers the generated CI workflow starts for the tests.
+    ciServices: postgres || workers || schedulers,
+    ...(first === undefined ? {} : jobExamples(pkg, options.layout, domainName(first))),
+    envPrefix: `${pkg.toUpperCase()}_`,
+    postgres,
+    defaultDatabaseUrl: postgres
+      ? `${POSTGRES_SERVER.replace('postgresql:', 'postgresql+asyncpg:')}/${pkg}`
+      : `sqlite+aiosqlite:///./${pkg}.db`,
+    generatorVersion,
+  };
+}
+
+/**
+ * The skeleton's files (the project tree, the files only its layout has, its extras), rendered;
+ * `generatorVersion` as for projectTemplateData.
+ */
+export function renderProject(options: ProjectOptions, generatorVersion = VERSION): RenderedFile[] {
+  const data = projectTemplateData(options, generatorVersion);
+  const trees = ['project', `layouts/${options.layout}`, ...options.extras.map((extra) => `extras/${extra}`)];
+  return trees.flatMap((tree) => renderTree(tree, data, { __package__: options.packageName }));
+}

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { renderDomain } from '../../src/core/domain.js';
+import { parseFields } from '../../src/core/fields.js';
+import { type ModuleMoves, rewriteImports } from '../../src/core/import-rewrite.js';
+import { DOMAIN_ROLES, domainModule, domainName, type Layout, layoutPackages, otherLayout } from '../../src/core/names.js';
+
+const pkg = 'my_api';
+
+/** What flip hands the rewriter for a project of these domains, from `layout` to the other. */
+function moves(layout: Layout, domains = ['users', 'orders']): ModuleMoves {
+  const modules = new Map<string, string>();
+  for (const domain of domains) {
+    for (const role of DOMAIN_ROLES) modules.set(domainModule(layout, pkg, domain, role), domainModule(otherLayout(layout), pkg, domain, role));
+  }
+  return { modules, retired: layoutPackages(layout, pkg), packageName: pkg, lineLength: 100 };
+}
+
+const stays = (path: string) => ({ from: path, to: path });
+
+describe('rewriteImports', () => {
+  it("turns each domain file of one layout into the other's rendering, every field type, both ways", async () => {
+    const fields = parseFields(
+      'name:str, sku:str!, notes:text?, qty:int+=1, ratio:float?, paid:bool=true, price:decimal, due:date?, at:datetime?, ref:uuid?, ' +
+        'customer:ref(users), parent:ref(orders, on_delete=set_null)?',
+    );
+    const spec = { name: domainName('orders'), fields };
+    for (const layout of ['layer-first', 'domain-first'] as const) {
+      const from = renderDomain({ packageName: pkg, layout }, spec);
+      const to = renderDomain({ packageName: pkg, layout: otherLayout(layout) }, spec);
+      for (const [index, file] of from.entries()) {
+        const target = to[index] as (typeof to)[number];
+        const rewritten = await rewriteImports(file.content, { from: file.path, to: target.path }, moves(layout));
+        expect({ path: target.path, text: rewritten.text, problems: rewritten.problems }).toEqual({ path: target.path, text: target.content, problems: [] });
+      }
+    }
+  });
+
+  const layerFirst = `"""A flow of the user's."""
+
+from typing import TYPE_CHECKING
+
+import my_api.services.users
+from my_api.core.db import transaction
+from my_api.repositories import orders as order_rows  # the rows
+from my_api.schemas.users import (
+    UserCreate,  # what a client sends
+    UserRead,
+)
+from my_api.services import orders, users  # the services it names
+
+if TYPE_CHECKING:
+    from my_api.repositories.users import User
+
+
+async def late(row: "User") -> UserRead:
+    from my_api.services.users import create_user as make
+
+    await transaction(None)
+    my_api.services.users.count_users(order_rows, orders, users)
+    target = "my_api.services.users.create_user"  # a monkeypatch target
+    served = "my_api.main:app"
+    return await make(None, UserCreate(), target, served)
+`;
+  const domainFirst = `"""A flow of the user's."""
+
+from typing import TYPE_CHECKING
+
+import my_api.domains.users.service
+from my_api.core.db import transaction
+from my_api.domains.orders import repository as order_rows  # the rows
+from my_api.domains.orders import service as orders  # the services it names
+from my_api.domains.users import service as users
+from my_api.domains.users.schemas import (
+    UserCreate,  # what a client sends
+    UserRead,
+)
+
+if TYPE_CHECKING:
+    from my_api.domains.users.repository import User
+
+
+async def late(row: "User") -> UserRead:
+    from my_api.domains.users.service import create_user as make
+
+    await transaction(None)
+    my_api.domains.users.service.count_users(order_rows, orders, users)
+    target = "my_api.domains.users.service.create_user"  # a monkeypatch target
+    served = "my_api.main:app"
+    return await make(None, UserCreate(), target, served)
+`;
+
+  it('rewrites absolute, aliased, nested and TYPE_CHECKING imports, attribute chains and module strings, sorted as isort would', async () => {
+    const file = stays('src/my_api/flows/report.py');
+    expect(await rewriteImports(layerFirst, file, moves('layer-first'))).toEqual({ text: domainFirst, problems: [], longLines: [] });
+    // Back again: the same bytes, the split import merged again.
+    expect((await rewriteImports(domainFirst, file, moves('domain-first'))).text).toBe(layerFirst);
+  });
+
+  it('respells relative imports from where the file goes, as few dots as will do', async () => {
+    const service = `from ..core.db import transaction
+from ..repositories import users as repository
+from . import orders
+`;
+    const moved = { from: 'src/my_api/services/users.py', to: 'src/my_api/domains/users/service.py' };
+    const rewritten = await rewriteImports(service, moved, moves('layer-first'));
+    expect(rewritten.text).toBe(`from ...core.db import transaction
+from ..orders import service as orders
+from . import repository
+`);
+    expect((await rewriteImports(rewritten.text, { from: moved.to, to: moved.from }, moves('domain-first'))).text).toBe(service);
+  });
+
+  it('keeps CRLF line endings and leaves a file with nothing to change as it is', async () => {
+    const crlf = layerFirst.replaceAll('\n', '\r\n');
+    expect((await rewriteImports(crlf, stays('src/my_api/flows/report.py'), moves('layer-first'))).text).toBe(domainFirst.replaceAll('\n', '\r\n'));
+    const shared = 'from my_api.core.db import transaction\nfrom . import sibling\n';
+    expect((await rewriteImports(shared, stays('src/my_api/core/x.py'), moves('layer-first'))).text).toBe(shared);
+  });
+
+  it('says which imports it cannot rewrite: a layer package itself, and an import with comments that must split', async () => {
+    const source = `import my_api.services
+from my_api import repositories
+from my_api.services import *
+from my_api.services import (
+    orders,  # which half does this go with?
+    users,
+)
+`;
+    const { problems } = await rewriteImports(source, stays('src/my_api/flows/x.py'), moves('layer-first'));
+    expect(problems).toEqual([
+      expect.stringMatching(/^src\/my_api\/flows\/x.py:1 imports the package my_api.services itself/),
+      expect.stringMatching(/^src\/my_api\/flows\/x.py:2 imports the package my_api.repositories itself/),
+      expect.stringMatching(/^src\/my_api\/flows\/x.py:3 imports the package my_api.services itself/),
+      'src/my_api/flows/x.py:4: this import has comments inside and must be split; split it by hand, then run again',
+    ]);
+  });
+
+  it('keeps every comment when two imports become one', async () => {
+    const source = `from my_api.domains.orders import service as orders  # a
+from my_api.domains.users import service as users  # b
+`;
+    expect((await rewriteImports(source, stays('src/my_api/flows/x.py'), moves('domain-first'))).text).toBe(`# b
+from my_api.services import orders, users  # a
+`);
+  });
+
+  it('reports the lines a longer module name pushed past the line length', async () => {
+    const source = `import my_api.services.users\n\n${'x'.repeat(60)} = my_api.services.users.create_user(1, 2)\n`;
+    expect((await rewriteImports(source, stays('tests/test_x.py'), moves('layer-first'))).longLines).toEqual([3]);
+  });
+});
