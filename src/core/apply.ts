@@ -71,7 +71,7 @@ export const nodeFileSystem: FileSystem = {
     const fd = fs.openSync(path, 'wx');
     try {
       fs.writeFileSync(fd, content);
-      // An edited file keeps its mode exactly (umask does not apply to fchmod).
+      // An edited or moved file keeps its mode exactly (umask does not apply to fchmod).
       if (mode !== undefined) fs.fchmodSync(fd, mode);
       fsyncNamed(fd, path);
     } finally {
@@ -196,8 +196,7 @@ export function applyChanges(root: string, changes: Change[], command: string, i
   let journaled = false;
   try {
     for (const [index, change] of changes.entries()) {
-      if (change.kind === 'create') io.writeDurably(staged(journal, index), change.content);
-      if (change.kind === 'edit') io.writeDurably(staged(journal, index), change.content, change.mode);
+      if (change.kind === 'create' || change.kind === 'edit') io.writeDurably(staged(journal, index), change.content, change.mode);
     }
     writeJournal(journal, { format: 1, command, pid: process.pid, started: new Date().toISOString(), steps }, io);
     journaled = true;

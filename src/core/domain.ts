@@ -355,7 +355,23 @@ export function planMigration(plan: Plan, place: ProjectPlace, spec: DomainSpec,
 /** The manifest's record of a domain; refused, listing the project's domains, when there is none. */
 export function recordedDomain(manifest: Manifest, module: string, purpose = 'in this project'): Manifest['domains'][string] {
   const recorded = manifest.domains[module];
-  if (!recorded) throw new CliError(`No domain "${module}" ${purpose} (domains: ${Object.keys(manifest.domains).join(', ') || 'none'})`);
+  if (!recorded) throw new CliError(`No domain "${module}" ${purpose} (domains: ${liveDomains(manifest).join(', ') || 'none'})`);
+  return recorded;
+}
+
+/** The domains the project has: those remove-domain took away, keeping edited files, are not. */
+export function liveDomains(manifest: Manifest): string[] {
+  return Object.keys(manifest.domains).filter((domain) => manifest.domains[domain]?.removed !== true);
+}
+
+/** A domain the project has, to change or to use: one removed (its edited files kept) is refused. */
+export function liveDomain(manifest: Manifest, module: string, purpose?: string): Manifest['domains'][string] {
+  const recorded = recordedDomain(manifest, module, purpose);
+  if (recorded.removed) {
+    throw new CliError(
+      `The domain ${module} was removed; remove-domain kept the files you had changed (${recorded.files.join(', ')}): remove-domain ${module} --force deletes them`,
+    );
+  }
   return recorded;
 }
 
@@ -366,7 +382,7 @@ export function recordedFields(manifest: Manifest, module: string): Field[] {
 
 /** The fields of other domains that refer to `module`. */
 export function referrers(manifest: Manifest, module: string): Array<{ domain: string; field: string }> {
-  return Object.keys(manifest.domains)
+  return liveDomains(manifest)
     .filter((domain) => domain !== module)
     .flatMap((domain) =>
       recordedFields(manifest, domain)

@@ -152,10 +152,15 @@ function placeFiles(plan: Plan, manifest: Manifest, maps: MapOption[]): Placemen
   const oldFolders = layoutFolders(from, packageName, domains);
   for (const map of maps) {
     const [source, target] = [`${root}/${map.from}`, `${root}/${map.to}`];
-    const files = plan.read(source) !== undefined ? [source] : filesUnder(plan, source);
+    const isFolder = plan.foldersIn(source.slice(0, source.lastIndexOf('/'))).includes(source);
+    const files = isFolder ? filesUnder(plan, source) : plan.read(source) !== undefined ? [source] : [];
     if (files.length === 0) throw new CliError(`--map ${map.from}=${map.to}: there is no ${source} to place`);
     const gone = oldFolders.find((folder) => target === folder || target.startsWith(`${folder}/`));
     if (gone) throw new CliError(`--map ${map.from}=${map.to}: ${to} has no ${gone.slice(root.length + 1)}/; place it elsewhere in ${root}`);
+    const [, domainFolder] = /^domains\/([^/]+)\//.exec(map.to) ?? [];
+    if (domainFolder !== undefined && !domains.includes(domainFolder)) {
+      throw new CliError(`--map ${map.from}=${map.to}: there is no domain ${domainFolder} (domains: ${domains.join(', ')}); place it in one, or elsewhere in ${root}`);
+    }
     for (const file of files) {
       if (moves.has(file) || leaving.has(file)) throw new CliError(`--map: ${file} is the generator's; flip places it itself`);
       const placed = `${target}${file.slice(source.length)}`;
@@ -177,18 +182,30 @@ function placeFiles(plan: Plan, manifest: Manifest, maps: MapOption[]): Placemen
   const unplaced = oldFolders.flatMap((folder) => filesUnder(plan, folder)).filter((path) => !moves.has(path) && !leaving.has(path));
   if (unplaced.length > 0) {
     const first = (unplaced[0] as string).slice(root.length + 1);
-    const example = `${to === 'domain-first' ? 'domains/<domain>/' : 'services/'}${first.slice(first.lastIndexOf('/') + 1)}`;
+    // A package's __init__.py cannot go to another package's: the example names a module instead.
+    const [folder = '', file = ''] = first.split('/').slice(-2);
+    const example = `${to === 'domain-first' ? 'domains/<domain>/' : 'services/'}${file === '__init__.py' ? `${folder}.py` : file}`;
     throw new CliError(
       `flip cannot place ${unplaced.join(', ')}: neither a domain's file nor shared code, and ${to} has no folder for it. ` +
         `Say where each goes with --map, e.g. --map ${first}=${example} (paths inside ${root}), then run again`,
     );
   }
+  const arriving = onlyIn(next, old);
+  const sources = new Map<string, string>();
   for (const [source, target] of moves) {
+    const other = sources.get(target) ?? arriving.find((file) => file.path === target)?.path;
+    if (other !== undefined) {
+      throw new CliError(`flip would put ${source} where ${other === target ? `${to} has a file of its own` : `${other} goes`} (${target}); map it elsewhere, then run again`);
+    }
+    sources.set(target, source);
+    // Moving the link would leave the file it points to behind; moving that file would break the link.
+    const link = plan.linkTarget(source);
+    if (link !== undefined) throw new CliError(`flip would move ${source}, a symbolic link to ${link}; put the file itself there, then run again`);
     if (plan.occupied(target) && !moves.has(target) && !leaving.has(target)) {
       throw new CliError(`flip would move ${source} to ${target}, where a file already is; move that one away, then run again`);
     }
   }
-  return { moves, domainFiles, leaving, arriving: onlyIn(next, old), placements };
+  return { moves, domainFiles, leaving, arriving, placements };
 }
 
 /**
@@ -261,10 +278,9 @@ export async function planFlip(plan: Plan, manifest: Manifest, maps: MapOption[]
       plan.write(path, text);
       continue;
     }
-    plan.delete(path);
+    const moved = plan.move(path, target, text);
     // A domain's file keeps its standing: generated when it was, the user's when they changed it.
-    if (generated) plan.generate(generated, text);
-    else plan.write(target, text);
+    if (generated) plan.generate(generated, moved);
   }
   if (problems.length > 0) throw new CliError(`flip cannot rewrite these imports: ${problems.join('; ')}`);
   for (const path of leaving) plan.delete(path);

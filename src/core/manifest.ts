@@ -45,8 +45,12 @@ const ManifestSchema = v.strictObject({
     extras: v.array(v.picklist(EXTRAS)),
     layout: v.picklist(LAYOUTS),
   }),
-  /** Each domain with the --fields spec it was generated from and the files that belong to it. */
-  domains: objectOf(Identifier, v.strictObject({ fields: v.string(), files: v.array(ProjectPath) })),
+  /**
+   * Each domain with the --fields spec it was generated from and the files that belong to it.
+   * `removed`: remove-domain took it away but kept the files the user had changed, which stay
+   * recorded so that `remove-domain --force` can still delete them; no other command sees it.
+   */
+  domains: objectOf(Identifier, v.strictObject({ fields: v.string(), files: v.array(ProjectPath), removed: v.optional(v.literal(true)) })),
   /** Each flow with the domains whose services it uses and the files that belong to it. */
   flows: objectOf(Identifier, v.strictObject({ uses: v.array(Identifier), files: v.array(ProjectPath) })),
   /**

@@ -7,7 +7,8 @@ import { decodeSource, encodeSource, type SourceText, UTF8 } from './source-text
 /** One step of a plan, in the order apply performs them: folders made, files changed, folders pruned. */
 export type Change =
   | { kind: 'mkdir'; path: string }
-  | { kind: 'create'; path: string; text: string; content: Buffer }
+  /** `mode`: a moved file's, kept; else the default a new file gets. */
+  | { kind: 'create'; path: string; text: string; content: Buffer; mode?: number }
   | { kind: 'edit'; path: string; text: string; content: Buffer; before: Buffer; mode: number }
   | { kind: 'delete'; path: string; before: Buffer }
   /** A folder the plan empties; bytecode caches (`__pycache__`) inside it go with it. */
@@ -26,6 +27,8 @@ interface Entry {
   folder?: boolean;
   /** What the plan will leave: text, null for deleted, undefined for as it was. */
   after?: string | null;
+  /** A new file that is another one moved (Plan.move): written in that one's encoding and mode. */
+  movedFrom?: { source: SourceText; mode: number | undefined };
 }
 
 /** Files that must never be planned: the engine's own lock and journal. */
@@ -151,6 +154,11 @@ export class Plan {
     return entry.after === undefined ? entry.source?.text : (entry.after ?? undefined);
   }
 
+  /** Where the symlink at `path` points (a path in the root), or undefined for a plain file. */
+  linkTarget(path: string): string | undefined {
+    return this.file(path).target;
+  }
+
   /** The bytes on disk before the plan, or undefined if there was no file. */
   original(path: string): Buffer | undefined {
     return this.file(path).before;
@@ -189,6 +197,22 @@ export class Plan {
   /** Whether the file is planned with conflict markers (generateConflicted). */
   holdsConflicts(path: string): boolean {
     return this.conflicted.has(path);
+  }
+
+  /**
+   * The file at `from` moved to `to`, with `text`: it keeps its encoding, byte order mark, mode and
+   * CRLF line endings, as an edit in place would. Returns the text as planned. `from` is a plain
+   * file (see linkTarget).
+   */
+  move(from: string, to: string, text: string): string {
+    const moved = this.file(from);
+    const source = moved.source as SourceText;
+    this.delete(from);
+    const crlf = source.text.includes('\r\n') && !text.includes('\r\n');
+    const planned = crlf ? text.replaceAll('\n', '\r\n') : text;
+    this.write(to, planned);
+    this.file(to).movedFrom = { source, mode: moved.mode };
+    return planned;
   }
 
   delete(path: string): void {
@@ -267,7 +291,8 @@ export class Plan {
       if (entry.after === null) {
         changes.push({ kind: 'delete', path, before: entry.before as Buffer });
       } else if (entry.before === undefined) {
-        changes.push({ kind: 'create', path, text: entry.after, content: encodeSource(path, entry.after, UTF8) });
+        const { source = UTF8, mode } = entry.movedFrom ?? {};
+        changes.push({ kind: 'create', path, text: entry.after, content: encodeSource(path, entry.after, source), ...(mode === undefined ? {} : { mode }) });
       } else {
         const content = encodeSource(path, entry.after, entry.source as SourceText);
         // Edited through a symlink: the file it points to changes, and the link stays a link.

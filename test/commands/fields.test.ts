@@ -264,6 +264,24 @@ describe('references between domains', () => {
     ]);
   });
 
+  it('a domain removed with an edited file kept neither refers nor can be changed, until remove-domain --force ends it', async () => {
+    await runAddDomain({ name: 'tags', fields: 'label:str, owner:ref(users)?' }, testContext(root).ctx);
+    await append('tests/test_tags_api.py', '# ours\n');
+    await runRemoveDomain({ name: 'tags' }, testContext(root).ctx);
+    const kept = 'The domain tags was removed; remove-domain kept the files you had changed (tests/test_tags_api.py): remove-domain tags --force deletes them';
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveField({ domain: 'tags', field: 'owner' }, testContext(root).ctx)).rejects.toThrow(kept);
+    await expect(runAddField({ domain: 'tags', fields: 'note:text?' }, testContext(root).ctx)).rejects.toThrow(kept);
+    await expect(runAddDomain({ name: 'notes', fields: 'tag:ref(tags)?' }, testContext(root).ctx)).rejects.toThrow(kept);
+    await expect(runAddDomain({ name: 'tags' }, testContext(root).ctx)).rejects.toThrow('remove-domain tags --force deletes them');
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    // Its reference to users no longer holds users back.
+    await runRemoveDomain({ name: 'users' }, testContext(root).ctx);
+    await runRemoveDomain({ name: 'tags', force: true }, testContext(root).ctx);
+    expect(JSON.parse(await read('.create-layered-backend.json')).domains).not.toHaveProperty('tags');
+    expect(Object.keys(await snapshotTree(root))).not.toContain('tests/test_tags_api.py');
+  });
+
   it('add-domain writes the foreign key, its 409 check in the service and the delete rule\'s test', async () => {
     await runAddDomain({ name: 'invoices', fields: 'total:decimal, order:ref(orders, on_delete=cascade)' }, testContext(root).ctx);
     expect(await read('src/my_api/repositories/invoices.py')).toContain('ForeignKey("orders.id", ondelete="CASCADE")');

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addUserCode, pricingPlacement } from '../../scripts/smoke/user-code.mjs';
@@ -246,5 +246,69 @@ describe('flip', () => {
       error: "The workers' and schedulers' example jobs call a domain's service, and the project has no domain left; add one first",
     });
     expect(await tree(jobs)).toEqual(untouched);
+  });
+
+  it("refuses a --map onto a file flip places, two maps onto one path, and a domain that does not exist, writing nothing", async () => {
+    const cwd = await tempDir();
+    await runCreate({ directory: 'shop', ...quiet }, testContext(cwd).ctx);
+    const root = join(cwd, 'shop');
+    await writeFile(join(root, 'src/shop/services/pricing.py'), '"""Ours."""\n\nPRICE = 42\n');
+    await writeFile(join(root, 'src/shop/services/tax.py'), '"""Ours too."""\n');
+    const before = await tree(root);
+    const refused = [
+      [['--map', 'services/pricing.py=domains/users/service.py', '--map', 'services/tax.py=core/tax.py'], 'where src/shop/services/users.py goes'],
+      [['--map', 'services/pricing.py=domains/users/x.py', '--map', 'services/tax.py=domains/users/x.py'], 'where src/shop/services/pricing.py goes'],
+      [['--map', 'services/pricing.py=domains/users/__init__.py', '--map', 'services/tax.py=core/tax.py'], 'where src/shop/routers/users/__init__.py goes'],
+      [['--map', 'services/pricing.py=domains/billing/pricing.py', '--map', 'services/tax.py=core/tax.py'], 'there is no domain billing'],
+    ] as const;
+    for (const [maps, reason] of refused) {
+      const result = await cli(['flip', ...maps], root);
+      expect(result.code).toBe(1);
+      expect(result.error).toContain(reason);
+      expect(await tree(root)).toEqual(before);
+    }
+    // A folder maps too.
+    await mkdir(join(root, 'src/shop/services/rates'));
+    await writeFile(join(root, 'src/shop/services/rates/__init__.py'), '"""Rates."""\n');
+    const maps = ['--map', 'services/pricing.py=core/pricing.py', '--map', 'services/tax.py=core/tax.py', '--map', 'services/rates=utils/rates'];
+    expect((await cli(['flip', ...maps], root)).code).toBe(0);
+    expect(await readFile(join(root, 'src/shop/utils/rates/__init__.py'), 'utf8')).toBe('"""Rates."""\n');
+  });
+
+  it("moves a file in its encoding, byte order mark, line endings and mode, refuses a symlink, and flips back to the same bytes", async () => {
+    const cwd = await tempDir();
+    await runCreate({ directory: 'shop', ...quiet }, testContext(cwd).ctx);
+    const root = join(cwd, 'shop');
+    const pkg = join(root, 'src/shop');
+    const latin1 = join(pkg, 'services/orders.py');
+    const text = await readFile(latin1, 'latin1');
+    await writeFile(latin1, Buffer.from(`# -*- coding: latin-1 -*-\n${text}\nNAME = "caf\u00e9"\n`, 'latin1'));
+    const bom = join(pkg, 'schemas/users.py');
+    await writeFile(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), await readFile(bom)]));
+    const crlf = join(pkg, 'repositories/users.py');
+    await writeFile(crlf, (await readFile(crlf, 'utf8')).replaceAll('\n', '\r\n'));
+    await chmod(join(pkg, 'services/users.py'), 0o755);
+    await chmod(join(pkg, 'schemas/orders.py'), 0o444);
+    const before = await tree(root);
+
+    await runFlip({}, testContext(root).ctx);
+    expect((await readFile(join(pkg, 'domains/orders/service.py'))).includes(Buffer.from('caf\xe9', 'latin1'))).toBe(true);
+    expect([...(await readFile(join(pkg, 'domains/users/schemas.py'))).subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(await readFile(join(pkg, 'domains/users/repository.py'), 'utf8')).not.toMatch(/[^\r]\n/);
+    expect((await stat(join(pkg, 'domains/users/service.py'))).mode & 0o777).toBe(0o755);
+    expect((await stat(join(pkg, 'domains/orders/schemas.py'))).mode & 0o777).toBe(0o444);
+    await runFlip({}, testContext(root).ctx);
+    expect(await tree(root)).toEqual(before);
+    expect((await stat(join(pkg, 'services/users.py'))).mode & 0o777).toBe(0o755);
+
+    await mkdir(join(root, 'lib'));
+    await rename(join(pkg, 'services/orders.py'), join(root, 'lib/orders.py'));
+    await symlink('../../../lib/orders.py', join(pkg, 'services/orders.py'));
+    const linked = await tree(root);
+    expect(await cli(['flip'], root)).toEqual({
+      code: 1,
+      error: 'flip would move src/shop/services/orders.py, a symbolic link to lib/orders.py; put the file itself there, then run again',
+    });
+    expect(await tree(root)).toEqual(linked);
   });
 });

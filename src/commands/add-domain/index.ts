@@ -28,7 +28,11 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
     options: { name: name.module, fields: fieldsSpec, force: options.force ?? false },
   };
   await editProject(ctx, run, async (plan, manifest) => {
-    if (manifest.domains[name.module]) throw new CliError(`Domain "${name.module}" exists already`);
+    const recorded = manifest.domains[name.module];
+    if (recorded?.removed) {
+      throw new CliError(`The files of the removed domain ${name.module} that you had changed are still there (${recorded.files.join(', ')}): remove-domain ${name.module} --force deletes them`);
+    }
+    if (recorded) throw new CliError(`Domain "${name.module}" exists already`);
     const fields = domainFields(fieldsSpec, name.module, referenceResolver(manifest, name.module));
     const replaced = planDomain(plan, manifest, { name, fields, fieldsSpec }, await migrationChain(plan, manifest));
     if (replaced.length > 0 && !options.force) {

@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
-import { migrationChain, recordedDomain, recordedFields, refuseMissingTestHelpers } from '../../core/domain.js';
+import { migrationChain, liveDomain, recordedFields, refuseMissingTestHelpers } from '../../core/domain.js';
 import { planColumnMigration, refuseColumnsRowsCannotTake, refuseFieldsWrittenByHand, replanDomainFiles } from '../../core/evolve.js';
 import { domainFields, parseFields, splitFieldSpec } from '../../core/fields.js';
 import type { Manifest } from '../../core/manifest.js';
@@ -18,7 +18,7 @@ export interface AddFieldOptions {
 /** Resolves a referenced domain's name to its module, which must exist (or be the domain itself). */
 export const referenceResolver = (manifest: Manifest, self: string) => (target: string) => {
   const module = domainName(target).module;
-  if (module !== self) recordedDomain(manifest, module, 'to refer to');
+  if (module !== self) liveDomain(manifest, module, 'to refer to');
   return module;
 };
 
@@ -28,7 +28,7 @@ export async function runAddField(options: AddFieldOptions, ctx: Pick<Context, '
   refuseColumnsRowsCannotTake(parseFields(options.fields));
   const run = { command: 'add-field', dryRun: options.dryRun, json: options.json, options: { domain: name.module, fields: options.fields } };
   await editProject(ctx, run, async (plan, manifest) => {
-    const domain = recordedDomain(manifest, name.module);
+    const domain = liveDomain(manifest, name.module);
     const before = recordedFields(manifest, name.module);
     const existing = new Set(before.flatMap((field) => [field.name, field.column]));
     const again = parseFields(options.fields).find((field) => existing.has(field.name) || existing.has(field.column));

@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { CliError, UsageError } from '../../errors.js';
-import { recordedDomain, refuseMissingTestHelpers } from '../../core/domain.js';
+import { liveDomain, refuseMissingTestHelpers } from '../../core/domain.js';
 import { planFlow } from '../../core/flow.js';
 import { domainList, flowName } from '../../core/names.js';
 import { changeLines } from '../../core/report.js';
@@ -28,7 +28,7 @@ export async function runAddFlow(options: AddFlowOptions, ctx: Pick<Context, 'cw
   await editProject(ctx, run, async (plan, manifest) => {
     if (manifest.flows[flow.module]) throw new CliError(`Flow "${flow.module}" exists already`);
     if (manifest.domains[flow.module]) throw new CliError(`"${flow.module}" is a domain; give the flow a name of its own`);
-    for (const domain of uses) recordedDomain(manifest, domain);
+    for (const domain of uses) liveDomain(manifest, domain);
     const replaced = await planFlow(plan, manifest, flow, uses);
     if (replaced.length > 0 && !options.force) {
       throw new CliError(`add-flow ${flow.module} would overwrite ${replaced.join(', ')}; pick another name, or use --force to replace them`);

@@ -80,7 +80,7 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     await unregisterRouter(plan, manifest.options, name);
     await refuseDanglingImports(plan, manifest.options.packageName, name.module);
     if (kept.length === 0) delete manifest.domains[name.module];
-    else domain.files = kept;
+    else Object.assign(domain, { files: kept, removed: true });
     return {
       kept,
       done(report) {

@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
-import { migrationChain, recordedDomain, recordedFields } from '../../core/domain.js';
+import { liveDomain, migrationChain, recordedFields } from '../../core/domain.js';
 import { planColumnMigration, replanDomainFiles, usesOfField } from '../../core/evolve.js';
 import { domainFields, splitFieldSpec } from '../../core/fields.js';
 import { domainName } from '../../core/names.js';
@@ -21,7 +21,7 @@ export async function runRemoveField(options: RemoveFieldOptions, ctx: Pick<Cont
   const name = domainName(options.domain);
   const run = { command: 'remove-field', dryRun: options.dryRun, json: options.json, options: { domain: name.module, field: options.field, force: options.force ?? false } };
   await editProject(ctx, run, async (plan, manifest) => {
-    const domain = recordedDomain(manifest, name.module);
+    const domain = liveDomain(manifest, name.module);
     const before = recordedFields(manifest, name.module);
     const index = before.findIndex((field) => field.name === options.field || field.column === options.field);
     const removed = before[index];
