@@ -1,5 +1,6 @@
 import { chmod, mkdir, readFile, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { addUserCode, pricingPlacement } from '../../scripts/smoke/user-code.mjs';
 import { runAddDomain } from '../../src/commands/add-domain/index.js';
@@ -32,13 +33,13 @@ async function grownProject(layout: 'layer-first' | 'domain-first', extras?: str
 
 const tree = (root: string) => snapshotTree(root, { withFolders: true });
 
-/** Runs the CLI in-process, as a user types it: the exit code and the one line on stderr. */
+/** Runs the CLI in-process, as a user types it: the exit code and the one line on stderr, as read (no colours). */
 async function cli(argv: string[], cwd: string): Promise<{ code: number; error: string }> {
   const errors: string[] = [];
   const error = console.error;
   console.error = (text: string) => void errors.push(text);
   try {
-    return { code: await main(argv, testContext(cwd).ctx), error: errors.join('\n') };
+    return { code: await main(argv, testContext(cwd).ctx), error: stripVTControlCharacters(errors.join('\n')) };
   } finally {
     console.error = error;
   }
