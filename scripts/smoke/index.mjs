@@ -194,10 +194,16 @@ async function previousTarball(combination, previous) {
   const tarball = join(cache, `create-layered-backend-${previous.version}-${previous.commit.slice(0, 7)}.tgz`);
   if (existsSync(tarball)) return tarball;
   const source = mkdtempSync(join(work, 'previous-'));
-  const built = await record(combination, `build ${previous.version} (${previous.commit.slice(0, 7)})`, async () => {
+  const check = `build ${previous.version} (${previous.commit.slice(0, 7)})`;
+  // A shallow clone may lack the commit: fetched from origin then, else the combination is skipped, saying why.
+  const have = await run('sh', ['-c', `git -C "${repo}" cat-file -e ${previous.commit} 2>/dev/null || git -C "${repo}" fetch --quiet origin ${previous.commit}`]);
+  if (!have.ok) {
+    await record(combination, check, () => ({ skipped: true }));
+    console.error(`\n--- ${combination}: skipped, the commit ${previous.commit} is not in this clone (shallow?) nor fetchable ---\n${have.output}`);
+    return undefined;
+  }
+  const built = await record(combination, check, async () => {
     const steps = [
-      // A shallow clone may lack the commit: fetched from origin then.
-      ['sh', ['-c', `git -C "${repo}" cat-file -e ${previous.commit} 2>/dev/null || git -C "${repo}" fetch --quiet origin ${previous.commit}`]],
       ['sh', ['-c', `git -C "${repo}" archive ${previous.commit} | tar -x -C "${source}"`]],
       ['npm', ['ci', '--no-audit', '--no-fund', '--silent']],
       ['npm', ['pack', '--silent', '--pack-destination', source]],
