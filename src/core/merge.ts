@@ -1,4 +1,5 @@
 import { diff3Merge, diffComm } from 'node-diff3';
+import { inLineEndingsOf } from './source-text.js';
 
 /**
  * Three-way merge by lines, as git merges: `base` is what the generator wrote, `ours` the file as
@@ -46,9 +47,8 @@ interface Clash {
  * ends as the user's did. Without `base`, every difference between ours and theirs is a clash.
  */
 function merge(ours: string, base: string | undefined, theirs: string, resolve: (clash: Clash, eol: string, merged: string[]) => string[]): string {
-  const crlf = ours.includes('\r\n');
-  const eol = crlf ? '\r\n' : '\n';
-  const withEndings = (text: string) => (crlf ? text.replace(/\r?\n/g, '\r\n') : text);
+  const eol = ours.includes('\r\n') ? '\r\n' : '\n';
+  const withEndings = (text: string) => inLineEndingsOf(ours, text);
   const unterminated = ours !== '' && !ours.endsWith('\n');
   const a = lines(unterminated ? ours + eol : ours);
   const b = lines(withEndings(theirs));

@@ -2,7 +2,7 @@ import { type Dirent, lstatSync, readdirSync, readFileSync, realpathSync, statSy
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { CliError } from '../errors.js';
 import { byCodePoint } from './order.js';
-import { decodeSource, encodeSource, type SourceText, UTF8 } from './source-text.js';
+import { decodeSource, encodeSource, inLineEndingsOf, type SourceText, UTF8 } from './source-text.js';
 
 /** One step of a plan, in the order apply performs them: folders made, files changed, folders pruned. */
 export type Change =
@@ -208,8 +208,8 @@ export class Plan {
     const moved = this.file(from);
     const source = moved.source as SourceText;
     this.delete(from);
-    const crlf = source.text.includes('\r\n') && !text.includes('\r\n');
-    const planned = crlf ? text.replaceAll('\n', '\r\n') : text;
+    // Text that has CRLF already kept the user's endings (mixed ones too): left as it is.
+    const planned = text.includes('\r\n') ? text : inLineEndingsOf(source.text, text);
     this.write(to, planned);
     this.file(to).movedFrom = { source, mode: moved.mode };
     return planned;

@@ -67,4 +67,7 @@ export function encodeSource(path: string, text: string, like: Pick<SourceText, 
   return like.bom ? Buffer.concat([UTF8_BOM, body]) : body;
 }
 
+/** `text` in the line endings of `like`: CRLF throughout if `like` has any (git's autocrlf), else as it is. */
+export const inLineEndingsOf = (like: string, text: string): string => (like.includes('\r\n') ? text.replace(/\r?\n/g, '\r\n') : text);
+
 export const UTF8: Pick<SourceText, 'encoding' | 'bom'> = { encoding: 'utf-8', bom: false };

@@ -3,6 +3,7 @@ import { contentHash, isUnchanged, MANIFEST_FILE, type Manifest } from '../../co
 import { mergeWithMarkers, unresolvedConflicts } from '../../core/merge.js';
 import { byCodePoint } from '../../core/order.js';
 import type { Plan } from '../../core/plan.js';
+import { inLineEndingsOf } from '../../core/source-text.js';
 import { syntaxProblem } from '../../core/transaction.js';
 import type { Rendering } from './replay.js';
 
@@ -47,9 +48,6 @@ function trustedBase(base: Rendering, manifest: Manifest): (path: string) => str
   };
 }
 
-/** `text` in the line endings of `like` (a CRLF checkout stays CRLF). */
-const inEndingsOf = (like: string, text: string) => (like.includes('\r\n') ? text.replace(/\r?\n/g, '\r\n') : text);
-
 /**
  * Plans every file of `theirs`, of `base` and of the manifest's record (`owned` of them: not the
  * migrations, not files of domains and flows no longer registered):
@@ -88,7 +86,7 @@ export async function reconcile(plan: Plan, manifest: Manifest, theirs: Renderin
       continue;
     }
     if (ours === generated || isUnchanged(plan.original(path), recorded)) {
-      plan.generate(file, inEndingsOf(ours, generated));
+      plan.generate(file, inLineEndingsOf(ours, generated));
       continue;
     }
     if (recorded === undefined) {
