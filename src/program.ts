@@ -73,8 +73,6 @@ function buildProgram(ctx: Context): Command {
     .enablePositionalOptions()
     .action(async (directory: string | undefined, flags: Record<string, unknown>) => {
       if (directory !== undefined) refuseCommandLikeWord(directory, [...program.commands.map((command) => command.name()), 'help'], ctx.cwd);
-      // The grammar (to check every planned Python file) compiles while the command loads and plans.
-      void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
       const { runCreate } = await import('./commands/create/index.js');
       await runCreate({ directory, ...flags }, { ...ctx, interactive: ctx.interactive && !flags.yes });
     });

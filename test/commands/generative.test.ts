@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
+import { parse as parseToml } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCreate } from '../../src/commands/create/index.js';
 import { main } from '../../src/index.js';
@@ -11,9 +12,11 @@ import { snapshotTree } from '../tree.js';
 
 /**
  * Thousands of random domain names and field specs, biased towards what breaks generated Python:
- * keywords, builtins, the identifiers the templates use, odd defaults. Every input is either
- * accepted, and then every file it would write parses and compiles (one `python3 -m compileall`
- * over all of them), or refused as a usage error (exit 2) with nothing written.
+ * keywords, builtins, the identifiers the templates use, odd defaults; and random projects (names,
+ * domains, options) for create, whose files no run parses (the build parses every option
+ * combination: scripts/check-create-renderings.mjs). Every input is either accepted, and then
+ * every file it would write parses and compiles (one `python3 -m compileall` over all of them), or
+ * refused as a usage error (exit 2) with nothing written.
  */
 
 const BUILTINS = (
@@ -79,8 +82,9 @@ const spec = fc.array(field, { minLength: 1, maxLength: 3 }).map((fields) => fie
 
 let root: string;
 const accepted: Array<{ by: string; files: Record<string, string> }> = [];
-const rejected: Array<{ name: string; fields: string }> = [];
+const rejected: Array<{ by: string; argv: string[]; cwd: string }> = [];
 let errors: string[] = [];
+let lastRun: { argv: string[]; cwd: string };
 
 beforeAll(async () => {
   const cwd = await tempDir();
@@ -91,30 +95,33 @@ beforeAll(async () => {
 
 afterAll(() => vi.restoreAllMocks());
 
-/** add-domain --dry-run --json in process: the exit code, and the planned Python files when accepted. */
-async function plan(name: string, fields: string) {
+/** A command's --dry-run --json in process: the exit code, and the planned Python files when accepted. */
+async function plan(argv: string[], cwd = root) {
+  lastRun = { argv, cwd };
   const output: string[] = [];
-  const { ctx } = testContext(root);
+  const { ctx } = testContext(cwd);
   errors = [];
-  const code = await main(['add-domain', name, '--fields', fields, '--dry-run', '--json'], {
-    ...ctx,
-    log: { ...ctx.log, raw: (text) => void output.push(text) },
-  });
+  const code = await main([...argv, '--dry-run', '--json'], { ...ctx, log: { ...ctx.log, raw: (text) => void output.push(text) } });
   const files: Record<string, string> = {};
   if (code === 0) {
     const json = JSON.parse(output.join('\n')) as { format: number; changes: Array<{ path: string; content?: string }> };
     expect(json.format).toBe(1);
-    for (const change of json.changes) if (change.path.endsWith('.py') && change.content !== undefined) files[change.path] = change.content;
+    for (const change of json.changes) {
+      if (change.content === undefined) continue;
+      if (change.path.endsWith('.py')) files[change.path] = change.content;
+      // TOML has no compileall: parsed here, a failure shrunk like any other.
+      if (change.path.endsWith('.toml')) expect(() => parseToml(change.content as string), change.path).not.toThrow();
+    }
   }
   return { code, files, error: errors.join('\n') };
 }
 
-function check(by: string, name: string, fields: string, result: Awaited<ReturnType<typeof plan>>) {
+function check(by: string, result: Awaited<ReturnType<typeof plan>>) {
   if (result.code === 0) {
     accepted.push({ by, files: result.files });
     return true;
   }
-  rejected.push({ name, fields });
+  rejected.push({ by, ...lastRun });
   // A usage error: one line, exit 2; anything else (1, an internal error) is a bug to shrink.
   return result.code === 2 && !result.error.includes('\n') && !/Internal error/.test(result.error);
 }
@@ -122,21 +129,41 @@ function check(by: string, name: string, fields: string, result: Awaited<ReturnT
 describe('random domain names and field specs', () => {
   it('domain names: accepted, or refused as a usage error', async () => {
     await fc.assert(
-      fc.asyncProperty(word, async (name) => check('name', name, 'name:str', await plan(name, 'name:str'))),
+      fc.asyncProperty(word, async (name) => check('name', await plan(['add-domain', name, '--fields', 'name:str']))),
       { numRuns: 1000 },
     );
   });
 
   it('field specs: accepted, or refused as a usage error', async () => {
     await fc.assert(
-      fc.asyncProperty(spec, async (fields) => check('fields', 'widgets', fields, await plan('widgets', fields))),
+      fc.asyncProperty(spec, async (fields) => check('fields', await plan(['add-domain', 'widgets', '--fields', fields]))),
       { numRuns: 2000 },
     );
   });
 
+  it('projects (names, domains, options): accepted, or refused as a usage error', async () => {
+    const cwd = await tempDir();
+    const project = fc.record({
+      directory: word,
+      domains: fc.array(word, { minLength: 1, maxLength: 3 }),
+      db: fc.constantFrom('sqlite', 'postgres'),
+      layout: fc.constantFrom('layer-first', 'domain-first'),
+      extras: fc.subarray(['crawlers', 'schedulers', 'clients', 'workers']),
+    });
+    await fc.assert(
+      fc.asyncProperty(project, async ({ directory, domains, db, layout, extras }) => {
+        const argv = [directory, '--yes', '--no-git', '--no-install', '--domains', domains.join(','), '--db', db, '--layout', layout];
+        if (extras.length > 0) argv.push('--extras', extras.join(','));
+        return check('project', await plan(argv, cwd));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('every accepted input gives Python that compiles, in one compileall run', async () => {
-    // Both kinds well represented, or the property proved little.
+    // Each kind well represented, or the property proved little.
     for (const by of ['name', 'fields']) expect(accepted.filter((entry) => entry.by === by).length).toBeGreaterThan(250);
+    expect(accepted.filter((entry) => entry.by === 'project').length).toBeGreaterThan(50);
     expect(rejected.length).toBeGreaterThan(500);
     const batch = await tempDir();
     for (const [index, { files }] of accepted.entries()) {
@@ -151,11 +178,10 @@ describe('random domain names and field specs', () => {
   });
 
   it('a refused input writes nothing, run for real', async () => {
-    const before = await snapshotTree(root, { withFolders: true });
-    for (const { name, fields } of rejected.slice(0, 40)) {
-      const { ctx } = testContext(root);
-      expect(await main(['add-domain', name, '--fields', fields], ctx)).toBe(2);
-    }
-    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    const runs = [...rejected.filter(({ by }) => by !== 'project').slice(0, 40), ...rejected.filter(({ by }) => by === 'project').slice(0, 20)];
+    const folders = [...new Set(runs.map(({ cwd }) => cwd))];
+    const before = await Promise.all(folders.map((folder) => snapshotTree(folder, { withFolders: true })));
+    for (const { argv, cwd } of runs) expect(await main(argv, testContext(cwd).ctx)).toBe(2);
+    expect(await Promise.all(folders.map((folder) => snapshotTree(folder, { withFolders: true })))).toEqual(before);
   });
 });
