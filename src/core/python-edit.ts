@@ -18,11 +18,12 @@ function parser(): Promise<Parser> {
   parserPromise ??= (async () => {
     const { Parser, Language } = createRequire(import.meta.url)(treeSitterGlue()) as typeof import('web-tree-sitter');
     // Liftoff (V8's baseline wasm compiler) parses these small files faster than letting V8
-    // optimise the grammar, whose compile jobs the process then waits for: create 95 against
-    // 160 ms on Node 20, 91 against 142 on Node 22. Node 24's V8 takes this flag only at start-up,
-    // so there it changes nothing. Set once tree-sitter's code is loaded: V8 refuses compile caches
-    // made under other flags.
-    setFlagsFromString('--liftoff-only');
+    // optimise the grammar, whose compile jobs the process then waits for (~30 ms at exit). A flag
+    // set at run time does not bring the flags it implies, and Node 24's V8 tiers up unless those
+    // are set too: there add-domain went from ~120 to ~93 ms with them, and a script parsing 12
+    // files from ~90 to ~58 ms; Node 20 and 22 measure the same either way. Set once tree-sitter's
+    // code is loaded: V8 refuses compile caches made under other flags.
+    setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
     await Parser.init();
     const parser = new Parser();
     parser.setLanguage(await Language.load(readFileSync(pythonGrammar())));
