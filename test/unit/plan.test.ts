@@ -1,5 +1,8 @@
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isConfinedPath } from '../../src/core/plan.js';
+import { isConfinedPath, Plan } from '../../src/core/plan.js';
+import { tempDir } from '../helpers.js';
 
 describe('isConfinedPath', () => {
   it.each(['a', 'src/app.py', '.gitignore', 'a/.env', '..a', 'a..b', 'migrations/versions/x.py'])('takes %j', (path) => {
@@ -8,5 +11,27 @@ describe('isConfinedPath', () => {
 
   it.each(['', '/etc/passwd', '../x', 'a/../b', 'a/./b', 'a//b', 'a/', '.', '..', 'x/..', 'a\\b', 'a\0b'])('refuses %j', (path) => {
     expect(isConfinedPath(path)).toBe(false);
+  });
+});
+
+describe('Plan reads the disk as it is', () => {
+  it('a file, a symlink to one (with where it leads), a dangling symlink, a folder and nothing', async () => {
+    const root = await tempDir();
+    await mkdir(join(root, 'src/pkg'), { recursive: true });
+    await writeFile(join(root, 'src/app.py'), 'x = 1\n', { mode: 0o640 });
+    await symlink('app.py', join(root, 'src/link.py'));
+    await symlink('gone.py', join(root, 'src/dangling.py'));
+    const plan = new Plan(root);
+    expect(plan.read('src/app.py')).toBe('x = 1\n');
+    expect(plan.linkTarget('src/app.py')).toBeUndefined();
+    expect(plan.read('src/link.py')).toBe('x = 1\n');
+    expect(plan.linkTarget('src/link.py')).toBe('src/app.py');
+    expect(plan.read('src/dangling.py')).toBeUndefined();
+    expect(plan.read('src/missing.py')).toBeUndefined();
+    expect(plan.read('src/app.py/below.py')).toBeUndefined();
+    expect(() => plan.read('src/pkg')).toThrow('src/pkg is a folder where a file belongs');
+    plan.write('src/app.py', 'x = 2\n');
+    const [edit] = plan.changes().filter((change) => change.kind === 'edit');
+    expect(edit).toMatchObject({ path: 'src/app.py', mode: 0o640, before: Buffer.from('x = 1\n') });
   });
 });
