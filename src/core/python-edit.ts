@@ -40,11 +40,20 @@ export function warmUpPythonParser(): void {
   parser().catch(() => undefined);
 }
 
+/**
+ * Where the texts parsed lately have their first syntax error (undefined: none), so that a planned
+ * file parsed once to be read (a new test module's imports) is not parsed again to be checked.
+ */
+const errorLines = new Map<string, number | undefined>();
+const REMEMBERED_TEXTS = 64;
+
 /** Parses `source`, hands its tree to `use`, and frees the tree (it lives in WebAssembly memory). */
 async function withTree<T>(source: string, use: (root: Node) => T): Promise<T> {
   const tree = (await parser()).parse(source);
   if (!tree) throw new Error('tree-sitter returned no tree');
   try {
+    if (errorLines.size >= REMEMBERED_TEXTS) errorLines.clear();
+    errorLines.set(source, tree.rootNode.hasError ? (firstError(tree.rootNode) ?? tree.rootNode).startPosition.row + 1 : undefined);
     return use(tree.rootNode);
   } finally {
     tree.delete();
@@ -61,17 +70,16 @@ function firstError(node: Node): Node | undefined {
 }
 
 /** The 1-based line of the first syntax error in `source`, or undefined when it parses cleanly. */
-export function syntaxErrorLine(source: string): Promise<number | undefined> {
-  return withTree(source, (root) => (root.hasError ? (firstError(root) ?? root).startPosition.row + 1 : undefined));
+export async function syntaxErrorLine(source: string): Promise<number | undefined> {
+  if (!errorLines.has(source)) await withTree(source, () => undefined);
+  return errorLines.get(source);
 }
 
 /** Parses a file the user owns: one that does not parse is theirs to fix, and nothing is edited. */
 export function parseOwned<T>(source: string, file: string, use: (root: Node) => T): Promise<T> {
   return withTree(source, (root) => {
-    if (root.hasError) {
-      const line = (firstError(root) ?? root).startPosition.row + 1;
-      throw new CliError(`${file}:${line} is not valid Python; fix it, then run again`);
-    }
+    const line = errorLines.get(source);
+    if (line !== undefined) throw new CliError(`${file}:${line} is not valid Python; fix it, then run again`);
     return use(root);
   });
 }
