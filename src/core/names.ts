@@ -14,10 +14,13 @@ export const PYTHON_KEYWORDS = new Set([
 // Soft keywords: legal names, but a package or domain called `match` reads as a statement.
 const SOFT_KEYWORDS = new Set(['match', 'case', 'type', '_']);
 
-/** Folders and modules of the generated package: a domain with one of these names would shadow it. */
+/**
+ * Folders and modules of the generated package: a domain with one of these names would shadow it,
+ * or land where the templates put their own (`imports`: the workers extra's router and schemas).
+ */
 export const RESERVED_MODULES = new Set([
   'routers', 'services', 'repositories', 'schemas', 'utils', 'core', 'crawlers', 'schedulers', 'clients',
-  'workers', 'flows', 'main', 'tests', 'health', 'migrations', 'pagination', 'columns', 'domains',
+  'workers', 'flows', 'main', 'tests', 'health', 'migrations', 'pagination', 'columns', 'domains', 'imports',
 ]);
 
 /** Python 3.11's sys.stdlib_module_names (public ones): a package named like one shadows it. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readTemplateFiles } from '../../src/core/template-files.js';
 import {
   derivedPackageName,
   domainList,
@@ -7,7 +8,20 @@ import {
   MAX_PACKAGE_LENGTH,
   packageName,
   projectName,
+  RESERVED_MODULES,
 } from '../../src/core/names.js';
+
+describe('reserved names', () => {
+  it("every module the templates put where a domain's files go is reserved", () => {
+    // Found by the generative test: a domain "imports" with the workers extra met its router.
+    const layers = /^src\/__package__\/(routers|services|repositories|schemas|domains)\/([a-z_]+)(\.py|\/)/;
+    const own = readTemplateFiles('templates').flatMap(({ path }) => layers.exec(path)?.[2] ?? []);
+    expect(own).toContain('imports');
+    // Not __init__, nor a path token (__domain__, __flow__) filled in with a checked name.
+    expect(own.filter((module) => !module.startsWith('__') && !RESERVED_MODULES.has(module))).toEqual([]);
+    expect(() => domainName('import')).toThrow('Domain name "import" is reserved');
+  });
+});
 
 describe('domainName', () => {
   it('derives every form from a plural, singular or camel-cased name', () => {
