@@ -66,13 +66,18 @@ function buildProgram(ctx: Context): Command {
     .option('--dry-run', 'print the files it would write and write nothing')
     .option('--json', 'with --dry-run: print the plan as JSON')
     .option('--force', 'write into a non-empty directory (says what it overwrites first)')
-    .showHelpAfterError('(run with --help for usage)')
+    // A usage error is one line: commander's message (with its "Did you mean" on the same line), then the hint.
+    .configureOutput({ outputError: (message, write) => write(`${message.trim().replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`) })
     // `create-layered-backend help [command]`, as commander's own programs have it.
     .helpCommand(true)
     // Subcommands own their --dry-run, --json and --force; the create flags go before a subcommand.
     .enablePositionalOptions()
-    .action(async (directory: string | undefined, flags: Record<string, unknown>) => {
+    .action(async (directory: string | undefined, flags: Record<string, unknown>, command: Command) => {
+      // Also here: options may come before the directory.
       if (directory !== undefined) refuseCommandLikeWord(directory, [...program.commands.map((command) => command.name()), 'help'], ctx.cwd);
+      if (command.args.length > 1) {
+        throw new UsageError(`Too many arguments: a new project takes one directory, not ${command.args.map((arg) => `"${arg}"`).join(' ')} (run with --help for usage)`);
+      }
       const { runCreate } = await import('./commands/create/index.js');
       await runCreate({ directory, ...flags }, { ...ctx, interactive: ctx.interactive && !flags.yes });
     });
@@ -175,7 +180,9 @@ function buildProgram(ctx: Context): Command {
       await runFlip(flags, ctx);
     });
 
-  return program;
+  // The top level counts its arguments in its action, after a mistyped command (`adddomain
+  // products`) has had its suggestion. Set last: commands made after it would inherit it.
+  return program.allowExcessArguments();
 }
 
 /**
@@ -185,5 +192,10 @@ function buildProgram(ctx: Context): Command {
 export async function runCommandLine(argv: string[], ctx: Context): Promise<void> {
   const program = buildProgram(ctx).exitOverride();
   for (const command of program.commands) command.exitOverride();
+  // A mistyped command with its options (`adddomain products --fields ...`) is told so before
+  // commander refuses the options it does not know at the top level.
+  const [first] = argv;
+  const commands = [...program.commands.map((command) => command.name()), 'help'];
+  if (first !== undefined && !first.startsWith('-') && !commands.includes(first)) refuseCommandLikeWord(first, commands, ctx.cwd);
   await program.parseAsync(argv, { from: 'user' });
 }

@@ -23,10 +23,10 @@ describe('words on the command line', () => {
 
   it('a near-miss of a command is refused with the command it resembles, exit 2, nothing written', async () => {
     const cwd = await tempDir();
-    for (const word of ['adddomain', 'add_domain', 'remove-domian', 'hlep']) {
-      const result = await runCli([word, ...quiet], cwd);
+    for (const argv of [['adddomain'], ['add_domain'], ['remove-domian'], ['hlep'], ['adddomain', 'products', '--fields', 'name:str']]) {
+      const result = await runCli([...argv, ...quiet], cwd);
       expect(result.exitCode).toBe(2);
-      expect(result.stderr.trim()).toMatch(new RegExp(`^"${word}" is not a command; did you mean "(add-domain|remove-domain|help)"\\?`));
+      expect(result.stderr.trim()).toMatch(new RegExp(`^"${argv[0]}" is not a command; did you mean "(add-domain|remove-domain|help)"\\?[^\\n]*$`));
     }
     expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
   });
@@ -41,6 +41,20 @@ describe('words on the command line', () => {
     expect(word.stderr).toMatch(/You are inside the project .*my-api, and "widgets" is not a command .* \.\/widgets/);
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
     expect((await runCli(['./nested', ...quiet], root)).exitCode).toBe(0);
+  });
+
+  it.each([
+    [['add-domain'], /^error: missing required argument 'name' \(run with --help for usage\)$/],
+    [['add-domain', 'widgets', '--dryrun'], /^error: unknown option '--dryrun' \(Did you mean --dry-run\?\) \(run with --help for usage\)$/],
+    [['x', '--db', 'mysql'], /^error: option '--db <database>' argument 'mysql' is invalid\. Allowed choices are sqlite, postgres\. \(run/],
+    [['my-api', 'extra'], /^Too many arguments: a new project takes one directory, not "my-api" "extra" \(run with --help for usage\)$/],
+    [['add-domain', 'widgets', 'extra'], /^error: too many arguments for 'add-domain'\. Expected 1 argument but got 2\. \(run with --help for usage\)$/],
+  ])('%j: a usage error in one line, exit 2, nothing written', async (args, message) => {
+    const cwd = await tempDir();
+    const result = await runCli(args, cwd);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toMatch(message);
+    expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
   });
 
   it.each([
