@@ -73,6 +73,7 @@ describe('upgrade, through the bin', () => {
     [['upgrade', '--to', '99.0.0'], 2, /which upgrades to .* only; for 99\.0\.0: npx create-layered-backend@99\.0\.0 upgrade$/],
     [['upgrade', '--base', 'no/such/package.tgz'], 2, /^--base .*no\/such\/package\.tgz: no such file or folder$/],
     [['upgrade', '--base', '.'], 2, /^--base .* holds no readable package\.json$/],
+    [['upgrade', '--base', 'pyproject.toml'], 2, /^--base .*pyproject\.toml: not a package tarball \(npm pack makes one\) nor a folder holding the package$/],
     [['upgrade', '--json'], 2, /^--json prints the plan of a dry run: add --dry-run$/],
   ])('%j: one line, exit %i, nothing written', async (args, code, message) => {
     const before = await snapshotTree(root, { withFolders: true });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { type PlanSource, stepArguments } from './replay.js';
@@ -36,11 +36,25 @@ export interface BaseOption {
   kind: 'folder' | 'tarball';
 }
 
+function isGzip(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const magic = Buffer.alloc(2);
+    return readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** What --base names, checked before anything else happens (a usage error when it will not do). */
 export function checkBaseOption(path: string): BaseOption['kind'] {
   const stat = statSync(path, { throwIfNoEntry: false });
   if (stat === undefined) throw new UsageError(`--base ${path}: no such file or folder`);
-  if (stat.isFile()) return 'tarball';
+  if (stat.isFile()) {
+    // npm pack makes gzip: anything else would get as far as npm's own error about it.
+    if (!isGzip(path)) throw new UsageError(`--base ${path}: not a package tarball (npm pack makes one) nor a folder holding the package`);
+    return 'tarball';
+  }
   try {
     packageIn(path);
   } catch (error) {
