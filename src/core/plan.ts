@@ -1,4 +1,4 @@
-import { closeSync, constants as fsConstants, type Dirent, fstatSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, type Dirent, fstatSync, type Stats, lstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { CliError } from '../errors.js';
 import { byCodePoint } from './order.js';
@@ -77,11 +77,20 @@ function realPathIfThere(file: string): string | undefined {
   }
 }
 
-/** A file's entry, read by descriptor (or by path, through a symlink): a folder there is marked, not read. */
-function readEntry(path: string, from: number | string): Entry {
-  const stats = typeof from === 'number' ? fstatSync(from) : statSync(from);
-  if (stats.isDirectory()) return { ...absent(), folder: true };
-  const before = readFileSync(from);
+/**
+ * A file's entry, read by descriptor (or by path, through a symlink): a folder there is marked, not
+ * read. `file` names it in an error, which a descriptor's would not.
+ */
+function readEntry(path: string, file: string, from: number | string): Entry {
+  let stats: Stats;
+  let before: Buffer;
+  try {
+    stats = typeof from === 'number' ? fstatSync(from) : statSync(from);
+    if (stats.isDirectory()) return { ...absent(), folder: true };
+    before = readFileSync(from);
+  } catch (error) {
+    throw Object.assign(error as Error, { path: (error as NodeJS.ErrnoException).path ?? file });
+  }
   return { before, mode: stats.mode & 0o7777, folder: false, source: decodeSource(path, before) };
 }
 
@@ -173,14 +182,14 @@ export class Plan {
       if (real === undefined) entry = absent();
       else {
         this.refuseOutside(path, real);
-        entry = readEntry(path, file);
+        entry = readEntry(path, file, file);
         if (!entry.folder) entry.target = relative(this.rootOnDisk() as string, real).split(sep).join('/');
       }
     } else if (opened === undefined) {
       entry = absent();
     } else {
       try {
-        entry = readEntry(path, opened);
+        entry = readEntry(path, file, opened);
       } finally {
         closeSync(opened);
       }
