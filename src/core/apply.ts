@@ -109,6 +109,17 @@ const staged = (journal: string, index: number) => join(journal, `${index}.new`)
 const saved = (journal: string, index: number) => join(journal, `${index}.old`);
 const CACHE_DIR = '__pycache__';
 
+/**
+ * The file just moved into the journal must still hold what the plan read: an editor that saved it
+ * while the run was writing (after the plan's last check) would otherwise lose that save. The
+ * rollback then puts the saved version back.
+ */
+function refuseChangedMeanwhile(change: Extract<Change, { kind: 'edit' | 'delete' }>, original: string): void {
+  if (!fs.readFileSync(original).equals(change.before)) {
+    throw new CliError(`${change.path} was changed by something else while this run was writing; nothing was written, run again`);
+  }
+}
+
 function perform(root: string, journal: string, change: Change, index: number, io: FileSystem): void {
   const target = join(root, change.path);
   switch (change.kind) {
@@ -122,10 +133,12 @@ function perform(root: string, journal: string, change: Change, index: number, i
       return;
     case 'edit':
       io.rename(target, saved(journal, index));
+      refuseChangedMeanwhile(change, saved(journal, index));
       io.rename(staged(journal, index), target);
       return;
     case 'delete':
       io.rename(target, saved(journal, index));
+      refuseChangedMeanwhile(change, saved(journal, index));
       return;
     case 'rmdir':
       if (exists(join(target, CACHE_DIR))) io.rename(join(target, CACHE_DIR), saved(journal, index));

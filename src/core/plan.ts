@@ -53,12 +53,14 @@ const absent = (): Entry => ({ before: undefined, mode: undefined, folder: false
 
 /** Undefined on Windows, where a symlink is found by lstat first. */
 const NO_FOLLOW = fsConstants.O_NOFOLLOW as number | undefined;
+/** A FIFO opened without it would wait for a writer, and no signal handler could run meanwhile. */
+const READ_NOW = fsConstants.O_RDONLY | ((fsConstants.O_NONBLOCK as number | undefined) ?? 0);
 
 /** A descriptor to read `file` by, 'link' when it is a symlink (not followed), undefined when nothing is there. */
 function openUnlessLink(file: string): number | 'link' | undefined {
   try {
     if (NO_FOLLOW === undefined && lstatSync(file).isSymbolicLink()) return 'link';
-    return openSync(file, fsConstants.O_RDONLY | (NO_FOLLOW ?? 0));
+    return openSync(file, READ_NOW | (NO_FOLLOW ?? 0));
   } catch (error) {
     // O_NOFOLLOW refuses a symlink in the last place with ELOOP.
     if (errorCode(error) === 'ELOOP') return 'link';
@@ -87,11 +89,34 @@ function readEntry(path: string, file: string, from: number | string): Entry {
   try {
     stats = typeof from === 'number' ? fstatSync(from) : statSync(from);
     if (stats.isDirectory()) return { ...absent(), folder: true };
+    if (!stats.isFile()) throw new CliError(`${path} is not a regular file (a FIFO, socket or device); move it away, then run again`);
     before = readFileSync(from);
   } catch (error) {
-    throw Object.assign(error as Error, { path: (error as NodeJS.ErrnoException).path ?? file });
+    throw withPath(error, file);
   }
   return { before, mode: stats.mode & 0o7777, folder: false, source: decodeSource(path, before) };
+}
+
+/** An error of a call on a descriptor names no path: `file` is added, for the one-line message. */
+const withPath = (error: unknown, file: string) =>
+  error instanceof CliError ? error : Object.assign(error as Error, { path: (error as NodeJS.ErrnoException).path ?? file });
+
+/** What is at `file` now, following a symlink as the plan's read did; undefined for no file (or not a regular one). */
+function bytesNow(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, READ_NOW);
+  } catch (error) {
+    if (['ENOENT', 'ENOTDIR'].includes(errorCode(error) as string)) return undefined;
+    throw error;
+  }
+  try {
+    return fstatSync(fd).isFile() ? readFileSync(fd) : undefined;
+  } catch (error) {
+    throw withPath(error, file);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -402,12 +427,7 @@ export class Plan {
   changedSinceRead(): string[] {
     const changed: string[] = [];
     for (const [path, entry] of this.entries) {
-      let now: Buffer | undefined;
-      try {
-        now = readFileSync(join(this.root, path));
-      } catch (error) {
-        if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'EISDIR' && errorCode(error) !== 'ENOTDIR') throw error;
-      }
+      const now = bytesNow(join(this.root, path));
       const same = now === undefined ? entry.before === undefined : entry.before !== undefined && now.equals(entry.before);
       if (!same) changed.push(path);
     }

@@ -124,6 +124,42 @@ describe('signals during the write phase', () => {
   });
 });
 
+describe('someone else at the files while a run writes', () => {
+  it.each([
+    ['add-domain', ['add-domain', 'widgets'], 'src/my_api/routers/__init__.py'],
+    ['remove-domain', ['remove-domain', 'orders'], 'src/my_api/services/orders.py'],
+  ])('%s: a file saved by hand during the write phase is kept, the run refused (exit 1)', async (_, args, edited) => {
+    const root = await newProject();
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: root,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', CLB_TEST_APPLY_DELAY_MS: '100' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    // Once the journal exists the plan has been checked and the write phase has begun.
+    while (!existsSync(join(root, '.create-layered-backend.journal'))) await new Promise((resolve) => setTimeout(resolve, 5));
+    const mine = `${await readFile(join(root, edited), 'utf8')}# saved by an editor meanwhile\n`;
+    await writeFile(join(root, edited), mine);
+    // The project as it was with the editor's save: the engine's own files aside, which the run removes.
+    const before = Object.fromEntries(Object.entries(await snapshot(root)).filter(([path]) => !ENGINE_FILES.some((file) => path.startsWith(file))));
+    const exit = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(exit, stderr).toBe(1);
+    expect(stderr.trim()).toBe(`${edited} was changed by something else while this run was writing; nothing was written, run again`);
+    expect(await snapshot(root)).toEqual(before);
+  });
+
+  it('a FIFO where a file is read: refused in one line, exit 1, no wait for a writer', async () => {
+    const root = await newProject();
+    const registry = join(root, 'src/my_api/routers/__init__.py');
+    rmSync(registry);
+    expect(spawnSync('mkfifo', [registry]).status).toBe(0);
+    const result = await runCli(['add-domain', 'widgets'], root);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim()).toBe('src/my_api/routers/__init__.py is not a regular file (a FIFO, socket or device); move it away, then run again');
+  });
+});
+
 const hasStrace = spawnSync('strace', ['-V']).status === 0;
 
 describe.runIf(hasStrace)('file-system faults injected with strace', () => {
