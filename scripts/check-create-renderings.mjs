@@ -20,9 +20,9 @@ const { main } = require('../dist/index.cjs');
 
 const EXTRAS = ['crawlers', 'schedulers', 'clients', 'workers'];
 const NAMES = [
-  // The shortest names core/names.ts accepts, and the longest (package 24, domain 25 characters).
+  // The shortest names core/names.ts accepts, and the longest (project 64, package 24, domain 25 characters).
   { directory: 'a', domains: 'bc' },
-  { directory: 'p'.repeat(24), domains: ['d'.repeat(24) + 's', 'e'.repeat(24) + 's', 'fg'].join(',') },
+  { directory: 'p'.repeat(64), name: 'q'.repeat(24), domains: ['d'.repeat(24) + 's', 'e'.repeat(24) + 's', 'fg'].join(',') },
 ];
 const combinations = [];
 for (const db of ['sqlite', 'postgres']) {
@@ -43,9 +43,10 @@ const problems = new Map();
 const checked = new Set();
 const cwd = mkdtempSync(join(tmpdir(), 'clb-renderings-'));
 try {
-  for (const { db, layout, extras, directory, domains } of combinations) {
+  for (const { db, layout, extras, directory, name, domains } of combinations) {
     const argv = [directory, '--yes', '--no-git', '--no-install', '--dry-run', '--json', '--db', db, '--layout', layout, '--domains', domains];
     if (extras) argv.push('--extras', extras);
+    if (name) argv.push('--name', name);
     let json = '';
     const log = { info() {}, success() {}, warn() {}, raw: (text) => (json += text), step: () => ({ done() {}, fail() {} }) };
     const code = await main(argv, { cwd, interactive: false, log });

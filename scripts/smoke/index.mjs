@@ -45,7 +45,17 @@ const ALL_FIELDS = [
 ].join(', ');
 const bases = [
   { name: 'default', create: [], domains: ['users', 'orders'], extras: [] },
-  { name: 'postgres', create: ['--db', 'postgres'], postgres: true, domains: ['users', 'orders'], extras: [] },
+  // With the longest project name (MAX_PROJECT_LENGTH, 64, from the folder) and package name
+  // (MAX_PACKAGE_LENGTH, 24): the lines that print them must still pass ruff check and format.
+  {
+    name: 'postgres',
+    folder: 'inventory-and-fulfilment-platform-for-regional-warehouses-api-v2',
+    create: ['--db', 'postgres', '--name', 'inventory_fulfilment_api'],
+    package: 'inventory_fulfilment_api',
+    postgres: true,
+    domains: ['users', 'orders'],
+    extras: [],
+  },
   // With the longest package name the CLI accepts (MAX_PACKAGE_LENGTH, 24).
   {
     name: 'all-extras',
@@ -280,7 +290,8 @@ async function upgradeFromPrevious(base, parent, project) {
 async function smokeBase(base) {
   const parent = join(work, base.name);
   mkdirSync(parent);
-  const project = join(parent, 'my-api');
+  const folder = base.folder ?? 'my-api';
+  const project = join(parent, folder);
   const venv = join(project, '.venv', 'bin');
   const databaseUrl = base.postgres
     ? `${postgresUrl?.replace(/^postgresql:/, 'postgresql+asyncpg:')}/${database}`
@@ -297,7 +308,7 @@ async function smokeBase(base) {
 
   let healthy = base.previous
     ? await upgradeFromPrevious(base, parent, project)
-    : await record(base.name, 'generate', () => run(bin, ['my-api', '--yes', '--no-install', '--no-git', ...base.create], { cwd: parent }));
+    : await record(base.name, 'generate', () => run(bin, [folder, '--yes', '--no-install', '--no-git', ...base.create], { cwd: parent }));
   healthy &&= await record(base.name, 'install (uv)', () => run('uv', ['sync', '--quiet'], { cwd: project, env }));
   if (!healthy) return;
   if (!base.lean) {

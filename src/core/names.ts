@@ -148,6 +148,9 @@ export const MAX_FIELD_LENGTH = 30;
 /** The longest a package name may be: with it every line of the project's imports and docstrings fits. */
 export const MAX_PACKAGE_LENGTH = 24;
 
+/** The generated code prints the project's name in its User-Agent and docstring lines, which must stay within 100 columns. */
+export const MAX_PROJECT_LENGTH = 64;
+
 /**
  * Where a domain's code lives. layer-first (the seed's tree, the default): one folder per layer,
  * a file (a package for the router) per domain in each. domain-first (the seed's "once the number
@@ -239,6 +242,13 @@ function requireIdentifier(kind: string, raw: string, identifier: string): void 
 }
 
 /** A name the generated code imports on its own must not be a keyword (nor read as one). */
+/** `item_2` gives the class `Item_2`, which is not CapWords (ruff's N801): the name is refused with the one that works. */
+function refuseDigitAfterUnderscore(kind: string, raw: string, identifier: string): void {
+  if (/_\d/.test(identifier)) {
+    throw new UsageError(`${kind} name "${raw}" gives "${identifier}", whose class name would not be CapWords; did you mean "${identifier.replace(/_(?=\d)/g, '')}"?`);
+  }
+}
+
 function refuseKeyword(kind: string, raw: string, identifier: string): void {
   if (PYTHON_KEYWORDS.has(identifier)) throw new UsageError(`${kind} name "${raw}" gives "${identifier}", a Python keyword`);
   if (SOFT_KEYWORDS.has(identifier)) throw new UsageError(`${kind} name "${raw}" gives "${identifier}", a Python soft keyword; pick another`);
@@ -253,8 +263,12 @@ export function domainName(raw: string): DomainName {
   const last = parts.pop() as string;
   const module = [...parts, pluralize.plural(last)].join('_');
   const singular = [...parts, pluralize.singular(last)].join('_');
-  if (RESERVED_MODULES.has(module) || RESERVED_MODULES.has(singular)) {
-    throw new UsageError(`Domain name "${raw}" is reserved: it would shadow the project's own "${module}" module`);
+  const reserved = [module, singular].find((form) => RESERVED_MODULES.has(form));
+  if (reserved !== undefined) throw new UsageError(`Domain name "${raw}" is reserved: it would shadow the project's own "${reserved}" module`);
+  refuseDigitAfterUnderscore('Domain', raw, module);
+  // A flow's overview has a field per domain it uses; pydantic keeps model_* to itself.
+  if (module.startsWith('model_') || singular.startsWith('model_')) {
+    throw new UsageError(`Domain name "${raw}" starts with "model_", which pydantic keeps for its own attributes; pick another`);
   }
   for (const form of [module, singular]) {
     requireIdentifier('Domain', raw, form);
@@ -311,8 +325,14 @@ export function flowName(raw: string): FlowName {
   requireIdentifier('Flow', raw, module);
   refuseKeyword('Flow', raw, module);
   if (RESERVED_MODULES.has(module)) throw new UsageError(`Flow name "${raw}" is reserved: it would shadow the project's own "${module}" module`);
+  refuseDigitAfterUnderscore('Flow', raw, module);
   if (module.length > MAX_DOMAIN_LENGTH) {
     throw new UsageError(`Flow name "${raw}" is too long: "${module}" has ${module.length} characters, at most ${MAX_DOMAIN_LENGTH}`);
+  }
+  // A flow's router is registered as <module>_router beside the registry's own names (`api_router`).
+  const registry = TEMPLATE_SCOPES.find((scope) => scope.file === 'routers/__init__.py');
+  if (registry?.names.split(' ').includes(`${module}_router`)) {
+    throw new UsageError(`Flow name "${raw}" would register "${module}_router" in routers/__init__.py, which already uses that name; pick another`);
   }
   return { module, pascal: pascalCase(module), kebab: kebabCase(module), words: module.replaceAll('_', ' ') };
 }
@@ -369,6 +389,9 @@ export function projectName(folder: string): string {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
   if (name === '') throw new UsageError(`The folder name "${folder}" has no letters or digits to name a project by; choose another`);
+  if (name.length > MAX_PROJECT_LENGTH) {
+    throw new UsageError(`The project name "${name}" (from the folder name) has ${name.length} characters, at most ${MAX_PROJECT_LENGTH}; choose a shorter folder name`);
+  }
   return name;
 }
 

@@ -3,7 +3,7 @@ import { VERSION } from '../package.js';
 import { domainRouterRegistration, routerRegistrationLines, sharedRouterRegistration } from './domain.js';
 import type { Database, Extra } from './manifest.js';
 import { type DomainName, domainModule, domainName, type Layout } from './names.js';
-import { fromImports, importAs } from './python-source.js';
+import { assignment, call, fromImports, importAs } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
 
 /** The PostgreSQL server a new --db postgres project's .env.example points at: a local default. */
@@ -55,6 +55,9 @@ export function projectTemplateData(options: ProjectOptions, generatorVersion = 
   const workers = options.extras.includes('workers');
   const schedulers = options.extras.includes('schedulers');
   const [first] = options.domains;
+  const defaultDatabaseUrl = postgres
+    ? `${POSTGRES_SERVER.replace('postgresql:', 'postgresql+asyncpg:')}/${pkg}`
+    : `sqlite+aiosqlite:///./${pkg}.db`;
   if ((workers || schedulers) && first === undefined) {
     throw new CliError("The workers' and schedulers' example jobs call a domain's service, and the project has no domain left; add one first");
   }
@@ -78,9 +81,10 @@ export function projectTemplateData(options: ProjectOptions, generatorVersion = 
     ...(first === undefined ? {} : jobExamples(pkg, options.layout, domainName(first))),
     envPrefix: `${pkg.toUpperCase()}_`,
     postgres,
-    defaultDatabaseUrl: postgres
-      ? `${POSTGRES_SERVER.replace('postgresql:', 'postgresql+asyncpg:')}/${pkg}`
-      : `sqlite+aiosqlite:///./${pkg}.db`,
+    defaultDatabaseUrl,
+    // Long package and project names make these lines wrap, as ruff format would.
+    defaultDatabaseUrlAssignment: assignment('DEFAULT_DATABASE_URL', `"${defaultDatabaseUrl}"`),
+    userAgentSetting: call('    ', 'http: HttpPolicy = HttpPolicy', [`user_agent="${options.projectName}/0.1.0"`]),
     generatorVersion,
   };
 }

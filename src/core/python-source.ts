@@ -159,6 +159,12 @@ export function call(indent: string, head: string, args: string[]): string {
   return `${indent}${head}(\n${args.map((arg) => `${indent}    ${arg},\n`).join('')}${indent})`;
 }
 
+/** `<target> = <value>` at the top level, in parentheses on a line of its own when it does not fit (as ruff format does). */
+export function assignment(target: string, value: string): string {
+  const flat = `${target} = ${value}`;
+  return flat.length <= LINE_LENGTH ? flat : `${target} = (\n    ${value}\n)`;
+}
+
 /** The import and the call that register a router in `routers/__init__.py`. */
 export interface RouterLines {
   module: string;

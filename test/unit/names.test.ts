@@ -4,8 +4,10 @@ import {
   derivedPackageName,
   domainList,
   domainName,
+  flowName,
   MAX_DOMAIN_LENGTH,
   MAX_PACKAGE_LENGTH,
+  MAX_PROJECT_LENGTH,
   packageName,
   projectName,
   RESERVED_MODULES,
@@ -20,6 +22,25 @@ describe('reserved names', () => {
     // Not __init__, nor a path token (__domain__, __flow__) filled in with a checked name.
     expect(own.filter((module) => !module.startsWith('__') && !RESERVED_MODULES.has(module))).toEqual([]);
     expect(() => domainName('import')).toThrow('Domain name "import" is reserved');
+  });
+
+  // Each found by a hostile run: the names gave a project that failed ruff, pydantic or itself.
+  it.each([
+    [() => domainName('item_2s'), 'whose class name would not be CapWords; did you mean "item2s"?'],
+    [() => flowName('step_2'), 'whose class name would not be CapWords; did you mean "step2"?'],
+    [() => domainName('model_dumps'), 'starts with "model_", which pydantic keeps'],
+    [() => domainName('healths'), 'would shadow the project\'s own "health" module'],
+    [() => flowName('api'), 'would register "api_router" in routers/__init__.py'],
+    [() => projectName('a'.repeat(MAX_PROJECT_LENGTH + 1)), `has ${MAX_PROJECT_LENGTH + 1} characters, at most ${MAX_PROJECT_LENGTH}`],
+  ])('refuses %#', (name, message) => {
+    expect(name).toThrow(message);
+  });
+
+  it('takes what is next to them', () => {
+    expect(domainName('item2s').pascal).toBe('Item2');
+    expect(domainName('v2_items').pascal).toBe('V2Item');
+    expect(flowName('apis').module).toBe('apis');
+    expect(projectName('a'.repeat(MAX_PROJECT_LENGTH))).toHaveLength(MAX_PROJECT_LENGTH);
   });
 });
 
