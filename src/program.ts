@@ -194,8 +194,13 @@ export async function runCommandLine(argv: string[], ctx: Context): Promise<void
   for (const command of program.commands) command.exitOverride();
   // A mistyped command with its options (`adddomain products --fields ...`) is told so before
   // commander refuses the options it does not know at the top level.
-  const [first] = argv;
+  const [first, second] = argv;
   const commands = [...program.commands.map((command) => command.name()), 'help'];
   if (first !== undefined && !first.startsWith('-') && !commands.includes(first)) refuseCommandLikeWord(first, commands, ctx.cwd);
+  // `help create` is the top level's help (create is what it does); commander would print it as an error.
+  if (first === 'help' && second === 'create') return runCommandLine(['--help', ...argv.slice(2)], ctx);
+  if (first === 'help' && second !== undefined && !second.startsWith('-') && !commands.includes(second)) {
+    throw new UsageError(`"${second}" is not a command (${[...commands, 'create'].join(', ')}); see create-layered-backend --help`);
+  }
   await program.parseAsync(argv, { from: 'user' });
 }

@@ -18,6 +18,10 @@ describe('words on the command line', () => {
     expect(help.stdout).toContain('add-domain');
     const command = await runCli(['help', 'add-domain'], cwd);
     expect(command.stdout).toContain('--fields <spec>');
+    // create is what the top level does: its help, on stdout.
+    const create = await runCli(['help', 'create'], cwd);
+    expect(create.exitCode).toBe(0);
+    expect(create.stdout).toBe(help.stdout);
     expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
   });
 
@@ -48,6 +52,7 @@ describe('words on the command line', () => {
     [['add-domain', 'widgets', '--dryrun'], /^error: unknown option '--dryrun' \(Did you mean --dry-run\?\) \(run with --help for usage\)$/],
     [['x', '--db', 'mysql'], /^error: option '--db <database>' argument 'mysql' is invalid\. Allowed choices are sqlite, postgres\. \(run/],
     [['my-api', 'extra'], /^Too many arguments: a new project takes one directory, not "my-api" "extra" \(run with --help for usage\)$/],
+    [['help', 'nosuchcmd'], /^"nosuchcmd" is not a command \(add-domain, .*, create\); see create-layered-backend --help$/],
     [['add-domain', 'widgets', 'extra'], /^error: too many arguments for 'add-domain'\. Expected 1 argument but got 2\. \(run with --help for usage\)$/],
   ])('%j: a usage error in one line, exit 2, nothing written', async (args, message) => {
     const cwd = await tempDir();
