@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { runAddDomain } from '../../src/commands/add-domain/index.js';
 import { runAddFlow } from '../../src/commands/add-flow/index.js';
 import { runCreate } from '../../src/commands/create/index.js';
 import { runRemoveDomain } from '../../src/commands/remove-domain/index.js';
@@ -83,6 +84,14 @@ broken_contract_guidance = "A flow imports the services it names: add the import
     await expect(runRemoveDomain({ name: 'orders' }, testContext(root).ctx)).rejects.toThrow(
       /The flow checkout uses orders: remove-flow checkout first/,
     );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('a domain and a flow of one name: each refused, naming the other', async () => {
+    await runAddFlow({ name: 'items', uses: 'orders' }, testContext(root).ctx);
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddDomain({ name: 'items' }, testContext(root).ctx)).rejects.toThrow('"items" is a flow; give the domain a name of its own');
+    await expect(runAddFlow({ name: 'users', uses: 'orders' }, testContext(root).ctx)).rejects.toThrow('"users" is a domain; give the flow a name of its own');
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 

@@ -33,6 +33,7 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
       throw new CliError(`The files of the removed domain ${name.module} that you had changed are still there (${recorded.files.join(', ')}): remove-domain ${name.module} --force deletes them`);
     }
     if (recorded) throw new CliError(`Domain "${name.module}" exists already`);
+    if (manifest.flows[name.module]) throw new CliError(`"${name.module}" is a flow; give the domain a name of its own`);
     const fields = domainFields(fieldsSpec, name.module, referenceResolver(manifest, name.module));
     const replaced = planDomain(plan, manifest, { name, fields, fieldsSpec }, await migrationChain(plan, manifest));
     if (replaced.length > 0 && !options.force) {
