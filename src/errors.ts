@@ -59,6 +59,15 @@ export function environmentFault(error: unknown): string | undefined {
   return `${what}: ${OS_ERRORS[code]} (${code})`;
 }
 
+/**
+ * A system call on a descriptor (fstat, read, fsync) fails with an error that names no path: the
+ * file's is added, so environmentFault can say which file in one line. Errors of our own pass as they are.
+ */
+export function withPath(error: unknown, file: string): unknown {
+  if (error instanceof CliError || !(error instanceof Error)) return error;
+  return Object.assign(error, { path: (error as NodeJS.ErrnoException).path ?? file });
+}
+
 /** The one-line text of any error, for messages that wrap another failure. */
 export function describeError(error: unknown): string {
   return environmentFault(error) ?? (error instanceof Error ? error.message : String(error));

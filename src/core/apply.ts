@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CliError, describeError } from '../errors.js';
+import { CliError, describeError, withPath } from '../errors.js';
 import { processAlive } from './lock.js';
 import type { Change } from './plan.js';
 
@@ -33,12 +33,11 @@ export interface FileSystem {
   unlink(path: string): void;
 }
 
-/** fsync on a descriptor: its error names no path, so the path is added for the message. */
 function fsyncNamed(fd: number, path: string): void {
   try {
     fs.fsyncSync(fd);
   } catch (error) {
-    throw Object.assign(error as Error, { path });
+    throw withPath(error, path);
   }
 }
 

@@ -1,6 +1,6 @@
 import { closeSync, constants as fsConstants, type Dirent, fstatSync, type Stats, lstatSync, openSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { CliError } from '../errors.js';
+import { CliError, withPath } from '../errors.js';
 import { byCodePoint } from './order.js';
 import { decodeSource, encodeSource, inLineEndingsOf, type SourceText, UTF8 } from './source-text.js';
 
@@ -96,10 +96,6 @@ function readEntry(path: string, file: string, from: number | string): Entry {
   }
   return { before, mode: stats.mode & 0o7777, folder: false, source: decodeSource(path, before) };
 }
-
-/** An error of a call on a descriptor names no path: `file` is added, for the one-line message. */
-const withPath = (error: unknown, file: string) =>
-  error instanceof CliError ? error : Object.assign(error as Error, { path: (error as NodeJS.ErrnoException).path ?? file });
 
 /** What is at `file` now, following a symlink as the plan's read did; undefined for no file (or not a regular one). */
 function bytesNow(file: string): Buffer | undefined {

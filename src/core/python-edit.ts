@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import type { Node, Parser } from 'web-tree-sitter';
-import { CliError } from '../errors.js';
+import { CliError, withPath } from '../errors.js';
 import { pythonGrammar, treeSitterGlue } from './package-files.js';
 import { plainImportOrder, type RouterLines, routerImport, routerInclude } from './python-source.js';
 
@@ -13,6 +13,15 @@ import { plainImportOrder, type RouterLines, routerImport, routerInclude } from 
  */
 
 let parserPromise: Promise<Parser> | undefined;
+
+function readGrammar(): Buffer {
+  const file = pythonGrammar();
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw withPath(error, file);
+  }
+}
 
 function parser(): Promise<Parser> {
   parserPromise ??= (async () => {
@@ -26,7 +35,7 @@ function parser(): Promise<Parser> {
     setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
     await Parser.init();
     const parser = new Parser();
-    parser.setLanguage(await Language.load(readFileSync(pythonGrammar())));
+    parser.setLanguage(await Language.load(readGrammar()));
     return parser;
   })();
   return parserPromise;

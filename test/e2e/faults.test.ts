@@ -190,6 +190,23 @@ describe.runIf(hasStrace)('file-system faults injected with strace', () => {
 
 });
 
+describe.runIf(hasStrace)('a read that fails once the file is open', () => {
+  // The plan's read, then its re-read before writing: errors on a descriptor name no path of their own.
+  it.each([1, 2])('EIO on read #%i of the router registry: one line naming it, exit 1, project unchanged', async (when) => {
+    const root = await newProject();
+    const registry = join(root, 'src/my_api/routers/__init__.py');
+    const before = await snapshot(root);
+    const result = spawnSync(
+      'strace',
+      ['-f', '-qq', '-o', '/dev/null', '-P', registry, '-e', 'trace=read', '-e', `inject=read:error=EIO:when=${when}`, process.execPath, bin, 'add-domain', 'widgets'],
+      { cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr.trim()).toBe(`Cannot read ${registry}: input/output error (EIO)`);
+    expect(await snapshot(root)).toEqual(before);
+  });
+});
+
 /** Whether this file system honours chattr +i (ext4 does; tmpfs does not). */
 function immutableFilesWork(): boolean {
   const probe = mkdtempSync(join(tmpdir(), 'clb-chattr-'));
