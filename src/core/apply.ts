@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CliError, describeError, withPath } from '../errors.js';
 import { processAlive } from './lock.js';
-import type { Change } from './plan.js';
+import { bytesNow, type Change } from './plan.js';
 
 /**
  * Applies a plan to an existing folder as one transaction, the way SQLite's rollback journal does:
@@ -114,7 +114,7 @@ const CACHE_DIR = '__pycache__';
  * rollback then puts the saved version back.
  */
 function refuseChangedMeanwhile(change: Extract<Change, { kind: 'edit' | 'delete' }>, original: string): void {
-  if (!fs.readFileSync(original).equals(change.before)) {
+  if (!bytesNow(original)?.equals(change.before)) {
     throw new CliError(`${change.path} was changed by something else while this run was writing; nothing was written, run again`);
   }
 }

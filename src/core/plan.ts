@@ -56,14 +56,18 @@ const NO_FOLLOW = fsConstants.O_NOFOLLOW as number | undefined;
 /** A FIFO opened without it would wait for a writer, and no signal handler could run meanwhile. */
 const READ_NOW = fsConstants.O_RDONLY | ((fsConstants.O_NONBLOCK as number | undefined) ?? 0);
 
-/** A descriptor to read `file` by, 'link' when it is a symlink (not followed), undefined when nothing is there. */
-function openUnlessLink(file: string): number | 'link' | undefined {
+/**
+ * A descriptor to read `file` by, 'link' when it is a symlink (not followed), 'socket' for one
+ * (which cannot be opened), undefined when nothing is there.
+ */
+function openUnlessLink(file: string): number | 'link' | 'socket' | undefined {
   try {
     if (NO_FOLLOW === undefined && lstatSync(file).isSymbolicLink()) return 'link';
     return openSync(file, READ_NOW | (NO_FOLLOW ?? 0));
   } catch (error) {
     // O_NOFOLLOW refuses a symlink in the last place with ELOOP.
     if (errorCode(error) === 'ELOOP') return 'link';
+    if (errorCode(error) === 'ENXIO') return 'socket';
     if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
     throw error;
   }
@@ -83,13 +87,15 @@ function realPathIfThere(file: string): string | undefined {
  * A file's entry, read by descriptor (or by path, through a symlink): a folder there is marked, not
  * read. `file` names it in an error, which a descriptor's would not.
  */
+const notRegular = (path: string) => new CliError(`${path} is not a regular file (a FIFO, socket or device); move it away, then run again`);
+
 function readEntry(path: string, file: string, from: number | string): Entry {
   let stats: Stats;
   let before: Buffer;
   try {
     stats = typeof from === 'number' ? fstatSync(from) : statSync(from);
     if (stats.isDirectory()) return { ...absent(), folder: true };
-    if (!stats.isFile()) throw new CliError(`${path} is not a regular file (a FIFO, socket or device); move it away, then run again`);
+    if (!stats.isFile()) throw notRegular(path);
     before = readFileSync(from);
   } catch (error) {
     throw withPath(error, file);
@@ -97,13 +103,17 @@ function readEntry(path: string, file: string, from: number | string): Entry {
   return { before, mode: stats.mode & 0o7777, folder: false, source: decodeSource(path, before) };
 }
 
-/** What is at `file` now, following a symlink as the plan's read did; undefined for no file (or not a regular one). */
-function bytesNow(file: string): Buffer | undefined {
+/**
+ * What is at `file` now, following a symlink as the plan's read did; undefined for no file, or for
+ * anything but a regular one (a FIFO or a device is not waited on or read).
+ */
+export function bytesNow(file: string): Buffer | undefined {
   let fd: number;
   try {
     fd = openSync(file, READ_NOW);
   } catch (error) {
-    if (['ENOENT', 'ENOTDIR'].includes(errorCode(error) as string)) return undefined;
+    // ENXIO: a socket, which cannot be opened at all.
+    if (['ENOENT', 'ENOTDIR', 'ENXIO'].includes(errorCode(error) as string)) return undefined;
     throw error;
   }
   try {
@@ -198,6 +208,7 @@ export class Plan {
     // from a few to hundreds of small files (a grown project's migrations), where each system call
     // and thread-pool round trip shows.
     const opened = openUnlessLink(file);
+    if (opened === 'socket') throw notRegular(path);
     if (opened === 'link') {
       const real = realPathIfThere(file);
       if (real === undefined) entry = absent();

@@ -1,5 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { cpSync, existsSync, lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -149,14 +151,36 @@ describe('someone else at the files while a run writes', () => {
     expect(await snapshot(root)).toEqual(before);
   });
 
-  it('a FIFO where a file is read: refused in one line, exit 1, no wait for a writer', async () => {
+  it.each(['fifo', 'socket'])('a %s where a file is read: refused in one line, exit 1, no wait for a writer', async (kind) => {
     const root = await newProject();
     const registry = join(root, 'src/my_api/routers/__init__.py');
     rmSync(registry);
-    expect(spawnSync('mkfifo', [registry]).status).toBe(0);
+    const server = kind === 'socket' ? createServer().listen(registry) : undefined;
+    if (server) await once(server, 'listening');
+    else expect(spawnSync('mkfifo', [registry]).status).toBe(0);
     const result = await runCli(['add-domain', 'widgets'], root);
+    server?.close();
     expect(result.exitCode).toBe(1);
     expect(result.stderr.trim()).toBe('src/my_api/routers/__init__.py is not a regular file (a FIFO, socket or device); move it away, then run again');
+  });
+
+  it('a FIFO put where a file is being edited: no wait for a writer, the run refused and the FIFO kept', async () => {
+    const root = await newProject();
+    const registry = join(root, 'src/my_api/routers/__init__.py');
+    const child = spawn(process.execPath, [bin, 'add-domain', 'widgets'], {
+      cwd: root,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', CLB_TEST_APPLY_DELAY_MS: '100' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    while (!existsSync(join(root, '.create-layered-backend.journal'))) await new Promise((resolve) => setTimeout(resolve, 5));
+    rmSync(registry);
+    expect(spawnSync('mkfifo', [registry]).status).toBe(0);
+    const exit = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(exit, stderr).toBe(1);
+    expect(stderr.trim()).toBe('src/my_api/routers/__init__.py was changed by something else while this run was writing; nothing was written, run again');
+    expect(lstatSync(registry).isFIFO()).toBe(true);
   });
 });
 
