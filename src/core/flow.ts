@@ -5,7 +5,7 @@ import { domainModule, domainName, type FlowName } from './names.js';
 import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
 import { addRouterRegistration, removeRouterRegistration } from './python-edit.js';
-import { fromImport, fromImports, importAs } from './python-source.js';
+import { definition, fromImport, fromImports, importAs } from './python-source.js';
 import { renderTree } from './render.js';
 
 /**
@@ -64,7 +64,7 @@ export function flowTemplateData(place: ProjectPlace, flow: FlowName, uses: stri
     packageName: pkg,
     flow,
     uses: domains,
-    usesWords: uses.join(' and '),
+    overviewSignature: definition(`async def ${flow.module}_overview`, ['session: SessionDep'], `${flow.pascal}Overview`),
     // The tests make rows through each domain's own test helper, which knows what a row needs.
     testImports: domains.map((domain) => fromImport(`test_${domain.module}_api`, [`create_${domain.singular}`])).sort(byCodePoint),
     imports: fromImports([

@@ -165,6 +165,12 @@ export function assignment(target: string, value: string): string {
   return flat.length <= LINE_LENGTH ? flat : `${target} = (\n    ${value}\n)`;
 }
 
+/** `<head>(<parameters>) -> <returns>:` at the top level, its parameters one per line when it does not fit (as ruff format does). */
+export function definition(head: string, parameters: string[], returns: string): string {
+  const flat = `${head}(${parameters.join(', ')}) -> ${returns}:`;
+  return flat.length <= LINE_LENGTH ? flat : `${head}(\n${parameters.map((parameter) => `    ${parameter},\n`).join('')}) -> ${returns}:`;
+}
+
 /** The import and the call that register a router in `routers/__init__.py`. */
 export interface RouterLines {
   module: string;

@@ -87,6 +87,20 @@ broken_contract_guidance = "A flow imports the services it names: add the import
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it('the longest names still give lines of at most 100 columns (found by a hostile run)', async () => {
+    const cwd = await tempDir();
+    const [d, e, flow] = ['d'.repeat(24) + 's', 'e'.repeat(24) + 's', 'f'.repeat(25)];
+    await runCreate({ directory: 'long', name: 'p'.repeat(24), domains: `${d},${e}`, git: false, install: false }, testContext(cwd).ctx);
+    const project = join(cwd, 'long');
+    const before = await snapshotTree(project);
+    await runAddFlow({ name: flow, uses: `${d},${e}` }, testContext(project).ctx);
+    const after = await snapshotTree(project);
+    const changed = Object.keys(after).filter((path) => path.endsWith('.py') && after[path] !== before[path]);
+    expect(changed.length).toBeGreaterThanOrEqual(5);
+    const long = changed.flatMap((path) => (after[path] as string).split('\n').flatMap((line, index) => (line.length > 100 ? [`${path}:${index + 1}`] : [])));
+    expect(long).toEqual([]);
+  });
+
   it('a domain and a flow of one name: each refused, naming the other', async () => {
     await runAddFlow({ name: 'items', uses: 'orders' }, testContext(root).ctx);
     const before = await snapshotTree(root, { withFolders: true });
