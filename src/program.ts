@@ -19,6 +19,11 @@ function editDistance(a: string, b: string): number {
   return (d[a.length] as number[])[b.length] as number;
 }
 
+const USAGE_HINT = '(run with --help for usage)';
+
+/** The words that name a command, `help` included. */
+const commandWords = (program: Command) => [...program.commands.map((command) => command.name()), 'help'];
+
 /**
  * A bare word where a directory goes is read as a directory only when it cannot be a mistyped
  * command: `adddomain` is refused with a suggestion, and so is any bare word inside a project,
@@ -67,16 +72,16 @@ function buildProgram(ctx: Context): Command {
     .option('--json', 'with --dry-run: print the plan as JSON')
     .option('--force', 'write into a non-empty directory (says what it overwrites first)')
     // A usage error is one line: commander's message (with its "Did you mean" on the same line), then the hint.
-    .configureOutput({ outputError: (message, write) => write(`${message.trim().replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`) })
+    .configureOutput({ outputError: (message, write) => write(`${message.trim().replace(/\s*\n\s*/g, ' ')} ${USAGE_HINT}\n`) })
     // `create-layered-backend help [command]`, as commander's own programs have it.
     .helpCommand(true)
     // Subcommands own their --dry-run, --json and --force; the create flags go before a subcommand.
     .enablePositionalOptions()
     .action(async (directory: string | undefined, flags: Record<string, unknown>, command: Command) => {
       // Also here: options may come before the directory.
-      if (directory !== undefined) refuseCommandLikeWord(directory, [...program.commands.map((command) => command.name()), 'help'], ctx.cwd);
+      if (directory !== undefined) refuseCommandLikeWord(directory, commandWords(program), ctx.cwd);
       if (command.args.length > 1) {
-        throw new UsageError(`Too many arguments: a new project takes one directory, not ${command.args.map((arg) => `"${arg}"`).join(' ')} (run with --help for usage)`);
+        throw new UsageError(`Too many arguments: a new project takes one directory, not ${command.args.map((arg) => `"${arg}"`).join(' ')} ${USAGE_HINT}`);
       }
       const { runCreate } = await import('./commands/create/index.js');
       await runCreate({ directory, ...flags }, { ...ctx, interactive: ctx.interactive && !flags.yes });
@@ -195,12 +200,12 @@ export async function runCommandLine(argv: string[], ctx: Context): Promise<void
   // A mistyped command with its options (`adddomain products --fields ...`) is told so before
   // commander refuses the options it does not know at the top level.
   const [first, second] = argv;
-  const commands = [...program.commands.map((command) => command.name()), 'help'];
+  const commands = commandWords(program);
   if (first !== undefined && !first.startsWith('-') && !commands.includes(first)) refuseCommandLikeWord(first, commands, ctx.cwd);
-  // `help create` is the top level's help (create is what it does); commander would print it as an error.
-  if (first === 'help' && second === 'create') return runCommandLine(['--help', ...argv.slice(2)], ctx);
-  if (first === 'help' && second !== undefined && !second.startsWith('-') && !commands.includes(second)) {
+  if (first === 'help' && second !== undefined && !second.startsWith('-') && !commands.includes(second) && second !== 'create') {
     throw new UsageError(`"${second}" is not a command (${[...commands, 'create'].join(', ')}); see create-layered-backend --help`);
   }
-  await program.parseAsync(argv, { from: 'user' });
+  // `help create` is the top level's help (create is what it does); commander would print it as an error.
+  const args = first === 'help' && second === 'create' ? ['--help', ...argv.slice(2)] : argv;
+  await program.parseAsync(args, { from: 'user' });
 }

@@ -83,12 +83,12 @@ function realPathIfThere(file: string): string | undefined {
   }
 }
 
+const notRegular = (path: string) => new CliError(`${path} is not a regular file (a FIFO, socket or device); move it away, then run again`);
+
 /**
  * A file's entry, read by descriptor (or by path, through a symlink): a folder there is marked, not
  * read. `file` names it in an error, which a descriptor's would not.
  */
-const notRegular = (path: string) => new CliError(`${path} is not a regular file (a FIFO, socket or device); move it away, then run again`);
-
 function readEntry(path: string, file: string, from: number | string): Entry {
   let stats: Stats;
   let before: Buffer;
