@@ -25,6 +25,24 @@ async function newProject(): Promise<string> {
 
 const snapshot = (root: string) => snapshotTree(root, { withFolders: true });
 
+/**
+ * The CLI run in `root` with a pause of `delayMs` before each disk change, once its write phase has
+ * begun (the journal exists, so the plan has been checked): its process, its exit code to come, and
+ * what it has printed on stderr so far.
+ */
+async function writing(root: string, args: string[], delayMs: number) {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: root,
+    env: { ...process.env, CI: 'true', NO_COLOR: '1', CLB_TEST_APPLY_DELAY_MS: String(delayMs) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  while (!existsSync(join(root, '.create-layered-backend.journal'))) await new Promise((resolve) => setTimeout(resolve, 5));
+  return { child, exit, stderr: () => stderr };
+}
+
 /** Commands whose write phase is attacked, each with a way to make the project ready for it. */
 const COMMANDS: Array<{ name: string; args: string[]; prepare?: (root: string) => Promise<unknown> }> = [
   { name: 'add-domain', args: ['add-domain', 'widgets', '--fields', 'name:str, price:decimal, due:date?'] },
@@ -109,19 +127,10 @@ describe('signals during the write phase', () => {
     const root = await newProject();
     const reference = await newProject();
     await runCli(['add-domain', 'widgets'], reference);
-    const child = spawn(process.execPath, [bin, 'add-domain', 'widgets'], {
-      cwd: root,
-      env: { ...process.env, CI: 'true', CLB_TEST_APPLY_DELAY_MS: '40' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    // Once the journal exists the write phase has begun.
-    while (!existsSync(join(root, '.create-layered-backend.journal'))) await new Promise((resolve) => setTimeout(resolve, 5));
-    child.kill(signal);
-    const exit = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(exit).toBe(code);
-    expect(stderr).toMatch(/Interrupted after every change was written; the project is complete/);
+    const run = await writing(root, ['add-domain', 'widgets'], 40);
+    run.child.kill(signal);
+    expect(await run.exit).toBe(code);
+    expect(run.stderr()).toMatch(/Interrupted after every change was written; the project is complete/);
     expect(await snapshot(root)).toEqual(await snapshot(reference));
   });
 });
@@ -132,22 +141,13 @@ describe('someone else at the files while a run writes', () => {
     ['remove-domain', ['remove-domain', 'orders'], 'src/my_api/services/orders.py'],
   ])('%s: a file saved by hand during the write phase is kept, the run refused (exit 1)', async (_, args, edited) => {
     const root = await newProject();
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: root,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1', CLB_TEST_APPLY_DELAY_MS: '100' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    // Once the journal exists the plan has been checked and the write phase has begun.
-    while (!existsSync(join(root, '.create-layered-backend.journal'))) await new Promise((resolve) => setTimeout(resolve, 5));
+    const run = await writing(root, args, 100);
     const mine = `${await readFile(join(root, edited), 'utf8')}# saved by an editor meanwhile\n`;
     await writeFile(join(root, edited), mine);
     // The project as it was with the editor's save: the engine's own files aside, which the run removes.
     const before = Object.fromEntries(Object.entries(await snapshot(root)).filter(([path]) => !ENGINE_FILES.some((file) => path.startsWith(file))));
-    const exit = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(exit, stderr).toBe(1);
-    expect(stderr.trim()).toBe(`${edited} was changed by something else while this run was writing; nothing was written, run again`);
+    expect(await run.exit, run.stderr()).toBe(1);
+    expect(run.stderr().trim()).toBe(`${edited} was changed by something else while this run was writing; nothing was written, run again`);
     expect(await snapshot(root)).toEqual(before);
   });
 
@@ -167,19 +167,11 @@ describe('someone else at the files while a run writes', () => {
   it('a FIFO put where a file is being edited: no wait for a writer, the run refused and the FIFO kept', async () => {
     const root = await newProject();
     const registry = join(root, 'src/my_api/routers/__init__.py');
-    const child = spawn(process.execPath, [bin, 'add-domain', 'widgets'], {
-      cwd: root,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1', CLB_TEST_APPLY_DELAY_MS: '100' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    while (!existsSync(join(root, '.create-layered-backend.journal'))) await new Promise((resolve) => setTimeout(resolve, 5));
+    const run = await writing(root, ['add-domain', 'widgets'], 100);
     rmSync(registry);
     expect(spawnSync('mkfifo', [registry]).status).toBe(0);
-    const exit = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(exit, stderr).toBe(1);
-    expect(stderr.trim()).toBe('src/my_api/routers/__init__.py was changed by something else while this run was writing; nothing was written, run again');
+    expect(await run.exit, run.stderr()).toBe(1);
+    expect(run.stderr().trim()).toBe('src/my_api/routers/__init__.py was changed by something else while this run was writing; nothing was written, run again');
     expect(lstatSync(registry).isFIFO()).toBe(true);
   });
 });
