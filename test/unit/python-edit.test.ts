@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   addRouterRegistration,
+  editOwned,
   importedModules,
   readRevision,
   relinkRevision,
@@ -235,5 +237,51 @@ describe('syntaxErrorLine', () => {
     expect(await syntaxErrorLine('x = 1\ndef f(:\n    pass\n')).toBe(2);
     expect(await syntaxErrorLine('x = (1,\n')).toBeDefined();
     expect(await syntaxErrorLine('class: int = 1\n')).toBe(1);
+  });
+});
+
+describe('editOwned', () => {
+  // An edit's result is parsed from the old tree edited to match it, and the plan's syntax check
+  // then trusts that parse: it must find what a parse from scratch finds, whatever the edits are
+  // (several at one place, in CRLF files, after characters that take two UTF-16 units, at a last
+  // line without its newline).
+  const statements = ['x = 1', 'y = "é😀"  # 😀', 'def f(a):', '    return a', 'import os', 'z = [', '    1,', ']', 'class C: pass'];
+  const broken = ['def (:', 'x = = 1', ')', '    return'];
+  const line = fc.constantFrom(...statements, ...broken);
+
+  /** The line a parse from scratch reports (importedModules parses afresh and refuses a broken file). */
+  const freshErrorLine = (text: string) =>
+    importedModules(text, 'src/p/m.py').then(
+      () => undefined,
+      (error: Error) => Number(/:(\d+) is not valid Python/.exec(error.message)?.[1]),
+    );
+
+  it('finds the same syntax error as a parse from scratch', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...statements), { minLength: 1, maxLength: 12 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 2 }), lines: fc.array(line, { maxLength: 3 }) }), { minLength: 1, maxLength: 4 }),
+        async (lines, crlf, lastNewline, edits) => {
+          const eol = crlf ? '\r\n' : '\n';
+          const source = lines.join(eol) + (lastNewline ? eol : '');
+          // A valid starting point: the statements alone may not parse (an unclosed list).
+          fc.pre((await freshErrorLine(source)) === undefined);
+          const text = await editOwned(source, 'src/p/m.py', (_root, splices) => {
+            // Edits in order and apart; insertions may share a place (one replacement may not).
+            let taken = 0;
+            for (const edit of [...edits].sort((a, b) => (a.at % source.length) - (b.at % source.length))) {
+              const start = Math.min(Math.max(edit.at % source.length, edit.remove > 0 ? taken + 1 : taken), source.length);
+              const end = Math.min(start + edit.remove, source.length);
+              splices.replace(start, end, edit.lines.join(eol));
+              taken = end;
+            }
+          });
+          expect(await syntaxErrorLine(text)).toBe(await freshErrorLine(text));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
