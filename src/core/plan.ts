@@ -248,6 +248,11 @@ export class Plan {
     return this.file(path).target;
   }
 
+  /** Whether the plan leaves the file as it is on disk (or leaves it absent). */
+  untouched(path: string): boolean {
+    return this.file(path).after === undefined;
+  }
+
   /** The bytes on disk before the plan, or undefined if there was no file. */
   original(path: string): Buffer | undefined {
     return this.file(path).before;
