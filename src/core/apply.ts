@@ -8,7 +8,8 @@ import { bytesNow, type Change } from './plan.js';
  * Applies a plan to an existing folder as one transaction, the way SQLite's rollback journal does:
  * new contents are staged in a journal folder inside the project (same file system, so every move
  * is an atomic rename), the list of steps is made durable, and only then does the project change,
- * one rename at a time, each original moved into the journal rather than overwritten. Removing
+ * one step at a time: each original moved into the journal rather than overwritten, each new file
+ * linked into place, which fails rather than replace a file saved there meanwhile. Removing
  * journal.json is the commit. A run that dies before it (kill -9, a power cut) leaves the journal
  * behind, and the next run puts every file back from it (rollBackJournal) before doing anything else.
  */
@@ -28,6 +29,8 @@ export interface Journal {
 export interface FileSystem {
   writeDurably(path: string, content: Buffer, mode?: number): void;
   rename(from: string, to: string): void;
+  /** A second name for the file `from`; fails (EEXIST) rather than replace anything at `to`. */
+  link(from: string, to: string): void;
   mkdir(path: string): void;
   rmdir(path: string): void;
   unlink(path: string): void;
@@ -81,6 +84,10 @@ export const nodeFileSystem: FileSystem = {
     beforeDiskChange();
     fs.renameSync(from, to);
   },
+  link(from, to) {
+    beforeDiskChange();
+    fs.linkSync(from, to);
+  },
   mkdir(path) {
     beforeDiskChange();
     fs.mkdirSync(path);
@@ -95,18 +102,21 @@ export const nodeFileSystem: FileSystem = {
   },
 };
 
-const exists = (path: string) => {
+const statIfThere = (path: string) => {
   try {
-    fs.lstatSync(path);
-    return true;
+    return fs.lstatSync(path);
   } catch {
-    return false;
+    return undefined;
   }
 };
+const exists = (path: string) => statIfThere(path) !== undefined;
 
 const staged = (journal: string, index: number) => join(journal, `${index}.new`);
 const saved = (journal: string, index: number) => join(journal, `${index}.old`);
 const CACHE_DIR = '__pycache__';
+
+const changedMeanwhile = (path: string) =>
+  new CliError(`${path} was changed by something else while this run was writing; nothing was written, run again`);
 
 /**
  * The file just moved into the journal must still hold what the plan read: an editor that saved it
@@ -114,9 +124,37 @@ const CACHE_DIR = '__pycache__';
  * rollback then puts the saved version back.
  */
 function refuseChangedMeanwhile(change: Extract<Change, { kind: 'edit' | 'delete' }>, original: string): void {
-  if (!bytesNow(original)?.equals(change.before)) {
-    throw new CliError(`${change.path} was changed by something else while this run was writing; nothing was written, run again`);
+  if (!bytesNow(original)?.equals(change.before)) throw changedMeanwhile(change.path);
+}
+
+/** Where a file system has no hard links (FAT, some network shares), link fails with one of these. */
+const NO_HARD_LINKS = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'];
+
+/**
+ * Gives the file `from` the name `to` unless something is there; false when something is. A hard
+ * link fails rather than replace: a file an editor saves at a path this run has just moved away
+ * is kept, where a rename would have replaced it. Without hard links, a look, then a rename.
+ */
+function placeUnlessTaken(from: string, to: string, io: FileSystem): boolean {
+  try {
+    io.link(from, to);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (!NO_HARD_LINKS.includes(code as string)) throw error;
   }
+  if (exists(to)) return false;
+  io.rename(from, to);
+  return true;
+}
+
+/** Whether `target` is the file this run placed from `stagedFile` (the same file, or the name it was renamed to). */
+function isPlaced(target: string, stagedFile: string): boolean {
+  const there = statIfThere(target);
+  const mine = statIfThere(stagedFile);
+  if (there === undefined) return false;
+  return mine === undefined || (there.ino === mine.ino && there.dev === mine.dev);
 }
 
 function perform(root: string, journal: string, change: Change, index: number, io: FileSystem): void {
@@ -127,13 +165,12 @@ function perform(root: string, journal: string, change: Change, index: number, i
       return;
     case 'create':
       // Planned under the lock as absent; anything there now was put there by hand meanwhile.
-      if (exists(target)) throw Object.assign(new Error(`${change.path} appeared while writing`), { code: 'EEXIST', path: target });
-      io.rename(staged(journal, index), target);
+      if (!placeUnlessTaken(staged(journal, index), target, io)) throw changedMeanwhile(change.path);
       return;
     case 'edit':
       io.rename(target, saved(journal, index));
       refuseChangedMeanwhile(change, saved(journal, index));
-      io.rename(staged(journal, index), target);
+      if (!placeUnlessTaken(staged(journal, index), target, io)) throw changedMeanwhile(change.path);
       return;
     case 'delete':
       io.rename(target, saved(journal, index));
@@ -146,7 +183,10 @@ function perform(root: string, journal: string, change: Change, index: number, i
   }
 }
 
-/** Undoes one step from whatever state the disk is in: each case checks what had happened. */
+/**
+ * Undoes one step from whatever state the disk is in: each case checks what had happened. A file
+ * something else put at a path meanwhile is newer than anything in the journal, and stays.
+ */
 function undo(root: string, journal: string, step: Journal['steps'][number], index: number, io: FileSystem): void {
   const target = join(root, step.path);
   const original = saved(journal, index);
@@ -155,12 +195,13 @@ function undo(root: string, journal: string, step: Journal['steps'][number], ind
       if (exists(target) && fs.readdirSync(target).length === 0) io.rmdir(target);
       return;
     case 'create':
-      // Still staged: the step never ran. Otherwise the file in place is the one this run made.
-      if (!exists(staged(journal, index)) && exists(target)) io.unlink(target);
+      if (isPlaced(target, staged(journal, index))) io.unlink(target);
       return;
     case 'edit':
     case 'delete':
-      if (exists(original)) io.rename(original, target);
+      if (!exists(original)) return;
+      if (step.kind === 'edit' && isPlaced(target, staged(journal, index))) io.rename(original, target);
+      else placeUnlessTaken(original, target, io);
       return;
     case 'rmdir':
       if (!exists(target)) io.mkdir(target);

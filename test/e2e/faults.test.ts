@@ -180,9 +180,10 @@ const hasStrace = spawnSync('strace', ['-V']).status === 0;
 
 describe.runIf(hasStrace)('file-system faults injected with strace', () => {
   it.each([
-    ['rename', 'EACCES', 3],
-    ['rename', 'EPERM', 6],
-    ['rename', 'EBUSY', 9],
+    ['rename', 'EACCES', 1],
+    ['rename', 'EBUSY', 2],
+    ['link', 'EACCES', 3],
+    ['link', 'EIO', 9],
     ['rename', 'EROFS', 1],
     ['mkdir', 'ENOSPC', 2],
     ['fsync', 'ENOSPC', 4],
@@ -204,6 +205,17 @@ describe.runIf(hasStrace)('file-system faults injected with strace', () => {
     expect(await snapshot(root)).toEqual(before);
   });
 
+  it('a file system without hard links (every link refused, EPERM): add-domain places its files by rename', async () => {
+    const root = await newProject();
+    const result = spawnSync(
+      'strace',
+      ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=link', '-e', 'inject=link:error=EPERM', process.execPath, bin, 'add-domain', 'widgets'],
+      { cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(await readFile(join(root, 'src/my_api/routers/__init__.py'), 'utf8')).toContain('include_router(widgets_router)');
+    expect((await snapshot(root))['src/my_api/services/widgets.py']).toBeDefined();
+  });
 });
 
 describe.runIf(hasStrace)('a read that fails once the file is open', () => {

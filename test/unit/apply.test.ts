@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -82,8 +83,10 @@ describe('applyChanges', () => {
 
   it.each([
     ['rename', 1],
+    ['rename', 2],
     ['rename', 3],
-    ['rename', 5],
+    ['link', 1],
+    ['link', 3],
     ['mkdir', 2],
     ['rmdir', 1],
     ['writeDurably', 2],
@@ -100,13 +103,62 @@ describe('applyChanges', () => {
     const root = await projectWithFiles();
     const before = await snapshotTree(root, { withFolders: true });
     const changes = planOn(root).changes();
-    expect(() => applyChanges(root, changes, 'add-domain', failingOn('rename', 4, true))).toThrow(
+    expect(() => applyChanges(root, changes, 'add-domain', failingOn('rename', 3, true))).toThrow(
       /simulated failure; some files could not be put back yet, and the next create-layered-backend command/,
     );
     const journal = readJournal(root);
     expect(journal).toMatchObject({ command: 'add-domain', pid: process.pid });
     rollBackJournal(root, journal as NonNullable<typeof journal>);
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('keeps a save that lands while the edited file is out of place, and undoes the rest', async () => {
+    const root = await projectWithFiles();
+    const app = join(root, 'src/app.py');
+    const before = await snapshotTree(root, { withFolders: true });
+    // An editor writes a new file at the path in the moment after the original moved into the journal.
+    const io: FileSystem = {
+      ...nodeFileSystem,
+      rename(from, to) {
+        nodeFileSystem.rename(from, to);
+        if (from === app) writeFileSync(app, 'saved by hand\n');
+      },
+    };
+    expect(() => applyChanges(root, planOn(root).changes(), 'test', io)).toThrow('src/app.py was changed by something else while this run was writing');
+    expect(await snapshotTree(root, { withFolders: true })).toEqual({ ...before, 'src/app.py': 'saved by hand\n' });
+  });
+
+  it('keeps a file put where a new one was about to go, and undoes the rest', async () => {
+    const root = await projectWithFiles();
+    const last = join(root, 'z-last.txt');
+    const before = await snapshotTree(root, { withFolders: true });
+    const io: FileSystem = {
+      ...nodeFileSystem,
+      link(from, to) {
+        if (to === last) writeFileSync(last, 'theirs\n');
+        nodeFileSystem.link(from, to);
+      },
+    };
+    expect(() => applyChanges(root, planOn(root).changes(), 'test', io)).toThrow('z-last.txt was changed by something else while this run was writing');
+    expect(await snapshotTree(root, { withFolders: true })).toEqual({ ...before, 'z-last.txt': 'theirs\n' });
+  });
+
+  it('on a file system without hard links, places by rename, and still undoes everything when a step fails', async () => {
+    const noLinks = (io: FileSystem): FileSystem => ({
+      ...io,
+      link: () => {
+        throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+      },
+    });
+    const root = await projectWithFiles();
+    applyChanges(root, planOn(root).changes(), 'test', noLinks(nodeFileSystem));
+    expect(await snapshotTree(root, { withFolders: true })).toEqual({ ...AFTER, 'src/': '', 'src/new/': '' });
+
+    const other = await projectWithFiles();
+    const before = await snapshotTree(other, { withFolders: true });
+    // Renames: app.py out, app.py in, module.py in, gone.py out (fails).
+    expect(() => applyChanges(other, planOn(other).changes(), 'test', noLinks(failingOn('rename', 4)))).toThrow(/simulated/);
+    expect(await snapshotTree(other, { withFolders: true })).toEqual(before);
   });
 
   it('a journal folder without journal.json (died while staging, or after the commit) is just leftovers', async () => {
