@@ -140,20 +140,22 @@ export class Plan {
   private readonly verbatim = new Set<string>();
   /** Files written with conflict markers for the user to resolve. */
   private readonly conflicted = new Set<string>();
-  private realRoot: string | undefined;
+  /** Null once the root is found missing: a new project's plan looks once, not once per file. */
+  private realRoot: string | null | undefined;
 
   constructor(readonly root: string) {}
 
-  /** The root's real path, or undefined while the root does not exist (a new project). */
+  /** The root's real path, or undefined when the root does not exist (a new project). */
   private rootOnDisk(): string | undefined {
     if (this.realRoot === undefined) {
       try {
         this.realRoot = realpathSync(this.root);
       } catch (error) {
         if (errorCode(error) !== 'ENOENT') throw error;
+        this.realRoot = null;
       }
     }
-    return this.realRoot;
+    return this.realRoot ?? undefined;
   }
 
   /** Folders already resolved inside the root, so a project's hundreds of files need one check each. */
@@ -203,6 +205,12 @@ export class Plan {
     let entry = this.entries.get(path);
     if (entry) return entry;
     this.confineFolderOf(path);
+    if (this.rootOnDisk() === undefined) {
+      // A new project: nothing of it is on disk to read.
+      entry = absent();
+      this.entries.set(path, entry);
+      return entry;
+    }
     const file = join(this.root, path);
     // Synchronous, and through one descriptor (no stat and lstat by name besides): a plan reads
     // from a few to hundreds of small files (a grown project's migrations), where each system call
