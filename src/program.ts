@@ -205,7 +205,8 @@ export async function runCommandLine(argv: string[], ctx: Context): Promise<void
   if (first === 'help' && second !== undefined && !second.startsWith('-') && !commands.includes(second) && second !== 'create') {
     throw new UsageError(`"${second}" is not a command (${[...commands, 'create'].join(', ')}); see create-layered-backend --help`);
   }
-  // `help create` is the top level's help (create is what it does); commander would print it as an error.
-  const args = first === 'help' && second === 'create' ? ['--help', ...argv.slice(2)] : argv;
+  // `help create` is the top level's help (create is what it does), and so is `help help`;
+  // commander would print either as an error.
+  const args = first === 'help' && (second === 'create' || second === 'help') ? ['--help', ...argv.slice(2)] : argv;
   await program.parseAsync(args, { from: 'user' });
 }

@@ -229,6 +229,8 @@ export interface DomainName {
 
 function rejectUnsafe(kind: string, raw: string): void {
   if (raw.trim() === '') throw new UsageError(`${kind} name is empty`);
+  // An option given after `--` is taken as a name: `add-domain -- --fields` made a domain `fields`.
+  if (raw.trim().startsWith('-')) throw new UsageError(`${kind} name "${raw}" must not start with "-"`);
   if (raw.includes('/') || raw.includes('\\') || raw.includes('..')) {
     throw new UsageError(`${kind} name "${raw}" must not contain path separators or ".."`);
   }
@@ -241,7 +243,6 @@ function requireIdentifier(kind: string, raw: string, identifier: string): void 
   }
 }
 
-/** A name the generated code imports on its own must not be a keyword (nor read as one). */
 /** `item_2` gives the class `Item_2`, which is not CapWords (ruff's N801): the name is refused with the one that works. */
 function refuseDigitAfterUnderscore(kind: string, raw: string, identifier: string): void {
   if (/_\d/.test(identifier)) {
@@ -249,6 +250,7 @@ function refuseDigitAfterUnderscore(kind: string, raw: string, identifier: strin
   }
 }
 
+/** A name the generated code imports on its own must not be a keyword (nor read as one). */
 function refuseKeyword(kind: string, raw: string, identifier: string): void {
   if (PYTHON_KEYWORDS.has(identifier)) throw new UsageError(`${kind} name "${raw}" gives "${identifier}", a Python keyword`);
   if (SOFT_KEYWORDS.has(identifier)) throw new UsageError(`${kind} name "${raw}" gives "${identifier}", a Python soft keyword; pick another`);
@@ -429,5 +431,7 @@ export function projectDirectory(raw: string): string {
   const trimmed = raw.trim();
   if (trimmed === '') throw new UsageError('Project directory is empty');
   if (trimmed.split(/[\\/]/).includes('..')) throw new UsageError(`Project directory "${raw}" must not contain ".."`);
+  // Given after `--`, it would be created, and the printed `cd -x` read as an option.
+  if (trimmed.startsWith('-')) throw new UsageError(`Project directory "${raw}" must not start with "-" (a shell reads it as an option)`);
   return trimmed;
 }

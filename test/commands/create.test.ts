@@ -97,6 +97,7 @@ describe('create', () => {
 
   it.each([
     [['bad/../x', '--yes'], 2],
+    [['--yes', '--', '-x'], 2],
     [['my-api', '--domains', 'users,nones'], 2],
     [['my-api', '--domains', 'users,users'], 2],
     [['my-api', '--domains', 'services'], 2],

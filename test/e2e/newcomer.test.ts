@@ -18,10 +18,12 @@ describe('words on the command line', () => {
     expect(help.stdout).toContain('add-domain');
     const command = await runCli(['help', 'add-domain'], cwd);
     expect(command.stdout).toContain('--fields <spec>');
-    // create is what the top level does: its help, on stdout.
-    const create = await runCli(['help', 'create'], cwd);
-    expect(create.exitCode).toBe(0);
-    expect(create.stdout).toBe(help.stdout);
+    // create is what the top level does: its help, on stdout; help's own help is the same.
+    for (const word of ['create', 'help']) {
+      const top = await runCli(['help', word], cwd);
+      expect(top.exitCode).toBe(0);
+      expect(top.stdout).toBe(help.stdout);
+    }
     expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
   });
 

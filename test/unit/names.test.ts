@@ -64,6 +64,7 @@ describe('domainName', () => {
     ['2fa', /digit/],
     ['a/b', /path separators/],
     ['..', /path separators/],
+    ['--fields', /must not start with "-"/],
     ['services', /reserved/],
     ['routers', /reserved/],
     ['héllo', /identifier/],
