@@ -48,12 +48,19 @@ const OS_ERRORS: Record<string, string> = {
   EXDEV: 'cannot move across file systems',
 };
 
+/** A file of this package that is gone: a partial install, or a cleaned npx cache. */
+export const incompleteInstallation = (file: string) =>
+  `Cannot load ${file}: this installation of create-layered-backend is incomplete; reinstall it`;
+
 /**
  * One line for an error the environment caused (a full disk, a read-only folder), naming the path;
  * undefined for anything else, which is a bug.
  */
 export function environmentFault(error: unknown): string | undefined {
   const { code, syscall, path, dest } = (error ?? {}) as NodeJS.ErrnoException & { dest?: string };
+  if (code === 'MODULE_NOT_FOUND') {
+    return incompleteInstallation(/Cannot find module '([^']+)'/.exec((error as Error).message)?.[1] ?? 'a file of the package');
+  }
   if (code === undefined || !(code in OS_ERRORS) || path === undefined) return undefined;
   const what = syscall ? `Cannot ${syscall} ${path}${dest ? ` to ${dest}` : ''}` : `Cannot use ${path}`;
   return `${what}: ${OS_ERRORS[code]} (${code})`;

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { TemplateTree } from './template-files.js';
@@ -17,9 +16,8 @@ const require = createRequire(import.meta.url);
 type CompiledTree = Array<[path: string, template: CompiledTemplate | string]>;
 
 export function templateTree(name: string): TemplateTree | undefined {
-  const file = beside(`templates/${name}.cjs`);
-  if (!existsSync(file)) return undefined;
-  return (require(file) as CompiledTree).map(([path, template]) =>
+  // Every tree the code names is built: a missing file is an incomplete install, reported as such.
+  return (require(beside(`templates/${name}.cjs`)) as CompiledTree).map(([path, template]) =>
     typeof template === 'string'
       ? { path, render: () => template, verbatim: true }
       : { path: path.slice(0, -'.hbs'.length), render: (data: object) => template(data, templateHelpers), verbatim: false },
@@ -29,4 +27,5 @@ export function templateTree(name: string): TemplateTree | undefined {
 /** The package's CHANGELOG.md, beside dist/. */
 export const changelogFile = () => beside('../CHANGELOG.md');
 export const treeSitterGlue = () => beside('web-tree-sitter.cjs');
+export const treeSitterRuntime = () => beside('web-tree-sitter.wasm');
 export const pythonGrammar = () => beside('tree-sitter-python.wasm');

@@ -34,6 +34,7 @@ export function templateTree(name: string): TemplateTree | undefined {
 /** The release notes, one entry per version (upgrade prints those it crosses). */
 export const changelogFile = () => join(checkout, 'CHANGELOG.md');
 
-/** tree-sitter's JavaScript glue (CommonJS) and the Python grammar. */
+/** tree-sitter's JavaScript glue (CommonJS), its WebAssembly runtime and the Python grammar. */
 export const treeSitterGlue = () => require.resolve('web-tree-sitter');
+export const treeSitterRuntime = () => join(dirname(treeSitterGlue()), 'web-tree-sitter.wasm');
 export const pythonGrammar = () => require.resolve('tree-sitter-python/tree-sitter-python.wasm');

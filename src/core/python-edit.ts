@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import type { Edit, Node, Parser, Point, Tree } from 'web-tree-sitter';
-import { CliError, withPath } from '../errors.js';
-import { pythonGrammar, treeSitterGlue } from './package-files.js';
+import { CliError, incompleteInstallation, withPath } from '../errors.js';
+import { pythonGrammar, treeSitterGlue, treeSitterRuntime } from './package-files.js';
 import { plainImportOrder, type RouterLines, routerImport, routerInclude } from './python-source.js';
 
 /**
@@ -20,11 +20,12 @@ interface TreeSitter {
 
 let treeSitterPromise: Promise<TreeSitter> | undefined;
 
-function readGrammar(): Buffer {
-  const file = pythonGrammar();
+/** A WebAssembly file of the package, read here so that a missing one is named in one line. */
+function readWasm(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(incompleteInstallation(file));
     throw withPath(error, file);
   }
 }
@@ -39,9 +40,9 @@ function treeSitter(): Promise<TreeSitter> {
     // files from ~90 to ~58 ms; Node 20 and 22 measure the same either way. Set once tree-sitter's
     // code is loaded: V8 refuses compile caches made under other flags.
     setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
-    await Parser.init();
+    await Parser.init({ wasmBinary: readWasm(treeSitterRuntime()) });
     const parser = new Parser();
-    parser.setLanguage(await Language.load(readGrammar()));
+    parser.setLanguage(await Language.load(readWasm(pythonGrammar())));
     return { parser, Edit };
   })();
   return treeSitterPromise;

@@ -300,3 +300,26 @@ describe('runs at once', () => {
     expect(waited.stderr).toMatch(/Waiting for add-domain \(pid \d+, since now\) to finish/);
   });
 });
+
+describe('an incomplete installation', () => {
+  // A partial install or a cleaned npx cache: each file of the package a command loads when it
+  // needs it, gone, is named in one line (exit 1), never an internal error, and nothing is written.
+  it.each(['dist/web-tree-sitter.cjs', 'dist/web-tree-sitter.wasm', 'dist/tree-sitter-python.wasm', 'dist/templates/domain.cjs'])(
+    'without %s: one line naming it, exit 1, project unchanged',
+    async (file) => {
+      const root = await newProject();
+      const installed = await tempDir();
+      for (const part of ['bin', 'dist', 'package.json', 'CHANGELOG.md']) cpSync(join(bin, '../..', part), join(installed, part), { recursive: true });
+      rmSync(join(installed, file));
+      const before = await snapshot(root);
+      const result = spawnSync(process.execPath, [join(installed, 'bin/create-layered-backend.cjs'), 'add-domain', 'widgets'], {
+        cwd: root,
+        env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+        encoding: 'utf8',
+      });
+      expect(result.status, result.stderr).toBe(1);
+      expect(result.stderr.trim()).toBe(`Cannot load ${join(installed, file)}: this installation of create-layered-backend is incomplete; reinstall it`);
+      expect(await snapshot(root)).toEqual(before);
+    },
+  );
+});
