@@ -80,6 +80,8 @@ describe('the manifest', () => {
     ['a path out of the project', (m: Manifest) => m.domains.orders?.files.push('../../outside.txt'), /domains\.orders\.files\.\d+: must be a path inside the project/],
     ['an absolute path', (m: Manifest) => (m.files['/etc/passwd'] = m.files['README.md'] as string), /files\.\/etc\/passwd: must be a path inside the project/],
     ['the wrong shape', (m: Manifest) => ((m as { domains: unknown }).domains = []), /domains: Invalid type: Expected Object; restore it from version control/],
+    ["a domain's files not a list", (m: Manifest) => ((m.domains.users as { files: unknown }).files = 'src'), /domains\.users\.files: Invalid type: Expected Array of strings/],
+    ['a hash cut short', (m: Manifest) => (m.files['README.md'] = 'sha256-abc'), /files\.README\.md: must be a sha256 content hash/],
     ['an unknown database', (m: Manifest) => ((m.options as { db: string }).db = 'mysql'), /options\.db: Invalid type/],
     ['a newer format', (m: Manifest) => ((m as { format: number }).format = 9), /format 9, newer than this create-layered-backend understands/],
   ])('with %s is refused with the key named, exit 1, nothing touched', async (_, tamper, message) => {
