@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
-import { dirname, join } from 'node:path';
+import { hash } from 'node:crypto';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { CliError, describeError, withPath } from '../errors.js';
 import { processAlive } from './lock.js';
-import { bytesNow, type Change } from './plan.js';
+import { bytesNow, type Change, isConfinedPath } from './plan.js';
 
 /**
  * Applies a plan to an existing folder as one transaction, the way SQLite's rollback journal does:
@@ -16,13 +17,23 @@ import { bytesNow, type Change } from './plan.js';
 export const JOURNAL_DIR = '.create-layered-backend.journal';
 const JOURNAL_FILE = 'journal.json';
 
+/**
+ * One step as journal.json records it. `sha256`: what a create or an edit put at the path, so the
+ * undo can tell it from a save made there since (journals of 0.2.0 and before have none). `mode`:
+ * a removed folder's, to make it again with.
+ */
+export interface JournalStep extends Pick<Change, 'kind' | 'path'> {
+  sha256?: string;
+  mode?: number;
+}
+
 /** What journal.json records: enough to undo every step, whichever of them had happened. */
 export interface Journal {
   format: 1;
   command: string;
   pid: number;
   started: string;
-  steps: Array<Pick<Change, 'kind' | 'path'>>;
+  steps: JournalStep[];
 }
 
 /** The file operations apply performs; tests hand in one that fails on purpose. */
@@ -31,7 +42,7 @@ export interface FileSystem {
   rename(from: string, to: string): void;
   /** A second name for the file `from`; fails (EEXIST) rather than replace anything at `to`. */
   link(from: string, to: string): void;
-  mkdir(path: string): void;
+  mkdir(path: string, mode?: number): void;
   rmdir(path: string): void;
   unlink(path: string): void;
 }
@@ -88,9 +99,11 @@ export const nodeFileSystem: FileSystem = {
     beforeDiskChange();
     fs.linkSync(from, to);
   },
-  mkdir(path) {
+  mkdir(path, mode) {
     beforeDiskChange();
     fs.mkdirSync(path);
+    // The mode exactly (umask does not apply to chmod), as the folder had it.
+    if (mode !== undefined) fs.chmodSync(path, mode);
   },
   rmdir(path) {
     beforeDiskChange();
@@ -115,8 +128,13 @@ const staged = (journal: string, index: number) => join(journal, `${index}.new`)
 const saved = (journal: string, index: number) => join(journal, `${index}.old`);
 const CACHE_DIR = '__pycache__';
 
-const changedMeanwhile = (path: string) =>
-  new CliError(`${path} was changed by something else while this run was writing; nothing was written, run again`);
+/** A file something else changed or put at a path while this run was writing there. */
+class ChangedMeanwhile extends CliError {
+  constructor(readonly path: string) {
+    super(`${path} was changed by something else while this run was writing; nothing was written, run again`);
+  }
+}
+const changedMeanwhile = (path: string) => new ChangedMeanwhile(path);
 
 /**
  * The file just moved into the journal must still hold what the plan read: an editor that saved it
@@ -149,13 +167,19 @@ function placeUnlessTaken(from: string, to: string, io: FileSystem): boolean {
   return true;
 }
 
-/** Whether `target` is the file this run placed from `stagedFile` (the same file, or the name it was renamed to). */
-function isPlaced(target: string, stagedFile: string): boolean {
-  const there = statIfThere(target);
-  const mine = statIfThere(stagedFile);
-  if (there === undefined) return false;
-  return mine === undefined || (there.ino === mine.ino && there.dev === mine.dev);
+/**
+ * Whether `target` holds what this run put there: the bytes it staged. A file saved there since,
+ * in place or anew, differs, and is the user's. A journal without hashes (0.2.0 and before) counts
+ * whatever file is there, as those versions did.
+ */
+function holdsWhatWasPlaced(target: string, step: JournalStep): boolean {
+  if (!statIfThere(target)?.isFile()) return false;
+  if (step.sha256 === undefined) return true;
+  const now = bytesNow(target);
+  return now !== undefined && stagedHash(now) === step.sha256;
 }
+
+const stagedHash = (content: Buffer) => hash('sha256', content);
 
 function perform(root: string, journal: string, change: Change, index: number, io: FileSystem): void {
   const target = join(root, change.path);
@@ -184,43 +208,73 @@ function perform(root: string, journal: string, change: Change, index: number, i
 }
 
 /**
- * Undoes one step from whatever state the disk is in: each case checks what had happened. A file
- * something else put at a path meanwhile is newer than anything in the journal, and stays.
+ * A step's path, resolved: a journal is a file in the project, which a clone or an archive can
+ * carry, so it is trusted no further than the project (no `..`, no symlinked folder leading out).
  */
-function undo(root: string, journal: string, step: Journal['steps'][number], index: number, io: FileSystem): void {
-  const target = join(root, step.path);
+function journaledTarget(root: string, path: string): string {
+  const target = join(root, path);
+  let folder = dirname(target);
+  while (!exists(folder)) folder = dirname(folder);
+  const inside = relative(fs.realpathSync(root), fs.realpathSync(folder));
+  if (!isConfinedPath(path) || inside.startsWith('..') || isAbsolute(inside)) {
+    throw new CliError(`${join(root, JOURNAL_DIR, JOURNAL_FILE)} names ${path}, outside the project; it is not a journal this CLI wrote: remove it`);
+  }
+  return target;
+}
+
+/**
+ * Undoes one step from whatever state the disk is in: each case checks what had happened. A file
+ * something else put or saved at a path meanwhile is newer than anything in the journal: it stays,
+ * and its path is returned.
+ */
+function undo(root: string, journal: string, step: JournalStep, index: number, io: FileSystem): string | undefined {
+  const target = journaledTarget(root, step.path);
   const original = saved(journal, index);
   switch (step.kind) {
     case 'mkdir':
       if (exists(target) && fs.readdirSync(target).length === 0) io.rmdir(target);
-      return;
+      return undefined;
     case 'create':
-      if (isPlaced(target, staged(journal, index))) io.unlink(target);
-      return;
+      if (step.sha256 === undefined) {
+        // 0.2.0 and before renamed files into place: one still staged was never placed.
+        if (!exists(staged(journal, index)) && exists(target)) io.unlink(target);
+        return undefined;
+      }
+      if (holdsWhatWasPlaced(target, step)) io.unlink(target);
+      else if (exists(target)) return step.path;
+      return undefined;
     case 'edit':
     case 'delete':
-      if (!exists(original)) return;
-      if (step.kind === 'edit' && isPlaced(target, staged(journal, index))) io.rename(original, target);
-      else placeUnlessTaken(original, target, io);
-      return;
+      if (!exists(original)) return undefined;
+      if (step.kind === 'edit' && holdsWhatWasPlaced(target, step)) io.rename(original, target);
+      else if (!placeUnlessTaken(original, target, io)) return step.path;
+      return undefined;
     case 'rmdir':
-      if (!exists(target)) io.mkdir(target);
-      if (exists(original)) io.rename(original, join(target, CACHE_DIR));
-      return;
+      if (!exists(target)) io.mkdir(target, step.mode);
+      if (exists(original)) {
+        // Python made the cache again meanwhile: the one in the journal is only a cache too.
+        if (exists(join(target, CACHE_DIR))) fs.rmSync(original, { recursive: true, force: true });
+        else io.rename(original, join(target, CACHE_DIR));
+      }
+      return undefined;
   }
 }
 
-function rollBack(root: string, journal: string, steps: Journal['steps'], io: FileSystem): void {
+/** Undoes every step, last first; returns the paths kept because something else saved them meanwhile. */
+function rollBack(root: string, journal: string, steps: JournalStep[], io: FileSystem): string[] {
   let firstError: unknown;
+  const kept: string[] = [];
   for (let index = steps.length - 1; index >= 0; index -= 1) {
     try {
-      undo(root, journal, steps[index] as Journal['steps'][number], index, io);
+      const keptPath = undo(root, journal, steps[index] as JournalStep, index, io);
+      if (keptPath !== undefined) kept.push(keptPath);
     } catch (error) {
       // Keep undoing the rest: one stuck file must not leave the others changed.
       firstError ??= error;
     }
   }
   if (firstError !== undefined) throw firstError;
+  return kept.reverse();
 }
 
 function writeJournal(journal: string, record: Journal, io: FileSystem): void {
@@ -245,7 +299,11 @@ function commit(root: string, journal: string, changes: Change[], io: FileSystem
 export function applyChanges(root: string, changes: Change[], command: string, io: FileSystem = nodeFileSystem): void {
   const journal = join(root, JOURNAL_DIR);
   io.mkdir(journal);
-  const steps = changes.map(({ kind, path }) => ({ kind, path }));
+  const steps = changes.map((change): JournalStep => {
+    if (change.kind === 'create' || change.kind === 'edit') return { kind: change.kind, path: change.path, sha256: stagedHash(change.content) };
+    if (change.kind === 'rmdir') return { kind: change.kind, path: change.path, mode: fs.lstatSync(join(root, change.path)).mode & 0o7777 };
+    return { kind: change.kind, path: change.path };
+  });
   let journaled = false;
   try {
     for (const [index, change] of changes.entries()) {
@@ -256,18 +314,22 @@ export function applyChanges(root: string, changes: Change[], command: string, i
     for (const [index, change] of changes.entries()) perform(root, journal, change, index, io);
     commit(root, journal, changes, io);
   } catch (error) {
+    let failure = error;
     if (journaled) {
+      let kept: string[];
       try {
-        rollBack(root, journal, steps, io);
+        kept = rollBack(root, journal, steps, io);
       } catch {
         // The journal stays: it still holds every original the next run needs to finish the undo.
         throw new CliError(
           `${describeError(error)}; some files could not be put back yet, and the next create-layered-backend command in ${root} will restore them`,
         );
       }
+      const others = kept.filter((path) => !(error instanceof ChangedMeanwhile && error.path === path));
+      if (others.length > 0) failure = new CliError(`${describeError(error)}; kept as saved by something else meanwhile: ${others.join(', ')}`);
     }
     fs.rmSync(journal, { recursive: true, force: true });
-    throw error;
+    throw failure;
   }
   try {
     fs.rmSync(journal, { recursive: true, force: true });
@@ -276,6 +338,18 @@ export function applyChanges(root: string, changes: Change[], command: string, i
   }
 }
 
+const STEP_KINDS: ReadonlyArray<Change['kind']> = ['mkdir', 'create', 'edit', 'delete', 'rmdir'];
+
+const isJournal = (record: Journal) =>
+  Array.isArray(record.steps) &&
+  record.steps.every(
+    (step) =>
+      STEP_KINDS.includes(step?.kind) &&
+      typeof step.path === 'string' &&
+      (step.sha256 === undefined || typeof step.sha256 === 'string') &&
+      (step.mode === undefined || Number.isInteger(step.mode)),
+  );
+
 /** The interrupted run a journal left behind, if any. */
 export function readJournal(root: string): Journal | 'leftovers' | undefined {
   const journal = join(root, JOURNAL_DIR);
@@ -283,6 +357,9 @@ export function readJournal(root: string): Journal | 'leftovers' | undefined {
   try {
     const record = JSON.parse(fs.readFileSync(join(journal, JOURNAL_FILE), 'utf8')) as Journal;
     if (record.format !== 1) throw new CliError(`${journal} was written by a newer create-layered-backend; run that version to restore the project`);
+    if (!isJournal(record)) {
+      throw new CliError(`${join(journal, JOURNAL_FILE)} is not a journal this CLI wrote; remove ${journal} if no create-layered-backend command is running`);
+    }
     return record;
   } catch (error) {
     // No journal.json, or half of one: the run died while staging, before it changed anything,
@@ -292,11 +369,15 @@ export function readJournal(root: string): Journal | 'leftovers' | undefined {
   }
 }
 
-/** Puts the project back as it was before the interrupted run, then removes its journal. */
-export function rollBackJournal(root: string, journal: Journal | 'leftovers', io: FileSystem = nodeFileSystem): void {
+/**
+ * Puts the project back as it was before the interrupted run, then removes its journal. Returns the
+ * files kept as something else saved them since.
+ */
+export function rollBackJournal(root: string, journal: Journal | 'leftovers', io: FileSystem = nodeFileSystem): string[] {
   const dir = join(root, JOURNAL_DIR);
-  if (journal !== 'leftovers') rollBack(root, dir, journal.steps, io);
+  const kept = journal === 'leftovers' ? [] : rollBack(root, dir, journal.steps, io);
   fs.rmSync(dir, { recursive: true, force: true });
+  return kept;
 }
 
 const STAGING_MARK = '.create-layered-backend-';

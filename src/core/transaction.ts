@@ -2,7 +2,7 @@ import { parse as parseToml } from 'smol-toml';
 import type { Context, Step } from '../context.js';
 import { CliError, InterruptedError, UsageError } from '../errors.js';
 import { applyChanges, readJournal, rollBackJournal } from './apply.js';
-import { lockProject } from './lock.js';
+import { liveHolder, lockProject } from './lock.js';
 import { findProjectRoot, loadManifest, type Manifest, planManifest } from './manifest.js';
 import { type Change, Plan } from './plan.js';
 import { syntaxErrorLine } from './python-edit.js';
@@ -99,12 +99,14 @@ export function trapSignals(onSignal?: (signal: NodeJS.Signals) => void) {
 function recover(root: string, ctx: Pick<Context, 'log'>): void {
   const journal = readJournal(root);
   if (journal === undefined) return;
-  rollBackJournal(root, journal);
-  if (journal !== 'leftovers') {
-    ctx.log.warn(
-      `Rolled back an interrupted ${journal.command} (pid ${journal.pid}, started ${journal.started}): ${journal.steps.length} steps undone, the project is as it was before it.`,
-    );
-  }
+  const kept = rollBackJournal(root, journal);
+  if (journal === 'leftovers') return;
+  const rolledBack = `Rolled back an interrupted ${journal.command} (pid ${journal.pid}, started ${journal.started}): ${journal.steps.length} steps undone`;
+  ctx.log.warn(
+    kept.length === 0
+      ? `${rolledBack}, the project is as it was before it.`
+      : `${rolledBack}, except ${kept.join(', ')}, saved there since it began and kept: check they fit the project as it is now.`,
+  );
 }
 
 /**
@@ -129,7 +131,12 @@ export async function transact(
   });
   if (run.dryRun) {
     if (readJournal(root) !== undefined) {
-      throw new CliError(`An interrupted run left ${root} half-changed; run the command without --dry-run to roll it back first`);
+      const holder = liveHolder(root);
+      throw new CliError(
+        holder === undefined
+          ? `An interrupted run left ${root} half-changed; run the command without --dry-run to roll it back first`
+          : `${holder} is writing to ${root} right now; run the dry run again once it has finished`,
+      );
     }
     const plan = new Plan(root);
     const planned = await build(plan);

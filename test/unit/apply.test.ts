@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +26,20 @@ function failingOn(operation: keyof FileSystem, n: number, stuck = false): FileS
       (nodeFileSystem[operation] as (...a: never[]) => void)(...args);
     },
   };
+}
+
+/** A file system that stops working at the commit, as a run killed there would: every step taken, none undone. */
+function dyingAtCommit(): FileSystem {
+  let dead = false;
+  const io = { ...nodeFileSystem };
+  for (const [name, operation] of Object.entries(nodeFileSystem) as Array<[keyof FileSystem, (...args: never[]) => void]>) {
+    io[name] = (...args: never[]) => {
+      dead ||= name === 'unlink';
+      if (dead) throw Object.assign(new Error('EIO: simulated failure'), { code: 'EIO' });
+      operation(...args);
+    };
+  }
+  return io;
 }
 
 async function projectWithFiles(): Promise<string> {
@@ -143,13 +157,94 @@ describe('applyChanges', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual({ ...before, 'z-last.txt': 'theirs\n' });
   });
 
-  it('on a file system without hard links, places by rename, and still undoes everything when a step fails', async () => {
-    const noLinks = (io: FileSystem): FileSystem => ({
-      ...io,
-      link: () => {
-        throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+  const noLinks = (io: FileSystem): FileSystem => ({
+    ...io,
+    link: () => {
+      throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+    },
+  });
+
+  it.each([
+    ['saved into the placed file (vim writes a file with two links in place)', nodeFileSystem, 'link'],
+    ['saved as a new file, on a file system without hard links', noLinks(nodeFileSystem), 'rename'],
+  ] as const)('keeps an edit %s before a later step fails, and says so', async (_, base, placing) => {
+    const root = await projectWithFiles();
+    const app = join(root, 'src/app.py');
+    const io: FileSystem = {
+      ...base,
+      [placing]: (from: string, to: string) => {
+        (base[placing] as (a: string, b: string) => void)(from, to);
+        if (to !== app) return;
+        if (placing === 'link') appendFileSync(app, '# saved\n');
+        else writeFileSync(`${app}.tmp`, 'edited\n# saved\n'), renameSync(`${app}.tmp`, app);
       },
+      // z-last.txt is the last file placed: every step before it has run.
+      writeDurably: base.writeDurably,
+    };
+    const failing: FileSystem = {
+      ...io,
+      [placing]: (from: string, to: string) => {
+        if (to === join(root, 'z-last.txt')) throw Object.assign(new Error('EIO: simulated failure'), { code: 'EIO' });
+        (io[placing] as (a: string, b: string) => void)(from, to);
+      },
+    };
+    const before = await snapshotTree(root, { withFolders: true });
+    expect(() => applyChanges(root, planOn(root).changes(), 'test', failing)).toThrow(/simulated failure; kept as saved by something else meanwhile: src\/app.py$/);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual({ ...before, 'src/app.py': 'edited\n# saved\n' });
+  });
+
+  it('after a kill, the next run keeps a file saved since, names it, and undoes the rest', async () => {
+    const root = await projectWithFiles();
+    const before = await snapshotTree(root, { withFolders: true });
+    expect(() => applyChanges(root, planOn(root).changes(), 'add-domain', dyingAtCommit())).toThrow(/next create-layered-backend command/);
+    // While the journal waits, the user edits the new module the run had placed.
+    appendFileSync(join(root, 'src/new/module.py'), '# mine\n');
+    const journal = readJournal(root);
+    expect(rollBackJournal(root, journal as NonNullable<typeof journal>)).toEqual(['src/new/module.py']);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual({ ...before, 'src/new/': '', 'src/new/module.py': 'new\n# mine\n' });
+  });
+
+  it('a journal naming a path outside the project is refused, and nothing outside is touched', async () => {
+    const root = await projectWithFiles();
+    const outside = join(root, '..', `outside-${process.pid}.txt`);
+    await writeFile(outside, 'not yours\n');
+    await mkdir(join(root, JOURNAL_DIR));
+    const steps = [{ kind: 'create', path: `../outside-${process.pid}.txt` }];
+    await writeFile(join(root, JOURNAL_DIR, 'journal.json'), JSON.stringify({ format: 1, command: 'x', pid: 1, started: 'now', steps }));
+    const journal = readJournal(root);
+    expect(() => rollBackJournal(root, journal as NonNullable<typeof journal>)).toThrow(/names \.\.\/outside-\d+\.txt, outside the project; it is not a journal this CLI wrote/);
+    expect(await readFile(outside, 'utf8')).toBe('not yours\n');
+    await writeFile(join(root, JOURNAL_DIR, 'journal.json'), JSON.stringify({ format: 1, steps: [{ kind: 'format-disk', path: 'x' }] }));
+    expect(() => readJournal(root)).toThrow(/is not a journal this CLI wrote; remove/);
+  });
+
+  it('after a kill, a removed folder comes back with its mode', async () => {
+    const root = await projectWithFiles();
+    await chmod(join(root, 'src/old'), 0o750);
+    const before = await snapshotTree(root, { withFolders: true });
+    expect(() => applyChanges(root, planOn(root).changes(), 'remove-domain', dyingAtCommit())).toThrow(/next create-layered-backend command/);
+    const journal = readJournal(root);
+    rollBackJournal(root, journal as NonNullable<typeof journal>);
+    expect((await stat(join(root, 'src/old'))).mode & 0o777).toBe(0o750);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('after a kill, a removed folder whose cache Python made again meanwhile is put back, that cache kept', async () => {
+    const root = await projectWithFiles();
+    const before = await snapshotTree(root, { withFolders: true });
+    expect(() => applyChanges(root, planOn(root).changes(), 'remove-domain', dyingAtCommit())).toThrow(/next create-layered-backend command/);
+    await mkdir(join(root, 'src/old/__pycache__'), { recursive: true });
+    await writeFile(join(root, 'src/old/__pycache__/gone.cpython-312.pyc'), 'newer bytecode');
+    const journal = readJournal(root);
+    rollBackJournal(root, journal as NonNullable<typeof journal>);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual({
+      ...before,
+      'src/old/__pycache__/gone.cpython-311.pyc': undefined,
+      'src/old/__pycache__/gone.cpython-312.pyc': 'newer bytecode',
     });
+  });
+
+  it('on a file system without hard links, places by rename, and still undoes everything when a step fails', async () => {
     const root = await projectWithFiles();
     applyChanges(root, planOn(root).changes(), 'test', noLinks(nodeFileSystem));
     expect(await snapshotTree(root, { withFolders: true })).toEqual({ ...AFTER, 'src/': '', 'src/new/': '' });
