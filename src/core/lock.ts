@@ -96,6 +96,17 @@ function tryCreate(path: string, holder: LockHolder): boolean {
   return true;
 }
 
+/** The holder as a message names it. */
+const described = (lock: { holder?: LockHolder } | undefined) =>
+  lock?.holder ? `${lock.holder.command} (pid ${lock.holder.pid}, since ${lock.holder.started})` : 'another run';
+
+/** Who holds the project's lock, if a live run does: a dry run does not wait for it, but can say so. */
+export function liveHolder(root: string): string | undefined {
+  const path = join(root, LOCK_FILE);
+  const lock = readHolder(path);
+  return lock && !isStale(path, lock) ? described(lock) : undefined;
+}
+
 /**
  * Takes the project's lock, waiting up to WAIT_MS for a live holder; returns the function that
  * releases it. `onWait` is told once who holds it; a signal (`interrupted`) ends the wait.
@@ -119,7 +130,7 @@ export async function lockProject(
       breakStaleLock(path, lock.text);
       continue;
     }
-    const who = lock?.holder ? `${lock.holder.command} (pid ${lock.holder.pid}, since ${lock.holder.started})` : 'another run';
+    const who = described(lock);
     if (Date.now() > deadline) {
       throw new CliError(
         `${root} is locked by ${who}; wait for it to finish, or delete ${path} if no create-layered-backend command is running`,

@@ -151,6 +151,15 @@ describe('someone else at the files while a run writes', () => {
     expect(await snapshot(root)).toEqual(before);
   });
 
+  it('a dry run while another run writes says so, and does not take it for an interrupted one', async () => {
+    const root = await newProject();
+    const run = await writing(root, ['add-domain', 'widgets'], 50);
+    const dry = await runCli(['add-domain', 'gadgets', '--dry-run'], root);
+    expect(dry.exitCode).toBe(1);
+    expect(dry.stderr.trim()).toMatch(new RegExp(`^add-domain \\(pid ${run.child.pid}, since [^)]+\\) is writing to ${root} right now; run the dry run again once it has finished$`));
+    expect(await run.exit, run.stderr()).toBe(0);
+  });
+
   it.each(['fifo', 'socket'])('a %s where a file is read: refused in one line, exit 1, no wait for a writer', async (kind) => {
     const root = await newProject();
     const registry = join(root, 'src/my_api/routers/__init__.py');
