@@ -139,7 +139,8 @@ export interface RouterRegistration extends RouterLines {
   file: string;
 }
 
-export const compact = (node: Node | null | undefined) => (node ? node.text.replace(/\s+/g, '') : '');
+/** A node's text without whitespace and line continuations (backslash, newline): `a . b` is `a.b`. */
+export const compact = (node: Node | null | undefined) => (node ? node.text.replace(/\\\r?\n|\s+/g, '') : '');
 
 const topLevel = (root: Node) => root.namedChildren.filter((node): node is Node => node !== null);
 
@@ -152,14 +153,14 @@ interface FromImport {
 /**
  * The top-level statements a router registration concerns. A registry of 300 routers has 600
  * statements and each question put to a node crosses into WebAssembly (~2 µs), so each statement's
- * text (up to the next one) picks the candidates and the tree decides on those alone. The text
- * cannot miss one: `from` and `import` are keywords, so only an import starts with them, and a
- * call or an assignment of the registry starts with the registry's name.
+ * text (up to the next one, line continuations read as spaces) picks the candidates and the tree
+ * decides on those alone. The text cannot miss one: `from` and `import` are keywords, so only an
+ * import starts with them, and a call or an assignment of the registry starts with its name.
  */
 function registryStatements(root: Node, source: string, registry: string) {
   const statements = topLevel(root).map((node, index, all) => ({
     node,
-    text: source.slice(node.startIndex, all[index + 1]?.startIndex ?? source.length),
+    text: source.slice(node.startIndex, all[index + 1]?.startIndex ?? source.length).replace(/\\\r?\n/g, ' '),
   }));
   const imports: FromImport[] = statements
     .filter(({ text }) => /^from\s/.test(text))
@@ -173,6 +174,9 @@ function registryStatements(root: Node, source: string, registry: string) {
     return call?.type === 'call' && compact(call.childForFieldName('function')) === `${registry}.include_router`;
   };
   const includeCandidates = statements.filter(({ text }) => new RegExp(`^${registry}\\s*\\.\\s*include_router\\b`).test(text));
+  const indexOf = (node: Node) => statements.findIndex((statement) => statement.node === node);
+  /** Whether statement `index` starts on the line where the one before it ends (`a; b`, `"""...""" ; b`). */
+  const continuesLine = (index: number) => index > 0 && (statements[index] as (typeof statements)[number]).node.startPosition.row === (statements[index - 1] as (typeof statements)[number]).node.endPosition.row;
   return {
     /** The project's own imports from `prefix` (a package, with its dot). */
     importsFrom: (prefix: string) => imports.filter((from) => from.module.startsWith(prefix)),
@@ -193,6 +197,21 @@ function registryStatements(root: Node, source: string, registry: string) {
           const assignment = expressionOf(node);
           return assignment?.type === 'assignment' && compact(assignment.childForFieldName('left')) === registry;
         })?.node,
+    /**
+     * Where lines go after `node`: past every statement that shares a line with it, so a new line
+     * never lands inside `node; DOC = """...` (as a Splices.insertLines index).
+     */
+    after: (node: Node) => {
+      let index = indexOf(node);
+      while (index + 1 < statements.length && continuesLine(index + 1)) index += 1;
+      return (statements[index] as (typeof statements)[number]).node.endIndex;
+    },
+    /** Where lines go before `node`: before the first statement of the lines it shares. */
+    before: (node: Node) => {
+      let index = indexOf(node);
+      while (continuesLine(index)) index -= 1;
+      return source.lastIndexOf('\n', (statements[index] as (typeof statements)[number]).node.startIndex - 1);
+    },
   };
 }
 
@@ -336,7 +355,7 @@ function packagePrefix(module: string): string {
 /** Adds the import and the include_router call; returns `source` unchanged if both are there. */
 export function addRouterRegistration(source: string, registration: RouterRegistration): Promise<string> {
   return editOwned(source, registration.file, (root, splices) => {
-    const { importsFrom, includesOf, lastInclude, lastImport, registryAssignment } = registryStatements(root, source, registration.registry);
+    const { importsFrom, includesOf, lastInclude, lastImport, registryAssignment, after, before } = registryStatements(root, source, registration.registry);
     if (!includesOf(registration.alias).some((call) => includes(call, registration.alias))) {
       const anchor = lastInclude() ?? registryAssignment();
       if (!anchor) {
@@ -344,7 +363,7 @@ export function addRouterRegistration(source: string, registration: RouterRegist
           `${registration.file} has no "${registration.registry} = APIRouter(...)"; add it back or register the router by hand`,
         );
       }
-      splices.insertLines(anchor.endIndex, [routerInclude(registration)]);
+      splices.insertLines(after(anchor), [routerInclude(registration)]);
     }
     // Sorted among the routers of its package (routers., domains.), else among the project's own imports.
     const siblings = importsFrom(packagePrefix(registration.module));
@@ -353,9 +372,9 @@ export function addRouterRegistration(source: string, registration: RouterRegist
       const importLines = routerImport(registration).split('\n');
       // Keep the block sorted the way ruff's isort rule wants it.
       const next = imports.find((from) => plainImportOrder(from.module, registration.module) > 0);
-      if (next) splices.insertLines(source.lastIndexOf('\n', next.statement.startIndex - 1), importLines);
-      else if (imports.length > 0) splices.insertLines((imports.at(-1) as FromImport).statement.endIndex, importLines);
-      else splices.insertLines(lastImport ? lastImport.endIndex : -1, lastImport ? ['', ...importLines] : importLines);
+      if (next) splices.insertLines(before(next.statement), importLines);
+      else if (imports.length > 0) splices.insertLines(after((imports.at(-1) as FromImport).statement), importLines);
+      else splices.insertLines(lastImport ? after(lastImport) : -1, lastImport ? ['', ...importLines] : importLines);
     }
   });
 }
@@ -383,15 +402,27 @@ export function removeRouterRegistration(source: string, registration: RouterReg
       splices.removeStatement(call);
       removed.push(call);
     }
+    // A name, or a string that is the name (`__all__ = ["orders_router"]`).
     const left = root
-      .descendantsOfType('identifier')
-      .find((node) => node?.text === registration.alias && !removed.some((gone) => contains(gone, node)));
+      .descendantsOfType(['identifier', 'string'])
+      .find(
+        (node): node is Node =>
+          node !== null &&
+          (node.type === 'string' ? isStringOf(node, registration.alias) : node.text === registration.alias) &&
+          !removed.some((gone) => contains(gone, node)),
+      );
     if (left) {
       throw new CliError(
         `${registration.file}:${left.startPosition.row + 1} still uses ${registration.alias}, which remove-domain cannot take out safely; remove that use by hand, then run again`,
       );
     }
   });
+}
+
+/** A string literal that is exactly `name`: no interpolation, no escapes, no concatenation. */
+function isStringOf(node: Node, name: string): boolean {
+  const parts = node.children.filter((child) => child?.type !== 'string_start' && child?.type !== 'string_end');
+  return parts.length === 1 && parts[0]?.type === 'string_content' && parts[0].text === name;
 }
 
 /**
@@ -405,10 +436,7 @@ export function nameUseLines(source: string, file: string, name: string, attribu
       .descendantsOfType(['identifier', 'string'])
       .filter((node): node is Node => {
         if (!node) return false;
-        if (node.type === 'string') {
-          const parts = node.children.filter((child) => child?.type !== 'string_start' && child?.type !== 'string_end');
-          return parts.length === 1 && parts[0]?.type === 'string_content' && parts[0].text === name;
-        }
+        if (node.type === 'string') return isStringOf(node, name);
         if (node.text !== name) return false;
         const parent = node.parent;
         return !attributesOnly || (parent?.type === 'attribute' && parent.childForFieldName('attribute')?.id === node.id);

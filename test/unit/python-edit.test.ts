@@ -107,6 +107,29 @@ api_router.include_router(orders_router)
     expect(await removeRouterRegistration(edited, long)).toBe(plain);
   });
 
+  it('finds statements continued with a backslash, and takes them out again', async () => {
+    const continued = plain
+      .replace('from my_api.routers.users import', 'from\\\n    my_api.routers.users import')
+      .replace('api_router.include_router(users_router)', 'api_router \\\n.include_router(users_router)');
+    const users = { ...orders, module: 'my_api.routers.users', alias: 'users_router' };
+    expect(await addRouterRegistration(continued, users)).toBe(continued);
+    const removed = await removeRouterRegistration(continued, users);
+    expect(removed).not.toContain('users_router');
+    expect(await syntaxErrorLine(removed)).toBeUndefined();
+  });
+
+  it.each([
+    ['the last include', 'api_router.include_router(users_router)'],
+    ['the last import', 'from my_api.routers.users import router as users_router'],
+  ])('puts its lines after a statement that shares a line with %s, not inside it', async (_, anchor) => {
+    const shared = plain.replace(anchor, `${anchor}; NOTE = """\nnot code: api_router\n"""`);
+    const edited = await addRouterRegistration(shared, { ...orders, module: 'my_api.routers.zebras', alias: 'zebras_router' });
+    expect(edited).toContain('NOTE = """\nnot code: api_router\n"""\n');
+    expect(await syntaxErrorLine(edited)).toBeUndefined();
+    expect(edited).toMatch(/\nfrom my_api\.routers\.zebras import router as zebras_router\n/);
+    expect(edited).toMatch(/\napi_router\.include_router\(zebras_router\)\n/);
+  });
+
   it('keeps CRLF line endings', async () => {
     const crlf = plain.replaceAll('\n', '\r\n');
     const edited = await addRouterRegistration(crlf, orders);
@@ -200,6 +223,10 @@ describe('removeRouterRegistration', () => {
     const users = { ...orders, module: 'my_api.routers.users', alias: 'users_router' };
     await expect(removeRouterRegistration(conditional, users)).rejects.toThrow(
       /src\/my_api\/routers\/__init__.py:12 still uses users_router/,
+    );
+    // By name in a string too: `from routers import *` would fail on a name __all__ lists but the file lost.
+    await expect(removeRouterRegistration(`${plain}__all__ = ["api_router", "users_router"]\n`, users)).rejects.toThrow(
+      /src\/my_api\/routers\/__init__.py:11 still uses users_router/,
     );
   });
 });
