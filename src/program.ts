@@ -33,8 +33,11 @@ function refuseCommandLikeWord(word: string, commands: string[], cwd: string): v
   if (/[\\/]/.test(word) || word.startsWith('.')) return;
   const squeeze = (text: string) => text.toLowerCase().replace(/[^a-z]/g, '');
   // The nearest command: `hlep` is one swap from help, two edits from flip.
-  const distance = (command: string) => (squeeze(command) === squeeze(word) ? 0 : editDistance(command, word.toLowerCase()));
-  const near = [...commands].sort((a, b) => distance(a) - distance(b)).find((command) => distance(command) <= 2);
+  const distances = commands.map((command) => ({
+    command,
+    distance: squeeze(command) === squeeze(word) ? 0 : editDistance(command, word.toLowerCase()),
+  }));
+  const near = distances.sort((a, b) => a.distance - b.distance).find(({ distance }) => distance <= 2)?.command;
   if (near) throw new UsageError(`"${word}" is not a command; did you mean "${near}"? (For a project of that name: ./${word})`);
   let root: string | undefined;
   try {
