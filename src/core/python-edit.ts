@@ -278,21 +278,32 @@ export class Splices {
    * sharing a line with others through `;`, only the statement and its own separator go.
    */
   removeStatement(node: Node): void {
-    const row = node.endPosition.row;
-    const next = node.nextSibling?.type === ';' && node.nextSibling.startPosition.row === row ? node.nextSibling : null;
-    const following = next?.nextSibling;
-    if (following && following.type !== 'comment' && following.startPosition.row === row) {
+    // A backslash continuation is a node of its own (`line_continuation`), between the others.
+    const sibling = (from: Node | null, step: 'nextSibling' | 'previousSibling') => {
+      let found = from?.[step] ?? null;
+      while (found?.type === 'line_continuation') found = found[step];
+      return found;
+    };
+    const after = sibling(node, 'nextSibling');
+    const next = after?.type === ';' && this.joined(node.endIndex, after.startIndex) ? after : null;
+    const following = sibling(next, 'nextSibling');
+    if (next && following && following.type !== 'comment' && this.joined(next.endIndex, following.startIndex)) {
       // `this; following` -> `following`
       return this.replace(node.startIndex, following.startIndex, '');
     }
-    const previous = node.previousSibling;
-    if (previous?.type === ';' && previous.endPosition.row === node.startPosition.row) {
+    const previous = sibling(node, 'previousSibling');
+    if (previous?.type === ';' && this.joined(previous.endIndex, node.startIndex)) {
       // `previous; this` -> `previous`
       return this.replace(previous.startIndex, (next ?? node).endIndex, '');
     }
     const lineStart = this.source.lastIndexOf('\n', node.startIndex - 1) + 1;
     const eol = this.source.indexOf('\n', node.endIndex);
     this.removeLines(lineStart, eol === -1 ? this.source.length : eol + 1);
+  }
+
+  /** Only spaces and line continuations between `from` and `to`: one logical line (`a; \⏎ b`). */
+  private joined(from: number, to: number): boolean {
+    return /^(?:[ \t\f]|\\\r?\n)*$/.test(this.source.slice(from, to));
   }
 
   private removeLines(start: number, end: number): void {

@@ -211,6 +211,15 @@ describe('removeRouterRegistration', () => {
     expect(await removeRouterRegistration(last, users)).toContain('\napi_router.include_router(health_router)\n');
   });
 
+  it.each([
+    ['after', 'api_router.include_router(users_router); \\\napi_router.include_router(orders_router)\n', 'api_router.include_router(users_router)\n'],
+    ['before', 'api_router.include_router(orders_router); \\\napi_router.include_router(users_router)\n', 'api_router.include_router(users_router)\n'],
+  ])('takes out a statement joined to another by "; \\" (%s it) with its separator and continuation', async (_, tail, left) => {
+    const joined = plain.replace('api_router.include_router(users_router)\n', tail).replace('from my_api.routers.users', 'from my_api.routers.orders import router as orders_router\nfrom my_api.routers.users');
+    const removed = await removeRouterRegistration(joined, orders);
+    expect(removed).toBe(plain.replace('api_router.include_router(users_router)\n', left));
+  });
+
   it('takes out only its own name from an import of several', async () => {
     const source = plain.replace('import router as users_router', 'import router as users_router, handlers as h');
     const users = { ...orders, module: 'my_api.routers.users', alias: 'users_router' };
