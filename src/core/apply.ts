@@ -3,7 +3,7 @@ import { hash } from 'node:crypto';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { CliError, describeError, withPath } from '../errors.js';
 import { processAlive } from './lock.js';
-import { bytesNow, type Change, isConfinedPath } from './plan.js';
+import { bytesNow, type Change, isPlanPath } from './plan.js';
 
 /**
  * Applies a plan to an existing folder as one transaction, the way SQLite's rollback journal does:
@@ -128,10 +128,12 @@ const staged = (journal: string, index: number) => join(journal, `${index}.new`)
 const saved = (journal: string, index: number) => join(journal, `${index}.old`);
 const CACHE_DIR = '__pycache__';
 
+const changedBySomethingElse = (path: string) => `${path} was changed by something else while this run was writing`;
+
 /** A file something else changed or put at a path while this run was writing there. */
 class ChangedMeanwhile extends CliError {
   constructor(readonly path: string) {
-    super(`${path} was changed by something else while this run was writing; nothing was written, run again`);
+    super(`${changedBySomethingElse(path)}; nothing was written, run again`);
   }
 }
 const changedMeanwhile = (path: string) => new ChangedMeanwhile(path);
@@ -208,31 +210,39 @@ function perform(root: string, journal: string, change: Change, index: number, i
 }
 
 /**
- * A step's path, resolved: a journal is a file in the project, which a clone or an archive can
- * carry, so it is trusted no further than the project (no `..`, no symlinked folder leading out).
+ * Whether `target`'s folder still leads where the run left it: a real folder inside the project. A
+ * folder replaced since by a file, or by a symlink leading out, is the user's doing, and what is
+ * there is left alone (a journal is a file in the project, which a clone or an archive can carry).
  */
-function journaledTarget(root: string, path: string): string {
-  const target = join(root, path);
+function leadsInside(root: string, target: string): boolean {
   let folder = dirname(target);
   while (!exists(folder)) folder = dirname(folder);
-  const inside = relative(fs.realpathSync(root), fs.realpathSync(folder));
-  if (!isConfinedPath(path) || inside.startsWith('..') || isAbsolute(inside)) {
-    throw new CliError(`${join(root, JOURNAL_DIR, JOURNAL_FILE)} names ${path}, outside the project; it is not a journal this CLI wrote: remove it`);
+  try {
+    if (!fs.statSync(folder).isDirectory()) return false;
+    const inside = relative(fs.realpathSync(root), fs.realpathSync(folder));
+    return !inside.startsWith('..') && !isAbsolute(inside);
+  } catch {
+    // A dangling symlink where a folder was.
+    return false;
   }
-  return target;
 }
 
+/** Two regular files with the same bytes (a restore a killed recovery had already made). */
+const sameFile = (a: string, b: string) => statIfThere(a)?.isFile() === true && bytesNow(a)?.equals(bytesNow(b) ?? Buffer.alloc(0)) === true;
+
 /**
- * Undoes one step from whatever state the disk is in: each case checks what had happened. A file
- * something else put or saved at a path meanwhile is newer than anything in the journal: it stays,
- * and its path is returned.
+ * Undoes one step from whatever state the disk is in: each case checks what had happened. What
+ * something else made or saved at a path meanwhile is newer than anything in the journal: it is
+ * left as it is, and the path returned.
  */
 function undo(root: string, journal: string, step: JournalStep, index: number, io: FileSystem): string | undefined {
-  const target = journaledTarget(root, step.path);
+  const target = join(root, step.path);
   const original = saved(journal, index);
+  if (!leadsInside(root, target)) return exists(original) || exists(target) ? step.path : undefined;
   switch (step.kind) {
     case 'mkdir':
-      if (exists(target) && fs.readdirSync(target).length === 0) io.rmdir(target);
+      if (!statIfThere(target)?.isDirectory()) return exists(target) ? step.path : undefined;
+      if (fs.readdirSync(target).length === 0) io.rmdir(target);
       return undefined;
     case 'create':
       if (step.sha256 === undefined) {
@@ -247,10 +257,12 @@ function undo(root: string, journal: string, step: JournalStep, index: number, i
     case 'delete':
       if (!exists(original)) return undefined;
       if (step.kind === 'edit' && holdsWhatWasPlaced(target, step)) io.rename(original, target);
-      else if (!placeUnlessTaken(original, target, io)) return step.path;
+      else if (!placeUnlessTaken(original, target, io) && !sameFile(target, original)) return step.path;
       return undefined;
     case 'rmdir':
       if (!exists(target)) io.mkdir(target, step.mode);
+      // Only into the real folder: not through a symlink put there since.
+      else if (!statIfThere(target)?.isDirectory()) return step.path;
       if (exists(original)) {
         // Python made the cache again meanwhile: the one in the journal is only a cache too.
         if (exists(join(target, CACHE_DIR))) fs.rmSync(original, { recursive: true, force: true });
@@ -260,7 +272,7 @@ function undo(root: string, journal: string, step: JournalStep, index: number, i
   }
 }
 
-/** Undoes every step, last first; returns the paths kept because something else saved them meanwhile. */
+/** Undoes every step, last first; returns the paths left as something else made them meanwhile. */
 function rollBack(root: string, journal: string, steps: JournalStep[], io: FileSystem): string[] {
   let firstError: unknown;
   const kept: string[] = [];
@@ -326,7 +338,12 @@ export function applyChanges(root: string, changes: Change[], command: string, i
         );
       }
       const others = kept.filter((path) => !(error instanceof ChangedMeanwhile && error.path === path));
-      if (others.length > 0) failure = new CliError(`${describeError(error)}; kept as saved by something else meanwhile: ${others.join(', ')}`);
+      if (others.length > 0) {
+        const reason = error instanceof ChangedMeanwhile ? changedBySomethingElse(error.path) : describeError(error);
+        failure = new CliError(
+          `${reason}; the run was undone except ${others.join(', ')}, which something else changed meanwhile and which are left as they are: check them, then run again`,
+        );
+      }
     }
     fs.rmSync(journal, { recursive: true, force: true });
     throw failure;
@@ -340,14 +357,18 @@ export function applyChanges(root: string, changes: Change[], command: string, i
 
 const STEP_KINDS: ReadonlyArray<Change['kind']> = ['mkdir', 'create', 'edit', 'delete', 'rmdir'];
 
+/** Steps as this CLI writes them: known kinds, paths a plan may touch, a hex sha256, a file mode. */
 const isJournal = (record: Journal) =>
   Array.isArray(record.steps) &&
   record.steps.every(
-    (step) =>
-      STEP_KINDS.includes(step?.kind) &&
+    (step: Partial<JournalStep> | null) =>
+      step !== null &&
+      typeof step === 'object' &&
+      STEP_KINDS.includes(step.kind as Change['kind']) &&
       typeof step.path === 'string' &&
-      (step.sha256 === undefined || typeof step.sha256 === 'string') &&
-      (step.mode === undefined || Number.isInteger(step.mode)),
+      isPlanPath(step.path) &&
+      (step.sha256 === undefined || /^[0-9a-f]{64}$/.test(String(step.sha256))) &&
+      (step.mode === undefined || (Number.isInteger(step.mode) && step.mode >= 0 && step.mode <= 0o7777)),
   );
 
 /** The interrupted run a journal left behind, if any. */
@@ -355,9 +376,11 @@ export function readJournal(root: string): Journal | 'leftovers' | undefined {
   const journal = join(root, JOURNAL_DIR);
   if (!exists(journal)) return undefined;
   try {
-    const record = JSON.parse(fs.readFileSync(join(journal, JOURNAL_FILE), 'utf8')) as Journal;
-    if (record.format !== 1) throw new CliError(`${journal} was written by a newer create-layered-backend; run that version to restore the project`);
-    if (!isJournal(record)) {
+    const record = JSON.parse(fs.readFileSync(join(journal, JOURNAL_FILE), 'utf8')) as Journal | null;
+    if (typeof record?.format === 'number' && record.format > 1) {
+      throw new CliError(`${journal} was written by a newer create-layered-backend; run that version to restore the project`);
+    }
+    if (record === null || typeof record !== 'object' || record.format !== 1 || !isJournal(record)) {
       throw new CliError(`${join(journal, JOURNAL_FILE)} is not a journal this CLI wrote; remove ${journal} if no create-layered-backend command is running`);
     }
     return record;
@@ -371,7 +394,7 @@ export function readJournal(root: string): Journal | 'leftovers' | undefined {
 
 /**
  * Puts the project back as it was before the interrupted run, then removes its journal. Returns the
- * files kept as something else saved them since.
+ * paths left as something else made them since.
  */
 export function rollBackJournal(root: string, journal: Journal | 'leftovers', io: FileSystem = nodeFileSystem): string[] {
   const dir = join(root, JOURNAL_DIR);

@@ -34,6 +34,9 @@ interface Entry {
 /** Files that must never be planned: the engine's own lock and journal. */
 const ENGINE_FILES = ['.create-layered-backend.lock', '.create-layered-backend.journal'];
 
+/** A path a plan may touch: inside the project, and not the engine's own lock or journal. */
+export const isPlanPath = (path: string) => isConfinedPath(path) && !ENGINE_FILES.includes(path.split('/')[0] as string);
+
 const CACHE_DIR = '__pycache__';
 
 function errorCode(error: unknown): string | undefined {
@@ -200,7 +203,7 @@ export class Plan {
 
   /** Refuses a path that is not plainly inside the root, or whose folder a symlink leads out of it. */
   private confineFolderOf(path: string): void {
-    if (!isConfinedPath(path) || ENGINE_FILES.includes(path.split('/')[0] as string)) {
+    if (!isPlanPath(path)) {
       throw new CliError(`Refusing to touch "${path}": not a path inside the project`);
     }
     if (this.rootOnDisk() !== undefined) this.confineFolder(dirname(path), path);

@@ -105,7 +105,7 @@ function recover(root: string, ctx: Pick<Context, 'log'>): void {
   ctx.log.warn(
     kept.length === 0
       ? `${rolledBack}, the project is as it was before it.`
-      : `${rolledBack}, except ${kept.join(', ')}, saved there since it began and kept: check they fit the project as it is now.`,
+      : `${rolledBack}, except ${kept.join(', ')}, changed there since it began and left as it is: check that fits the project as it is now.`,
   );
 }
 
@@ -147,6 +147,7 @@ export async function transact(
   }
   const signals = trapSignals();
   let unlock: (() => void) | undefined;
+  let succeeded = false;
   try {
     let waiting: Step | undefined;
     unlock = await lockProject(root, run.command, (message) => (waiting = ctx.log.step(message)), signals.received);
@@ -164,9 +165,18 @@ export async function transact(
     if (changes.length > 0) applyChanges(root, changes, run.command);
     planned.done(report(planned, changes));
     await signals.reportIfInterrupted();
+    succeeded = true;
   } finally {
-    unlock?.();
+    let unlockFailure: unknown;
+    try {
+      unlock?.();
+    } catch (error) {
+      unlockFailure = error;
+    }
     signals.release();
+    // Removing the lock failing too (a file system gone read-only) must not hide why a run failed;
+    // the next run finds the lock's process gone and takes it over.
+    if (succeeded && unlockFailure !== undefined) throw unlockFailure;
   }
 }
 

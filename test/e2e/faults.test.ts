@@ -214,6 +214,23 @@ describe.runIf(hasStrace)('file-system faults injected with strace', () => {
     expect(await snapshot(root)).toEqual(before);
   });
 
+  it('every unlink failing (EIO), the commit and the undo too: the error says the next run restores, and it does', async () => {
+    const root = await newProject();
+    const before = await snapshot(root);
+    const result = spawnSync(
+      'strace',
+      ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=unlink', '-e', 'inject=unlink:error=EIO', process.execPath, bin, 'add-domain', 'widgets'],
+      { cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^Cannot unlink \S+journal\.json: input\/output error \(EIO\); some files could not be put back yet, and the next create-layered-backend command in \S+ will restore them$/);
+    const next = await runCli(['remove-domain', 'orders', '--dry-run'], root);
+    expect(next.stderr).toMatch(/without --dry-run to roll it back first/);
+    const restoring = await runCli(['remove-domain', 'nosuch'], root);
+    expect(restoring.stderr).toMatch(/Rolled back an interrupted add-domain \(pid \d+, started [^)]+\): \d+ steps undone, the project is as it was before it\./);
+    expect(await snapshot(root)).toEqual(before);
+  });
+
   it('a file system without hard links (every link refused, EPERM): add-domain places its files by rename', async () => {
     const root = await newProject();
     const result = spawnSync(

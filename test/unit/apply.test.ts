@@ -1,5 +1,5 @@
-import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
-import { chmod, lstat, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { appendFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -189,7 +189,7 @@ describe('applyChanges', () => {
       },
     };
     const before = await snapshotTree(root, { withFolders: true });
-    expect(() => applyChanges(root, planOn(root).changes(), 'test', failing)).toThrow(/simulated failure; kept as saved by something else meanwhile: src\/app.py$/);
+    expect(() => applyChanges(root, planOn(root).changes(), 'test', failing)).toThrow(/^EIO: simulated failure; the run was undone except src\/app.py, which something else changed meanwhile and which are left as they are: check them, then run again$/);
     expect(await snapshotTree(root, { withFolders: true })).toEqual({ ...before, 'src/app.py': 'edited\n# saved\n' });
   });
 
@@ -211,11 +211,46 @@ describe('applyChanges', () => {
     await mkdir(join(root, JOURNAL_DIR));
     const steps = [{ kind: 'create', path: `../outside-${process.pid}.txt` }];
     await writeFile(join(root, JOURNAL_DIR, 'journal.json'), JSON.stringify({ format: 1, command: 'x', pid: 1, started: 'now', steps }));
-    const journal = readJournal(root);
-    expect(() => rollBackJournal(root, journal as NonNullable<typeof journal>)).toThrow(/names \.\.\/outside-\d+\.txt, outside the project; it is not a journal this CLI wrote/);
-    expect(await readFile(outside, 'utf8')).toBe('not yours\n');
-    await writeFile(join(root, JOURNAL_DIR, 'journal.json'), JSON.stringify({ format: 1, steps: [{ kind: 'format-disk', path: 'x' }] }));
     expect(() => readJournal(root)).toThrow(/is not a journal this CLI wrote; remove/);
+    expect(await readFile(outside, 'utf8')).toBe('not yours\n');
+  });
+
+  it('after a kill, a recovery that was itself killed is finished by the next, with nothing called kept', async () => {
+    const root = await projectWithFiles();
+    const before = await snapshotTree(root, { withFolders: true });
+    expect(() => applyChanges(root, planOn(root).changes(), 'remove-domain', dyingAtCommit())).toThrow(/next create-layered-backend command/);
+    const journal = readJournal(root) as NonNullable<ReturnType<typeof readJournal>>;
+    // The first recovery dies after a few undos (its later operations all fail).
+    expect(() => rollBackJournal(root, journal, failingOn('rename', 2, true))).toThrow(/simulated/);
+    expect(rollBackJournal(root, journal)).toEqual([]);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('after a kill, leaves what replaced a folder (a file, a symlink leading out) and writes nothing through it', async () => {
+    const root = await projectWithFiles();
+    const outside = await tempDir();
+    expect(() => applyChanges(root, planOn(root).changes(), 'remove-domain', dyingAtCommit())).toThrow(/next create-layered-backend command/);
+    rmSync(join(root, 'src/new'), { recursive: true });
+    await writeFile(join(root, 'src/new'), 'a file now\n');
+    await symlink(outside, join(root, 'src/old'));
+    const journal = readJournal(root);
+    expect(rollBackJournal(root, journal as NonNullable<typeof journal>)).toEqual(['src/new', 'src/old/gone.py', 'src/old']);
+    expect(await readdir(outside)).toEqual([]);
+    expect(await readFile(join(root, 'src/new'), 'utf8')).toBe('a file now\n');
+    expect(await readFile(join(root, 'src/app.py'), 'utf8')).toBe('original\n');
+  });
+
+  it.each([
+    ['null', 'null'],
+    ['a negative mode', JSON.stringify({ format: 1, steps: [{ kind: 'rmdir', path: 'src/x', mode: -1 }] })],
+    ['a mode beyond 07777', JSON.stringify({ format: 1, steps: [{ kind: 'rmdir', path: 'src/x', mode: 4294967295 }] })],
+    ['the lock as a path', JSON.stringify({ format: 1, steps: [{ kind: 'create', path: '.create-layered-backend.lock' }] })],
+    ['a hash that is not one', JSON.stringify({ format: 1, steps: [{ kind: 'create', path: 'a.py', sha256: 'x' }] })],
+  ])('a journal.json holding %s is refused in one line', async (_, text) => {
+    const root = await projectWithFiles();
+    await mkdir(join(root, JOURNAL_DIR));
+    await writeFile(join(root, JOURNAL_DIR, 'journal.json'), text);
+    expect(() => readJournal(root)).toThrow(/journal\.json is not a journal this CLI wrote; remove .* if no create-layered-backend command is running$/);
   });
 
   it('after a kill, a removed folder comes back with its mode', async () => {
