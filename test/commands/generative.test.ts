@@ -95,13 +95,17 @@ beforeAll(async () => {
 
 afterAll(() => vi.restoreAllMocks());
 
-/** A command's --dry-run --json in process: the exit code, and the planned Python files when accepted. */
-async function plan(argv: string[], cwd = root) {
-  lastRun = { argv, cwd };
+/**
+ * A command's --dry-run --json in process: the exit code, and the planned Python files when
+ * accepted. `operands` go last, after `--` when one starts with "-" (else it would be an option).
+ */
+async function plan(argv: string[], cwd = root, operands: string[] = []) {
+  const last = [...(operands.some((operand) => operand.startsWith('-')) ? ['--'] : []), ...operands];
+  lastRun = { argv: [...argv, ...last], cwd };
   const output: string[] = [];
   const { ctx } = testContext(cwd);
   errors = [];
-  const code = await main([...argv, '--dry-run', '--json'], { ...ctx, log: { ...ctx.log, raw: (text) => void output.push(text) } });
+  const code = await main([...argv, '--dry-run', '--json', ...last], { ...ctx, log: { ...ctx.log, raw: (text) => void output.push(text) } });
   const files: Record<string, string> = {};
   if (code === 0) {
     const json = JSON.parse(output.join('\n')) as { format: number; changes: Array<{ path: string; content?: string }> };
@@ -152,9 +156,9 @@ describe('random domain names and field specs', () => {
     });
     await fc.assert(
       fc.asyncProperty(project, async ({ directory, domains, db, layout, extras }) => {
-        const argv = [directory, '--yes', '--no-git', '--no-install', '--domains', domains.join(','), '--db', db, '--layout', layout];
+        const argv = ['--yes', '--no-git', '--no-install', '--domains', domains.join(','), '--db', db, '--layout', layout];
         if (extras.length > 0) argv.push('--extras', extras.join(','));
-        return check('project', await plan(argv, cwd));
+        return check('project', await plan(argv, cwd, [directory]));
       }),
       { numRuns: 300 },
     );
