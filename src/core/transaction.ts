@@ -150,10 +150,11 @@ export async function transact(
   let succeeded = false;
   try {
     let waiting: Step | undefined;
-    unlock = await lockProject(root, run.command, (message) => (waiting = ctx.log.step(message)), signals.received);
+    const lock = await lockProject(root, run.command, (message) => (waiting = ctx.log.step(message)), signals.received);
+    unlock = lock.release;
     waiting?.done('its turn came');
     recover(root, ctx);
-    const plan = new Plan(root);
+    const plan = new Plan(root, lock.takenAt);
     const planned = await build(plan);
     const changes = plan.changes();
     await validatePlan(plan, changes);

@@ -1,4 +1,4 @@
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isConfinedPath, Plan } from '../../src/core/plan.js';
@@ -33,5 +33,35 @@ describe('Plan reads the disk as it is', () => {
     plan.write('src/app.py', 'x = 2\n');
     const [edit] = plan.changes().filter((change) => change.kind === 'edit');
     expect(edit).toMatchObject({ path: 'src/app.py', mode: 0o640, before: Buffer.from('x = 1\n') });
+  });
+});
+
+describe('Plan.changedSinceRead', () => {
+  /** A lock taken now, as transact takes one before planning. */
+  const lockTaken = async (root: string) => {
+    await writeFile(join(root, '.create-layered-backend.lock'), '{}');
+    const { dev, ctimeMs } = await stat(join(root, '.create-layered-backend.lock'));
+    return { dev, ctimeMs };
+  };
+
+  // Files last changed before the lock are looked at (lstat), the rest read again: either way a
+  // change of the bytes is found, and a rewrite of the same bytes is not one.
+  it.each([
+    ['changed before the lock (looked at)', true],
+    ['changed after the lock (read again)', false],
+  ])('a file %s: same-size edits and replacements are found, same bytes are not', async (_, settled) => {
+    const root = await tempDir();
+    for (const name of ['edited.py', 'replaced.py', 'rewritten.py', 'deleted.py']) await writeFile(join(root, name), 'x = 1\n');
+    const lockedAt = await lockTaken(root);
+    const plan = new Plan(root, settled ? lockedAt : { ...lockedAt, ctimeMs: 0 });
+    for (const name of ['edited.py', 'replaced.py', 'rewritten.py', 'deleted.py', 'created.py']) plan.read(name);
+    expect(plan.changedSinceRead()).toEqual([]);
+    await writeFile(join(root, 'edited.py'), 'x = 2\n');
+    await writeFile(join(root, 'replaced.py.new'), 'x = 3\n');
+    await rename(join(root, 'replaced.py.new'), join(root, 'replaced.py'));
+    await writeFile(join(root, 'rewritten.py'), 'x = 1\n');
+    await rm(join(root, 'deleted.py'));
+    await writeFile(join(root, 'created.py'), '');
+    expect(plan.changedSinceRead()).toEqual(['created.py', 'deleted.py', 'edited.py', 'replaced.py']);
   });
 });
