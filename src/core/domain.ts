@@ -59,19 +59,69 @@ export function routerRegistrationLines(registrations: RouterRegistration[]) {
   };
 }
 
-/** add-domain registers the new router by editing the file's syntax tree, so hand edits survive. */
-export async function registerRouter(plan: Plan, place: ProjectPlace, domain: DomainName): Promise<void> {
-  const registration = domainRouterRegistration(place, domain.module);
-  const routers = plan.read(registration.file);
-  if (routers === undefined) throw new CliError(`${registration.file} is missing; it registers every router`);
-  plan.write(registration.file, await addRouterRegistration(routers, registration));
+/** The router registry as its template prints it for `registrations`, included in their order. */
+export function printedRegistry(packageName: string, registrations: RouterRegistration[]): RenderedFile {
+  const [file] = renderTree('registry', { routers: routerRegistrationLines(registrations) }, { __package__: packageName }) as [RenderedFile];
+  return file;
 }
 
-/** remove-domain takes the registration out the same way; without the registry there is nothing to take out. */
-export async function unregisterRouter(plan: Plan, place: ProjectPlace, domain: DomainName): Promise<void> {
-  const registration = domainRouterRegistration(place, domain.module);
+/**
+ * The routers the registry includes, in order, when it is exactly what its template prints for them
+ * and what the manifest recorded (create, or a command through this module, wrote it last);
+ * undefined when it is anything else (changed by hand, say). `known` names every router it may hold.
+ */
+function printedRegistrations(plan: Plan, manifest: Manifest, known: RouterRegistration[]): RouterRegistration[] | undefined {
+  const file = routerRegistry(manifest.options.packageName);
+  const source = plan.read(file);
+  if (source === undefined || !plan.untouched(file) || !isUnchanged(plan.original(file), manifest.files[file])) return undefined;
+  const byAlias = new Map(known.map((registration) => [registration.alias, registration]));
+  const included: RouterRegistration[] = [];
+  for (const [, alias] of source.matchAll(/^api_router\.include_router\((\w+)\)$/gm)) {
+    const registration = byAlias.get(alias as string);
+    if (registration === undefined) return undefined;
+    included.push(registration);
+  }
+  return printedRegistry(manifest.options.packageName, included).content === source ? included : undefined;
+}
+
+/** Every router the manifest says the project has: health's, the workers' endpoint's, each live domain's and each flow's. */
+function projectRegistrations(manifest: Manifest): RouterRegistration[] {
+  const { packageName, extras } = manifest.options;
+  return [
+    sharedRouterRegistration(packageName, 'health'),
+    ...(extras.includes('workers') ? [sharedRouterRegistration(packageName, 'imports')] : []),
+    ...liveDomains(manifest).map((domain) => domainRouterRegistration(manifest.options, domain)),
+    ...Object.keys(manifest.flows).map((flow) => sharedRouterRegistration(packageName, flow)),
+  ];
+}
+
+/**
+ * Registers a router (a domain's, a flow's). A registry still as printed is printed again with the
+ * new router included last, which is what editing it gives (a test holds the two to each other)
+ * without parsing it: a grown project's registry is the largest file a command edits. Its lines
+ * are create's, whose every shape the build parses, so the plan's syntax check skips it too. Any
+ * other registry is edited through its syntax tree, so hand edits survive.
+ */
+export async function registerRouter(plan: Plan, manifest: Manifest, registration: RouterRegistration): Promise<void> {
   const routers = plan.read(registration.file);
-  if (routers !== undefined) plan.write(registration.file, await removeRouterRegistration(routers, registration));
+  if (routers === undefined) throw new CliError(`${registration.file} is missing; it registers every router`);
+  const printed = printedRegistrations(plan, manifest, [...projectRegistrations(manifest), registration]);
+  if (printed === undefined) plan.write(registration.file, await addRouterRegistration(routers, registration));
+  else if (!printed.some((included) => included.alias === registration.alias)) {
+    plan.generate({ ...printedRegistry(manifest.options.packageName, [...printed, registration]), verbatim: true });
+  }
+}
+
+/** Takes a router's registration out the same way; without the registry there is nothing to take out. */
+export async function unregisterRouter(plan: Plan, manifest: Manifest, registration: RouterRegistration): Promise<void> {
+  const routers = plan.read(registration.file);
+  if (routers === undefined) return;
+  const printed = printedRegistrations(plan, manifest, [...projectRegistrations(manifest), registration]);
+  if (printed === undefined) plan.write(registration.file, await removeRouterRegistration(routers, registration));
+  else {
+    const left = printed.filter((included) => included.alias !== registration.alias);
+    if (left.length < printed.length) plan.generate({ ...printedRegistry(manifest.options.packageName, left), verbatim: true });
+  }
 }
 
 export const MIGRATIONS_DIR = 'migrations/versions';

@@ -1,10 +1,9 @@
 import { CliError } from '../errors.js';
-import { occupiedBy, type ProjectPlace, sharedRouterRegistration } from './domain.js';
+import { occupiedBy, type ProjectPlace, registerRouter, sharedRouterRegistration, unregisterRouter } from './domain.js';
 import type { Manifest } from './manifest.js';
 import { domainModule, domainName, type FlowName } from './names.js';
 import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
-import { addRouterRegistration, removeRouterRegistration } from './python-edit.js';
 import { definition, fromImport, fromImports, importAs } from './python-source.js';
 import { renderTree } from './render.js';
 
@@ -88,10 +87,7 @@ export async function planFlow(plan: Plan, manifest: Manifest, flow: FlowName, u
   const files = renderTree('flow', flowTemplateData(manifest.options, flow, uses), { __package__: pkg, __flow__: flow.module });
   const replaced = files.flatMap((file) => occupiedBy(plan, file.path));
   for (const file of files) plan.generate(file);
-  const registration = sharedRouterRegistration(pkg, flow.module);
-  const routers = plan.read(registration.file);
-  if (routers === undefined) throw new CliError(`${registration.file} is missing; it registers every router`);
-  plan.write(registration.file, await addRouterRegistration(routers, registration));
+  await registerRouter(plan, manifest, sharedRouterRegistration(pkg, flow.module));
   const pyproject = plan.read(PYPROJECT);
   if (pyproject === undefined) throw new CliError(`${PYPROJECT} is missing`);
   if (!/^\s*"\(?flows\)?",/m.test(pyproject)) {
@@ -104,9 +100,7 @@ export async function planFlow(plan: Plan, manifest: Manifest, flow: FlowName, u
 
 /** Takes the flow's router registration and its contract out again (its files are the caller's). */
 export async function unplanFlow(plan: Plan, manifest: Manifest, flow: string): Promise<void> {
-  const registration = sharedRouterRegistration(manifest.options.packageName, flow);
-  const routers = plan.read(registration.file);
-  if (routers !== undefined) plan.write(registration.file, await removeRouterRegistration(routers, registration));
+  await unregisterRouter(plan, manifest, sharedRouterRegistration(manifest.options.packageName, flow));
   const pyproject = plan.read(PYPROJECT);
   const block = pyproject === undefined ? undefined : contractLines(pyproject, flow);
   if (pyproject !== undefined && block) {

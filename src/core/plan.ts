@@ -176,7 +176,10 @@ export class Plan {
   private readonly entries = new Map<string, Entry>();
   /** Files whose planned content is what the templates rendered (their hash goes in the manifest). */
   private readonly rendered = new Map<string, string>();
-  /** Rendered files the templates ship as they are, which the build has parsed already. */
+  /**
+   * Rendered files whose every form the build has parsed already: templates shipped as they are,
+   * and the router registry printed whole (domain.ts, registerRouter).
+   */
   private readonly verbatim = new Set<string>();
   /** Files written with conflict markers for the user to resolve. */
   private readonly conflicted = new Set<string>();

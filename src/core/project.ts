@@ -90,11 +90,11 @@ export function projectTemplateData(options: ProjectOptions, generatorVersion = 
 }
 
 /**
- * The skeleton's files (the project tree, the files only its layout has, its extras), rendered;
- * `generatorVersion` as for projectTemplateData.
+ * The skeleton's files (the project tree, the router registry, the files only its layout has, its
+ * extras), rendered; `generatorVersion` as for projectTemplateData.
  */
 export function renderProject(options: ProjectOptions, generatorVersion = VERSION): RenderedFile[] {
   const data = projectTemplateData(options, generatorVersion);
-  const trees = ['project', `layouts/${options.layout}`, ...options.extras.map((extra) => `extras/${extra}`)];
+  const trees = ['project', 'registry', `layouts/${options.layout}`, ...options.extras.map((extra) => `extras/${extra}`)];
   return trees.flatMap((tree) => renderTree(tree, data, { __package__: options.packageName }));
 }

@@ -49,8 +49,8 @@ export async function syntaxProblem(path: string, text: string): Promise<{ line:
 /**
  * Every planned Python and TOML file must parse: the templates and the edits are the CLI's own, so
  * one that does not is a bug, caught before anything is written. Templates shipped as they are
- * were parsed by the build, as was everything a new project holds (create does not call this); a
- * file written with conflict markers is the user's to resolve.
+ * were parsed by the build, as was everything a new project holds (create does not call this) and
+ * so a router registry printed whole; a file written with conflict markers is the user's to resolve.
  */
 export async function validatePlan(plan: Plan, changes: Change[]): Promise<void> {
   for (const change of changes) {

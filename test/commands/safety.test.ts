@@ -63,6 +63,18 @@ describe('the manifest', () => {
     expect(contentHash(await readFile(registry))).not.toBe(recorded);
   });
 
+  it('a registration the user took out stays out, and the registry theirs, though the rest reads as printed', async () => {
+    const registry = join(root, 'src/my_api/routers/__init__.py');
+    const text = await readFile(registry, 'utf8');
+    await writeFile(registry, text.replace('from my_api.routers.orders import router as orders_router\n', '').replace('api_router.include_router(orders_router)\n', ''));
+    const recorded = (await manifestOf()).files['src/my_api/routers/__init__.py'];
+    await runAddDomain({ name: 'widget' }, testContext(root).ctx);
+    const edited = await readFile(registry, 'utf8');
+    expect(edited).toContain('api_router.include_router(widgets_router)\n');
+    expect(edited).not.toContain('orders_router');
+    expect((await manifestOf()).files['src/my_api/routers/__init__.py']).toBe(recorded);
+  });
+
   it('a relinked migration the user had edited stays edited: a later --purge keeps it', async () => {
     await runAddDomain({ name: 'widget' }, testContext(root).ctx);
     await runAddDomain({ name: 'gadget' }, testContext(root).ctx);

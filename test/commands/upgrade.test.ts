@@ -32,7 +32,7 @@ const TEMPLATE_CHANGES: Array<[string, string, string]> = [
   ['project/_env.example.hbs', 'MAX_BODY_BYTES=', 'MAX_REQUEST_BODY_BYTES='],
   ['project/tests/test_app.py.hbs', 'settings.max_body_bytes = 100', 'settings.max_request_body_bytes = 100'],
   // A new docstring for the router registry, a file commands edit after the user may have.
-  ['project/src/__package__/routers/__init__.py.hbs', '"""The one place every router is registered:', '"""Every router is registered here, and only here:'],
+  ['registry/src/__package__/routers/__init__.py.hbs', '"""The one place every router is registered:', '"""Every router is registered here, and only here:'],
   // The new middleware.
   ['project/src/__package__/main.py.hbs', 'from starlette.middleware.cors import CORSMiddleware\n', 'from starlette.middleware.cors import CORSMiddleware\nfrom starlette.middleware.gzip import GZipMiddleware\n'],
   ['project/src/__package__/main.py.hbs', '    app.add_middleware(RequestIdMiddleware)\n', '    app.add_middleware(GZipMiddleware, minimum_size=1024)\n    app.add_middleware(RequestIdMiddleware)\n'],

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { domainRouterRegistration, printedRegistry, sharedRouterRegistration } from '../../src/core/domain.js';
+import { domainName, type Layout } from '../../src/core/names.js';
 import {
   addRouterRegistration,
   editOwned,
@@ -236,6 +238,49 @@ describe('removeRouterRegistration', () => {
     // By name in a string too: `from routers import *` would fail on a name __all__ lists but the file lost.
     await expect(removeRouterRegistration(`${plain}__all__ = ["api_router", "users_router"]\n`, users)).rejects.toThrow(
       /src\/my_api\/routers\/__init__.py:11 still uses users_router/,
+    );
+  });
+});
+
+describe('a router registry printed whole (domain.ts) is what editing it gives', () => {
+  // Add and remove print an unchanged registry again instead of editing it: the two must agree,
+  // or a project's registry would depend on which way a command took.
+  const domain = fc
+    .stringMatching(/^[a-z][a-z0-9_]{0,23}s$/)
+    .filter((name) => {
+      try {
+        return domainName(name).module === name;
+      } catch {
+        return false;
+      }
+    });
+  const registry = fc.record({
+    // Both ends of the package names' lengths: long lines wrap.
+    packageName: fc.constantFrom('a', 'q'.repeat(24)),
+    layout: fc.constantFrom<Layout>('layer-first', 'domain-first'),
+    workers: fc.boolean(),
+    domains: fc.uniqueArray(domain, { minLength: 1, maxLength: 8 }),
+    flows: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9_]{0,20}$/), { maxLength: 2 }),
+  });
+
+  it('adding, then removing, any router of any registry', async () => {
+    await fc.assert(
+      fc.asyncProperty(registry, fc.nat(), async ({ packageName, layout, workers, domains, flows }, pick) => {
+        const place = { packageName, layout };
+        const routers = [
+          sharedRouterRegistration(packageName, 'health'),
+          ...(workers ? [sharedRouterRegistration(packageName, 'imports')] : []),
+          ...domains.map((name) => domainRouterRegistration(place, name)),
+          ...flows.filter((flow) => !domains.includes(flow) && flow !== 'health' && flow !== 'imports').map((flow) => sharedRouterRegistration(packageName, flow)),
+        ];
+        const added = routers.at(-1) as (typeof routers)[number];
+        const before = printedRegistry(packageName, routers.slice(0, -1)).content;
+        const after = printedRegistry(packageName, routers).content;
+        expect(await addRouterRegistration(before, added)).toBe(after);
+        const removed = routers[pick % routers.length] as (typeof routers)[number];
+        expect(await removeRouterRegistration(after, removed)).toBe(printedRegistry(packageName, routers.filter((router) => router !== removed)).content);
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
-import { migrationChain, planDomain, refuseMissingTestHelpers, registerRouter } from '../../core/domain.js';
+import { domainRouterRegistration, migrationChain, planDomain, refuseMissingTestHelpers, registerRouter } from '../../core/domain.js';
 import { DEFAULT_FIELDS, domainFields, parseFields } from '../../core/fields.js';
 import { domainName } from '../../core/names.js';
 import { referenceResolver } from '../add-field/index.js';
@@ -39,7 +39,7 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
     if (replaced.length > 0 && !options.force) {
       throw new CliError(`add-domain ${name.module} would overwrite ${replaced.join(', ')}; pick another name, or use --force to replace them`);
     }
-    await registerRouter(plan, manifest.options, name);
+    await registerRouter(plan, manifest, domainRouterRegistration(manifest.options, name.module));
     await refuseMissingTestHelpers(plan);
     return {
       replaced,

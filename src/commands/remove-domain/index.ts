@@ -1,6 +1,7 @@
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
 import {
+  domainRouterRegistration,
   MIGRATIONS_DIR,
   migrationChain,
   planMigration,
@@ -77,7 +78,7 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     const keptMigration = migrationOnDisk && !purge;
     const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => file !== migration), options.force ?? false);
     if (keptMigration) planMigration(plan, manifest.options, domainSpec(manifest, name), await migrationChain(plan, manifest), 'drop');
-    await unregisterRouter(plan, manifest.options, name);
+    await unregisterRouter(plan, manifest, domainRouterRegistration(manifest.options, name.module));
     await refuseDanglingImports(plan, manifest.options.packageName, name.module);
     if (kept.length === 0) delete manifest.domains[name.module];
     else Object.assign(domain, { files: kept, removed: true });
