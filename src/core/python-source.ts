@@ -30,22 +30,37 @@ export interface FromImport {
   names: ImportedName[];
 }
 
-/** natord's order, as ruff's isort sorts by: runs of digits compare as numbers, the rest by code point. */
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
+/**
+ * The order of the natord crate, which ruff's isort sorts by: characters by code point, and two runs
+ * of digits as numbers (the longer is larger; at equal length the first digit that differs decides),
+ * except that a run starting with 0 compares digit by digit, as a fraction would (`x02` < `x2`).
+ * Names hold no whitespace, which natord would skip. Walked in place: sorting a grown project's
+ * registry compares its imports thousands of times.
+ */
 export function naturalOrder(a: string, b: string): number {
-  const runs = (text: string) => text.match(/\d+|\D/g) ?? [];
-  const [left, right] = [runs(a), runs(b)];
-  for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
-    const [x, y] = [left[index] as string, right[index] as string];
-    if (x === y) continue;
-    if (/^\d/.test(x) && /^\d/.test(y)) {
-      const [m, n] = [x.replace(/^0+(?=\d)/, ''), y.replace(/^0+(?=\d)/, '')];
-      if (m.length !== n.length) return m.length - n.length;
-      if (m !== n) return m < n ? -1 : 1;
+  let [i, j] = [0, 0];
+  while (i < a.length && j < b.length) {
+    const [x, y] = [a.charCodeAt(i), b.charCodeAt(j)];
+    if (!isDigit(x) || !isDigit(y)) {
+      if (x !== y) return x - y;
+      [i, j] = [i + 1, j + 1];
       continue;
     }
-    return x < y ? -1 : 1;
+    const fraction = x === 48 || y === 48;
+    let bias = 0;
+    for (; ; [i, j] = [i + 1, j + 1]) {
+      const [digitX, digitY] = [i < a.length && isDigit(a.charCodeAt(i)), j < b.length && isDigit(b.charCodeAt(j))];
+      if (digitX !== digitY) return digitX ? 1 : -1;
+      if (!digitX) break;
+      const difference = a.charCodeAt(i) - b.charCodeAt(j);
+      if (difference !== 0 && fraction) return difference;
+      bias ||= difference;
+    }
+    if (bias !== 0) return bias;
   }
-  return left.length - right.length;
+  return (i < a.length ? 1 : 0) - (j < b.length ? 1 : 0);
 }
 
 /** Case-insensitive first, then as written: ruff's isort with its default `case-sensitive = false`. */

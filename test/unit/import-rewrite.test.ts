@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderDomain } from '../../src/core/domain.js';
 import { parseFields } from '../../src/core/fields.js';
 import { type ModuleMoves, rewriteImports } from '../../src/core/import-rewrite.js';
+import { fromImports } from '../../src/core/python-source.js';
 import { DOMAIN_ROLES, domainModule, domainName, type Layout, layoutPackages, otherLayout } from '../../src/core/names.js';
 
 const pkg = 'my_api';
@@ -147,5 +148,17 @@ from my_api.services import orders, users  # a
   it('reports the lines a longer module name pushed past the line length', async () => {
     const source = `import my_api.services.users\n\n${'x'.repeat(60)} = my_api.services.users.create_user(1, 2)\n`;
     expect((await rewriteImports(source, stays('tests/test_x.py'), moves('layer-first'))).longLines).toEqual([3]);
+  });
+});
+
+describe('fromImports orders as ruff isort does', () => {
+  // Each order as ruff 0.x's isort (`ruff check --select I --fix`) left the same imports, shuffled.
+  it.each([
+    [['a.x_1', 'a.x10', 'a.X3', 'a.x2', 'a.x', 'a.x02b', 'a.x2a'], ['a.x', 'a.x02b', 'a.x2', 'a.x2a', 'a.X3', 'a.x10', 'a.x_1']],
+    // A number with a leading zero compares digit by digit, as a fraction would (natord).
+    [['a.thing099s', 'a.thing0100s', 'a.thing100s', 'a.x1', 'a.x01', 'a.x001'], ['a.thing0100s', 'a.thing099s', 'a.thing100s', 'a.x001', 'a.x01', 'a.x1']],
+    [['a.y10', 'a.y9', 'a.y010', 'a.y09'], ['a.y010', 'a.y09', 'a.y9', 'a.y10']],
+  ])('%j', (modules, sorted) => {
+    expect(fromImports(modules.map((module) => [module, ['y']])).split('\n')).toEqual(sorted.map((module) => `from ${module} import y`));
   });
 });
