@@ -30,9 +30,14 @@ const ENCODINGS: Record<string, Encoding> = {
   l1: 'latin-1',
 };
 
+const CODING_WORD = Buffer.from('coding');
+
 function declaredEncoding(bytes: Buffer): string | undefined {
+  const head = bytes.subarray(0, 400);
+  // Most files declare nothing: a plan reads a grown project's hundreds of migrations.
+  if (!head.includes(CODING_WORD)) return undefined;
   // The declaration is ASCII, so reading the first two lines as Latin-1 finds it in any encoding.
-  const [first = '', second = ''] = bytes.subarray(0, 400).toString('latin1').split('\n');
+  const [first = '', second = ''] = head.toString('latin1').split('\n');
   const match = CODING.exec(first) ?? (/^[ \t\f]*(#.*)?\r?$/.test(first) ? CODING.exec(second) : null);
   return match?.[1]?.toLowerCase().replaceAll('_', '-');
 }
