@@ -269,7 +269,8 @@ export class Splices {
     const lines = texts.map((text) => text + eol).join('');
     if (index < 0) return this.replace(0, 0, lines);
     const lineEnd = this.source.indexOf('\n', index);
-    if (lineEnd === -1) this.replace(this.source.length, this.source.length, eol + lines);
+    // After a last line with no newline, the file still ends without one (remove-domain gives it back as it was).
+    if (lineEnd === -1) this.replace(this.source.length, this.source.length, eol + texts.join(eol));
     else this.replace(lineEnd + 1, lineEnd + 1, lines);
   }
 
@@ -298,6 +299,11 @@ export class Splices {
     }
     const lineStart = this.source.lastIndexOf('\n', node.startIndex - 1) + 1;
     const eol = this.source.indexOf('\n', node.endIndex);
+    if (eol === -1 && lineStart > 0) {
+      // The last line, with no newline after it: the newline before it goes too, so the file still
+      // ends without one.
+      return this.replace(lineStart - (this.source[lineStart - 2] === '\r' ? 2 : 1), this.source.length, '');
+    }
     this.removeLines(lineStart, eol === -1 ? this.source.length : eol + 1);
   }
 

@@ -229,6 +229,15 @@ describe('removeRouterRegistration', () => {
     expect(edited).toContain('from my_api.routers.users import handlers as h\n');
   });
 
+  it.each([
+    ['LF', plain.trimEnd()],
+    ['CRLF', plain.trimEnd().replaceAll('\n', '\r\n')],
+  ])('gives back a registry with no newline at its end (%s) byte for byte after an add', async (_, unterminated) => {
+    const added = await addRouterRegistration(unterminated, orders);
+    expect(added.endsWith('api_router.include_router(orders_router)')).toBe(true);
+    expect(await removeRouterRegistration(added, orders)).toBe(unterminated);
+  });
+
   it('refuses, naming the line, when a use it does not own would be left behind', async () => {
     const conditional = `${plain}if DEBUG:\n    api_router.include_router(users_router, prefix="/debug")\n`;
     const users = { ...orders, module: 'my_api.routers.users', alias: 'users_router' };
