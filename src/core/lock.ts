@@ -80,32 +80,20 @@ function breakStaleLock(path: string, judged: string): void {
   fs.unlinkSync(aside);
 }
 
-/**
- * When the lock was taken, on the project's file system clock: a file there whose change time is
- * earlier has not changed since the run began, and any change to it from now on moves that time
- * past this one, whatever the file system's timestamp granularity.
- */
-export interface LockTime {
-  dev: number;
-  ctimeMs: number;
-}
-
-/** The lock's time once created and written; undefined when another run holds it. */
-function tryCreate(path: string, holder: LockHolder): LockTime | undefined {
+function tryCreate(path: string, holder: LockHolder): boolean {
   let fd: number;
   try {
     fd = fs.openSync(path, 'wx');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
   try {
     fs.writeSync(fd, JSON.stringify(holder));
-    const { dev, ctimeMs } = fs.fstatSync(fd);
-    return { dev, ctimeMs };
   } finally {
     fs.closeSync(fd);
   }
+  return true;
 }
 
 /** The holder as a message names it. */
@@ -120,23 +108,23 @@ export function liveHolder(root: string): string | undefined {
 }
 
 /**
- * Takes the project's lock, waiting up to WAIT_MS for a live holder; returns when it was taken and
- * the function that releases it. `onWait` is told once who holds it; a signal (`interrupted`) ends
- * the wait.
+ * Takes the project's lock, waiting up to WAIT_MS for a live holder; returns the function that
+ * releases it. `onWait` is told once who holds it; a signal (`interrupted`) ends the wait.
  */
 export async function lockProject(
   root: string,
   command: string,
   onWait: (message: string) => void,
   interrupted: () => NodeJS.Signals | undefined,
-): Promise<{ takenAt: LockTime; release: () => void }> {
+): Promise<() => void> {
   const path = join(root, LOCK_FILE);
   const mine: LockHolder = { pid: process.pid, host: hostname(), command, started: new Date().toISOString() };
   const deadline = Date.now() + WAIT_MS;
   let told = false;
   for (;;) {
-    const takenAt = tryCreate(path, mine);
-    if (takenAt !== undefined) return { takenAt, release: () => fs.rmSync(path, { force: true }) };
+    if (tryCreate(path, mine)) {
+      return () => fs.rmSync(path, { force: true });
+    }
     const lock = readHolder(path);
     if (lock && isStale(path, lock)) {
       breakStaleLock(path, lock.text);

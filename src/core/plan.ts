@@ -1,7 +1,6 @@
 import { closeSync, constants as fsConstants, type Dirent, fstatSync, type Stats, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { CliError, withPath } from '../errors.js';
-import type { LockTime } from './lock.js';
 import { byCodePoint } from './order.js';
 import { decodeSource, encodeSource, inLineEndingsOf, type SourceText, UTF8 } from './source-text.js';
 
@@ -30,8 +29,6 @@ interface Entry {
   after?: string | null;
   /** A new file that is another one moved (Plan.move): written in that one's encoding and mode. */
   movedFrom?: { source: SourceText; mode: number | undefined };
-  /** For a file last changed before the run took its lock: what a later lstat must still show. */
-  settled?: Pick<Stats, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>;
 }
 
 /** Files that must never be planned: the engine's own lock and journal. */
@@ -106,24 +103,11 @@ function readOpened(fd: number, size: number): Buffer {
   return bytes;
 }
 
-/** Whether the file's lstat shows it as it was when read (see Entry.settled). */
-function stillSettled(file: string, settled: NonNullable<Entry['settled']>): boolean {
-  const now = lstatSync(file, { throwIfNoEntry: false });
-  return (
-    now !== undefined &&
-    now.ino === settled.ino &&
-    now.dev === settled.dev &&
-    now.size === settled.size &&
-    now.mtimeMs === settled.mtimeMs &&
-    now.ctimeMs === settled.ctimeMs
-  );
-}
-
 /**
  * A file's entry, read by descriptor (or by path, through a symlink): a folder there is marked, not
  * read. `file` names it in an error, which a descriptor's would not.
  */
-function readEntry(path: string, file: string, from: number | string, lockedAt: LockTime | undefined): Entry {
+function readEntry(path: string, file: string, from: number | string): Entry {
   let stats: Stats;
   let before: Buffer;
   try {
@@ -134,12 +118,7 @@ function readEntry(path: string, file: string, from: number | string, lockedAt: 
   } catch (error) {
     throw withPath(error, file);
   }
-  const entry: Entry = { before, mode: stats.mode & 0o7777, folder: false, source: decodeSource(path, before) };
-  if (typeof from === 'number' && lockedAt !== undefined && stats.dev === lockedAt.dev && stats.ctimeMs < lockedAt.ctimeMs) {
-    const { dev, ino, size, mtimeMs, ctimeMs } = stats;
-    entry.settled = { dev, ino, size, mtimeMs, ctimeMs };
-  }
-  return entry;
+  return { before, mode: stats.mode & 0o7777, folder: false, source: decodeSource(path, before) };
 }
 
 /**
@@ -186,15 +165,7 @@ export class Plan {
   /** Null once the root is found missing: a new project's plan looks once, not once per file. */
   private realRoot: string | null | undefined;
 
-  /**
-   * `lockedAt`: when the run took the project's lock. Files changed before then are checked for
-   * changes since by their lstat, the rest by their bytes (as git's index treats "racily clean"
-   * files): a grown project's plan reads hundreds of files it does not change.
-   */
-  constructor(
-    readonly root: string,
-    private readonly lockedAt?: LockTime,
-  ) {}
+  constructor(readonly root: string) {}
 
   /** The root's real path, or undefined when the root does not exist (a new project). */
   private rootOnDisk(): string | undefined {
@@ -273,14 +244,14 @@ export class Plan {
       if (real === undefined) entry = absent();
       else {
         this.refuseOutside(path, real);
-        entry = readEntry(path, file, file, undefined);
+        entry = readEntry(path, file, file);
         if (!entry.folder) entry.target = relative(this.rootOnDisk() as string, real).split(sep).join('/');
       }
     } else if (opened === undefined) {
       entry = absent();
     } else {
       try {
-        entry = readEntry(path, file, opened, this.lockedAt);
+        entry = readEntry(path, file, opened);
       } finally {
         closeSync(opened);
       }
@@ -498,9 +469,7 @@ export class Plan {
   changedSinceRead(): string[] {
     const changed: string[] = [];
     for (const [path, entry] of this.entries) {
-      const file = join(this.root, path);
-      if (entry.settled !== undefined && stillSettled(file, entry.settled)) continue;
-      const now = bytesNow(file);
+      const now = bytesNow(join(this.root, path));
       const same = now === undefined ? entry.before === undefined : entry.before !== undefined && now.equals(entry.before);
       if (!same) changed.push(path);
     }

@@ -150,11 +150,10 @@ export async function transact(
   let succeeded = false;
   try {
     let waiting: Step | undefined;
-    const lock = await lockProject(root, run.command, (message) => (waiting = ctx.log.step(message)), signals.received);
-    unlock = lock.release;
+    unlock = await lockProject(root, run.command, (message) => (waiting = ctx.log.step(message)), signals.received);
     waiting?.done('its turn came');
     recover(root, ctx);
-    const plan = new Plan(root, lock.takenAt);
+    const plan = new Plan(root);
     const planned = await build(plan);
     const changes = plan.changes();
     await validatePlan(plan, changes);

@@ -244,25 +244,19 @@ describe.runIf(hasStrace)('file-system faults injected with strace', () => {
   });
 });
 
-describe.runIf(hasStrace)('a look at a file that fails once the file is open, or before writing', () => {
-  // The plan reads through a descriptor, whose errors name no path of their own (statx #1 is its
-  // fstat); before writing, it looks at the file again (statx #2, an lstat: the file was last
-  // changed before the run, so its bytes are not read again).
-  it.each([
-    ['read', 1, 'read'],
-    ['statx', 1, 'fstat'],
-    ['statx', 2, 'lstat'],
-  ])('EIO on %s #%i of the router registry (its %s): one line naming it, exit 1, project unchanged', async (call, when, named) => {
+describe.runIf(hasStrace)('a read that fails once the file is open', () => {
+  // The plan's read, then its re-read before writing: errors on a descriptor name no path of their own.
+  it.each([1, 2])('EIO on read #%i of the router registry: one line naming it, exit 1, project unchanged', async (when) => {
     const root = await newProject();
     const registry = join(root, 'src/my_api/routers/__init__.py');
     const before = await snapshot(root);
     const result = spawnSync(
       'strace',
-      ['-f', '-qq', '-o', '/dev/null', '-P', registry, '-e', `trace=${call}`, '-e', `inject=${call}:error=EIO:when=${when}`, process.execPath, bin, 'add-domain', 'widgets'],
+      ['-f', '-qq', '-o', '/dev/null', '-P', registry, '-e', 'trace=read', '-e', `inject=read:error=EIO:when=${when}`, process.execPath, bin, 'add-domain', 'widgets'],
       { cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' },
     );
     expect(result.status, result.stderr).toBe(1);
-    expect(result.stderr.trim()).toBe(`Cannot ${named} ${registry}: input/output error (EIO)`);
+    expect(result.stderr.trim()).toBe(`Cannot read ${registry}: input/output error (EIO)`);
     expect(await snapshot(root)).toEqual(before);
   });
 });
