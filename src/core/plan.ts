@@ -121,6 +121,20 @@ function readEntry(path: string, file: string, from: number | string): Entry {
   return { before, mode: stats.mode & 0o7777, folder: false, source: decodeSource(path, before) };
 }
 
+/** The entries of the folder `dir`; none when it is missing (or a file). */
+function entriesIn(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return [];
+    throw error;
+  }
+}
+
+/** A folder's entries as a plan compares them: names, a folder's with "/" after it; bytecode caches left out. */
+const listing = (entries: Dirent[]) =>
+  new Set(entries.filter((entry) => entry.name !== CACHE_DIR).map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name)));
+
 /**
  * What is at `file` now, following a symlink as the plan's read did; undefined for no file, or for
  * anything but a regular one (a FIFO or a device is not waited on or read).
@@ -162,6 +176,8 @@ export class Plan {
   private readonly verbatim = new Set<string>();
   /** Files written with conflict markers for the user to resolve. */
   private readonly conflicted = new Set<string>();
+  /** What each folder the plan listed held then: a file saved into one meanwhile changes what it decides. */
+  private readonly listed = new Map<string, Set<string>>();
   /** Null once the root is found missing: a new project's plan looks once, not once per file. */
   private realRoot: string | null | undefined;
 
@@ -369,12 +385,9 @@ export class Plan {
 
   private listDisk(dir: string): Dirent[] {
     if (dir !== '.') this.confine(dir);
-    try {
-      return readdirSync(join(this.root, dir), { withFileTypes: true });
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return [];
-      throw error;
-    }
+    const entries = entriesIn(join(this.root, dir));
+    if (!this.listed.has(dir)) this.listed.set(dir, listing(entries));
+    return entries;
   }
 
   /** The files directly inside `dir` as they will be after the plan, sorted. */
@@ -465,14 +478,23 @@ export class Plan {
     return [...mkdirs, ...files, ...rmdirs];
   }
 
-  /** Paths the plan read or changed whose bytes on disk are no longer what it read. */
+  /**
+   * Paths the plan read or changed whose bytes on disk are no longer what it read, and entries that
+   * appeared in or left a folder it listed (a migration saved meanwhile would be a second head).
+   */
   changedSinceRead(): string[] {
-    const changed: string[] = [];
+    const changed = new Set<string>();
     for (const [path, entry] of this.entries) {
       const now = bytesNow(join(this.root, path));
       const same = now === undefined ? entry.before === undefined : entry.before !== undefined && now.equals(entry.before);
-      if (!same) changed.push(path);
+      if (!same) changed.add(path);
     }
-    return changed.sort(byCodePoint);
+    for (const [dir, before] of this.listed) {
+      const now = listing(entriesIn(join(this.root, dir)));
+      for (const name of [...before, ...now]) {
+        if (before.has(name) !== now.has(name)) changed.add(`${dir === '.' ? '' : `${dir}/`}${name.replace(/\/$/, '')}`);
+      }
+    }
+    return [...changed].sort(byCodePoint);
   }
 }

@@ -56,6 +56,20 @@ describe('Plan.changedSinceRead', () => {
     expect(plan.changedSinceRead()).toEqual(['created.py', 'deleted.py', 'edited.py', 'replaced.py']);
   });
 
+  it('finds a file saved into, or taken from, a folder it listed; not a bytecode cache made there', async () => {
+    const root = await tempDir();
+    await mkdir(join(root, 'migrations/versions'), { recursive: true });
+    await writeFile(join(root, 'migrations/versions/a.py'), 'revision = "a"\n');
+    await writeFile(join(root, 'migrations/versions/b.py'), 'revision = "b"\n');
+    const plan = new Plan(root);
+    expect(plan.filesIn('migrations/versions')).toEqual(['migrations/versions/a.py', 'migrations/versions/b.py']);
+    await mkdir(join(root, 'migrations/versions/__pycache__'));
+    expect(plan.changedSinceRead()).toEqual([]);
+    await writeFile(join(root, 'migrations/versions/c.py'), 'revision = "c"\n');
+    await rm(join(root, 'migrations/versions/b.py'));
+    expect(plan.changedSinceRead()).toEqual(['migrations/versions/b.py', 'migrations/versions/c.py']);
+  });
+
   // A write through a memory-mapped page that was dirtied before changes no timestamp (the page
   // faults once, on the first write): only the bytes tell. A check by lstat once let it through.
   it.runIf(spawnSync('python3', ['-c', 'import mmap']).status === 0)('finds an edit made through a memory map the editor had written to before', async () => {
