@@ -13,7 +13,7 @@ import {
   type Revision,
   type RouterRegistration,
 } from './python-edit.js';
-import { call, fromImport, fromImports, importAs, LINE_LENGTH, routerInclude } from './python-source.js';
+import { call, fromImport, fromImports, importAs, LINE_LENGTH, plainImportOrder, routerImport, routerInclude } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
 
 /** Where a project's code lives: its package and its layout, as the manifest records them. */
@@ -49,12 +49,13 @@ export const sharedRouterRegistration = (packageName: string, name: string) =>
   routerRegistration(packageName, `${packageName}.routers.${name}`, name);
 
 /**
- * A new project's registrations, printed by its template: imports sorted as ruff's isort wants them,
- * includes in the order given. add-domain's syntax-tree edit produces the same lines.
+ * A new project's registrations, printed by its template: imports sorted as ruff's isort wants them
+ * (each router comes from a package of its own, so by module), includes in the order given.
+ * add-domain's syntax-tree edit produces the same lines.
  */
 export function routerRegistrationLines(registrations: RouterRegistration[]) {
   return {
-    imports: fromImports(registrations.map((registration) => [registration.module, [`router as ${registration.alias}`]])).split('\n'),
+    imports: [...registrations].sort((a, b) => plainImportOrder(a.module, b.module)).flatMap((registration) => routerImport(registration).split('\n')),
     includes: registrations.map(routerInclude),
   };
 }
