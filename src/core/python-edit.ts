@@ -65,7 +65,13 @@ const REMEMBERED_TEXTS = 64;
 
 /** Parses `source` (from `oldTree` edited to match it, if given), noting where its first error is. */
 function parseNoted(parser: Parser, source: string, oldTree?: Tree): Tree {
-  const tree = parser.parse(source, oldTree);
+  let tree = parser.parse(source, oldTree);
+  if (tree?.rootNode.hasError && oldTree) {
+    // Error recovery may go another way from an old tree (a hidden MISSING newline where a parse
+    // from scratch has an ERROR): a broken text's error is placed as a fresh parse places it.
+    tree.delete();
+    tree = parser.parse(source);
+  }
   if (!tree) throw new Error('tree-sitter returned no tree');
   if (errorLines.size >= REMEMBERED_TEXTS) errorLines.clear();
   errorLines.set(source, tree.rootNode.hasError ? (firstError(tree.rootNode) ?? tree.rootNode).startPosition.row + 1 : undefined);

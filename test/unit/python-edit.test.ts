@@ -371,7 +371,12 @@ describe('editOwned', () => {
           expect(await syntaxErrorLine(text)).toBe(await freshErrorLine(text));
         },
       ),
-      { numRuns: 300 },
+      {
+        numRuns: 300,
+        // CI's seed -95810777: from the old tree, error recovery put a hidden MISSING newline on line 1
+        // where a fresh parse has an ERROR, and the error was reported on line 3.
+        examples: [[['y = "é😀"  # 😀', '    1,', '    1,', 'import os', '    1,', 'import os'], false, false, [{ at: 1069479735, remove: 0, lines: ['x = 1'] }, { at: 1509991065, remove: 0, lines: ['x = 1'] }]]],
+      },
     );
   });
 });
