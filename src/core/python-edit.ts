@@ -150,6 +150,15 @@ export const compact = (node: Node | null | undefined) => (node ? node.text.repl
 
 const topLevel = (root: Node) => root.namedChildren.filter((node): node is Node => node !== null);
 
+/** The expression a statement is made of (a call, an assignment), if it is an expression statement. */
+const expressionOf = (statement: Node) => (statement.type === 'expression_statement' ? statement.namedChild(0) : null);
+
+/** Whether the statement is `<name> = ...` (annotated or not). */
+function assigns(statement: Node, name: string): boolean {
+  const assignment = expressionOf(statement);
+  return assignment?.type === 'assignment' && compact(assignment.childForFieldName('left')) === name;
+}
+
 /** A top-level `from <module> import ...` with its module, compacted. */
 interface FromImport {
   statement: Node;
@@ -174,7 +183,6 @@ function registryStatements(root: Node, source: string, registry: string) {
       statement: node,
       module: /^from\s+([\w.]+)\s+import\b/.exec(text)?.[1] ?? compact(node.childForFieldName('module_name')),
     }));
-  const expressionOf = (statement: Node) => (statement.type === 'expression_statement' ? statement.namedChild(0) : null);
   const isInclude = (statement: Node) => {
     const call = expressionOf(statement);
     return call?.type === 'call' && compact(call.childForFieldName('function')) === `${registry}.include_router`;
@@ -199,10 +207,7 @@ function registryStatements(root: Node, source: string, registry: string) {
     registryAssignment: () =>
       statements
         .filter(({ text }) => new RegExp(`^${registry}\\s*[:=]`).test(text))
-        .find(({ node }) => {
-          const assignment = expressionOf(node);
-          return assignment?.type === 'assignment' && compact(assignment.childForFieldName('left')) === registry;
-        })?.node,
+        .find(({ node }) => assigns(node, registry))?.node,
     /**
      * Where lines go after `node`: past every statement that shares a line with it, so a new line
      * never lands inside `node; DOC = """...` (as a Splices.insertLines index).
@@ -239,10 +244,7 @@ function includesOnly(statement: Node, alias: string): boolean {
 
 /** The top-level statement `<name> = ...` (annotated or not). */
 function assignmentStatement(root: Node, name: string): Node | undefined {
-  return topLevel(root).find((node) => {
-    const assignment = node.type === 'expression_statement' ? node.namedChild(0) : null;
-    return assignment?.type === 'assignment' && compact(assignment.childForFieldName('left')) === name;
-  });
+  return topLevel(root).find((node) => assigns(node, name));
 }
 
 /** Where the text `text` ends, read from `from` (rows and columns in UTF-16 units, as web-tree-sitter counts them). */
