@@ -1,7 +1,7 @@
 import { CliError, UsageError } from '../errors.js';
 import type { Field } from './fields.js';
 import { columnImports, columnSchemaImports, domainFields, hasPlainIndex, stdlibImports } from './fields.js';
-import { isUnchanged, type Manifest } from './manifest.js';
+import { type Extra, isUnchanged, type Manifest } from './manifest.js';
 import { type DomainName, type DomainRole, domainFile, domainModule, domainName, type Layout } from './names.js';
 import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
@@ -69,12 +69,14 @@ export function printedRegistry(packageName: string, registrations: RouterRegist
 /**
  * The routers the registry includes, in order, when it is exactly what its template prints for them
  * and what the manifest recorded (create, or a command through this module, wrote it last);
- * undefined when it is anything else (changed by hand, say). `known` names every router it may hold.
+ * undefined when it is anything else (changed by hand, say). It may hold the project's routers
+ * and `changing`, the one being added or removed.
  */
-function printedRegistrations(plan: Plan, manifest: Manifest, known: RouterRegistration[]): RouterRegistration[] | undefined {
-  const file = routerRegistry(manifest.options.packageName);
+function printedRegistrations(plan: Plan, manifest: Manifest, changing: RouterRegistration): RouterRegistration[] | undefined {
+  const file = changing.file;
   const source = plan.read(file);
   if (source === undefined || !plan.untouched(file) || !isUnchanged(plan.original(file), manifest.files[file])) return undefined;
+  const known = [...projectRouters(manifest.options, liveDomains(manifest), Object.keys(manifest.flows)), changing];
   const byAlias = new Map(known.map((registration) => [registration.alias, registration]));
   const included: RouterRegistration[] = [];
   for (const [, alias] of source.matchAll(/^api_router\.include_router\((\w+)\)$/gm)) {
@@ -85,14 +87,16 @@ function printedRegistrations(plan: Plan, manifest: Manifest, known: RouterRegis
   return printedRegistry(manifest.options.packageName, included).content === source ? included : undefined;
 }
 
-/** Every router the manifest says the project has: health's, the workers' endpoint's, each live domain's and each flow's. */
-function projectRegistrations(manifest: Manifest): RouterRegistration[] {
-  const { packageName, extras } = manifest.options;
+/**
+ * The routers a project registers, in create's order: health's, the workers' endpoint's (the
+ * workers extra), then each domain's and each flow's.
+ */
+export function projectRouters(place: ProjectPlace & { extras: readonly Extra[] }, domains: string[], flows: string[] = []): RouterRegistration[] {
   return [
-    sharedRouterRegistration(packageName, 'health'),
-    ...(extras.includes('workers') ? [sharedRouterRegistration(packageName, 'imports')] : []),
-    ...liveDomains(manifest).map((domain) => domainRouterRegistration(manifest.options, domain)),
-    ...Object.keys(manifest.flows).map((flow) => sharedRouterRegistration(packageName, flow)),
+    sharedRouterRegistration(place.packageName, 'health'),
+    ...(place.extras.includes('workers') ? [sharedRouterRegistration(place.packageName, 'imports')] : []),
+    ...domains.map((domain) => domainRouterRegistration(place, domain)),
+    ...flows.map((flow) => sharedRouterRegistration(place.packageName, flow)),
   ];
 }
 
@@ -106,7 +110,7 @@ function projectRegistrations(manifest: Manifest): RouterRegistration[] {
 export async function registerRouter(plan: Plan, manifest: Manifest, registration: RouterRegistration): Promise<void> {
   const routers = plan.read(registration.file);
   if (routers === undefined) throw new CliError(`${registration.file} is missing; it registers every router`);
-  const printed = printedRegistrations(plan, manifest, [...projectRegistrations(manifest), registration]);
+  const printed = printedRegistrations(plan, manifest, registration);
   if (printed === undefined) plan.write(registration.file, await addRouterRegistration(routers, registration));
   else if (!printed.some((included) => included.alias === registration.alias)) {
     plan.generate({ ...printedRegistry(manifest.options.packageName, [...printed, registration]), verbatim: true });
@@ -117,7 +121,7 @@ export async function registerRouter(plan: Plan, manifest: Manifest, registratio
 export async function unregisterRouter(plan: Plan, manifest: Manifest, registration: RouterRegistration): Promise<void> {
   const routers = plan.read(registration.file);
   if (routers === undefined) return;
-  const printed = printedRegistrations(plan, manifest, [...projectRegistrations(manifest), registration]);
+  const printed = printedRegistrations(plan, manifest, registration);
   if (printed === undefined) plan.write(registration.file, await removeRouterRegistration(routers, registration));
   else {
     const left = printed.filter((included) => included.alias !== registration.alias);

@@ -1,6 +1,6 @@
 import { CliError } from '../errors.js';
 import { VERSION } from '../package.js';
-import { domainRouterRegistration, routerRegistrationLines, sharedRouterRegistration } from './domain.js';
+import { projectRouters, routerRegistrationLines } from './domain.js';
 import type { Database, Extra } from './manifest.js';
 import { type DomainName, domainModule, domainName, type Layout } from './names.js';
 import { assignment, call, fromImports, importAs } from './python-source.js';
@@ -66,12 +66,7 @@ export function projectTemplateData(options: ProjectOptions, generatorVersion = 
     packageName: pkg,
     domainFirst: options.layout === 'domain-first',
     extraModules: options.extras.map((extra) => `${pkg}.${extra}`),
-    // workers/ brings the endpoint that enqueues its example job.
-    routers: routerRegistrationLines([
-      sharedRouterRegistration(pkg, 'health'),
-      ...(workers ? [sharedRouterRegistration(pkg, 'imports')] : []),
-      ...options.domains.map((name) => domainRouterRegistration(options, name)),
-    ]),
+    routers: routerRegistrationLines(projectRouters(options, options.domains)),
     workers,
     schedulers,
     // Redis, once configured, carries the jobs, the schedulers' claims and the rate-limit counts.
