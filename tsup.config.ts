@@ -150,6 +150,6 @@ export default defineConfig({
     await copyFile(resolve('tree-sitter-python/tree-sitter-python.wasm'), 'dist/tree-sitter-python.wasm');
     await writeThirdPartyNotices();
     // What create writes is parsed here, for every option combination, instead of on each run.
-    execFileSync(process.execPath, ['scripts/check-create-renderings.mjs'], { stdio: 'inherit' });
+    execFileSync(process.execPath, ['scripts/check-renderings.mjs'], { stdio: 'inherit' });
   },
 });

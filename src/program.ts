@@ -98,8 +98,9 @@ function buildProgram(ctx: Context): Command {
     .option('--json', 'with --dry-run: print the plan as JSON')
     .option('--force', 'overwrite files in the way (says which first)')
     .action(async (name: string, flags: { fields?: string; dryRun?: boolean; json?: boolean; force?: boolean }) => {
-      // Compiling the Python grammar (for the syntax-tree edits) overlaps with loading the command.
-      void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
+      // No parser started here: a domain's files are renderings the build parsed, and a registry
+      // and migrations still as generated are read by their printed shape. Only a project changed
+      // by hand needs the Python grammar, which the first edit then loads.
       const { runAddDomain } = await import('./commands/add-domain/index.js');
       await runAddDomain({ name, ...flags }, ctx);
     });
@@ -122,6 +123,7 @@ function buildProgram(ctx: Context): Command {
     .option('--dry-run', 'print the changes and write nothing')
     .option('--json', 'with --dry-run: print the plan as JSON')
     .action(async (domain: string, fields: string, flags: { dryRun?: boolean; json?: boolean }) => {
+      // Compiling the Python grammar (for the syntax-tree edits) overlaps with loading the command.
       void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());
       const { runAddField } = await import('./commands/add-field/index.js');
       await runAddField({ domain, fields, ...flags }, ctx);

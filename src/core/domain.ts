@@ -103,8 +103,8 @@ export function projectRouters(place: ProjectPlace & { extras: readonly Extra[] 
 /**
  * Registers a router (a domain's, a flow's). A registry still as printed is printed again with the
  * new router included last, which is what editing it gives (a test holds the two to each other)
- * without parsing it: a grown project's registry is the largest file a command edits. Its lines
- * are create's, whose every shape the build parses, so the plan's syntax check skips it too. Any
+ * without parsing it: a grown project's registry is the largest file a command edits. It is a
+ * rendering the build parses in every shape, so the plan's syntax check skips it too. Any
  * other registry is edited through its syntax tree, so hand edits survive.
  */
 export async function registerRouter(plan: Plan, manifest: Manifest, registration: RouterRegistration): Promise<void> {
@@ -113,7 +113,7 @@ export async function registerRouter(plan: Plan, manifest: Manifest, registratio
   const printed = printedRegistrations(plan, manifest, registration);
   if (printed === undefined) plan.write(registration.file, await addRouterRegistration(routers, registration));
   else if (!printed.some((included) => included.alias === registration.alias)) {
-    plan.generate({ ...printedRegistry(manifest.options.packageName, [...printed, registration]), verbatim: true });
+    plan.generate(printedRegistry(manifest.options.packageName, [...printed, registration]));
   }
 }
 
@@ -125,7 +125,7 @@ export async function unregisterRouter(plan: Plan, manifest: Manifest, registrat
   if (printed === undefined) plan.write(registration.file, await removeRouterRegistration(routers, registration));
   else {
     const left = printed.filter((included) => included.alias !== registration.alias);
-    if (left.length < printed.length) plan.generate({ ...printedRegistry(manifest.options.packageName, left), verbatim: true });
+    if (left.length < printed.length) plan.generate(printedRegistry(manifest.options.packageName, left));
   }
 }
 
@@ -186,8 +186,16 @@ export interface MigrationChain {
 /** The chain in the project: ids of its revisions and names of its files (a hand-written one too). */
 export async function migrationChain(plan: Plan, manifest: Manifest): Promise<MigrationChain> {
   const migrations = await readMigrations(plan, manifest);
+  const head = migrationHead(migrations);
+  // A new migration prints its parent's id inside a string and its docstring, as Alembic does. An
+  // id with a character that would end or escape them is refused, so no id changes the syntax of
+  // the migration (the build's check of its forms relies on that).
+  const unprintable = migrations.find((migration) => migration.revision === head && /["\\\r\n\0]/.test(migration.revision));
+  if (unprintable) {
+    throw new CliError(`${unprintable.path}: its revision id ${JSON.stringify(head)} holds a quote, a backslash or a line break, which a migration built on it cannot print; give it another id`);
+  }
   const files = plan.filesIn(MIGRATIONS_DIR).map((path) => path.slice(MIGRATIONS_DIR.length + 1).replace(/\.py$/, ''));
-  return { head: migrationHead(migrations), taken: new Set([...migrations.map((migration) => migration.revision), ...files]) };
+  return { head, taken: new Set([...migrations.map((migration) => migration.revision), ...files]) };
 }
 
 /**
@@ -459,6 +467,13 @@ export function occupiedBy(plan: Plan, path: string): string[] {
 }
 
 /**
+ * The test modules a rendered test file imports, read as the templates print each import, on a
+ * line of its own: `from test_users_api import create_user`. The build holds this reading to the
+ * syntax tree's for every rendering it parses (scripts/check-renderings.mjs).
+ */
+const printedTestImports = (text: string): string[] => [...text.matchAll(/^from (test_\w+) import /gm)].map((match) => match[1] as string);
+
+/**
  * A domain's tests make the rows they refer to through the other domain's test helper (`from
  * test_users_api import create_user`). A test file the plan newly makes import a test module that
  * is gone (the user deleted it) would fail the suite: refused, naming both.
@@ -469,7 +484,8 @@ export async function refuseMissingTestHelpers(plan: Plan): Promise<void> {
     const testModules = async (text: string) =>
       (await importedModules(text, change.path)).map(({ module }) => module).filter((module) => /^test_\w+$/.test(module));
     const had = new Set(change.kind === 'edit' ? await testModules(change.before.toString('utf8')) : []);
-    for (const module of await testModules(change.text)) {
+    const imports = plan.parsedByBuild(change.path) ? printedTestImports(change.text) : await testModules(change.text);
+    for (const module of imports) {
       if (!had.has(module) && plan.read(`tests/${module}.py`) === undefined) {
         throw new CliError(`${change.path} would import ${module}'s helpers, but tests/${module}.py is gone: restore it (it makes the rows the tests refer to), then run again`);
       }

@@ -169,11 +169,8 @@ export class Plan {
   private readonly entries = new Map<string, Entry>();
   /** Files whose planned content is what the templates rendered (their hash goes in the manifest). */
   private readonly rendered = new Map<string, string>();
-  /**
-   * Rendered files whose every form the build has parsed already: templates shipped as they are,
-   * and the router registry printed whole (domain.ts, registerRouter).
-   */
-  private readonly verbatim = new Set<string>();
+  /** Rendered files whose every form the build has parsed already (RenderedFile.parsedByBuild). */
+  private readonly buildParsed = new Set<string>();
   /** Files written with conflict markers for the user to resolve. */
   private readonly conflicted = new Set<string>();
   /** What each folder the plan listed held then: a file saved into one meanwhile changes what it decides. */
@@ -327,25 +324,25 @@ export class Plan {
    * A file as the templates rendered it: the manifest records its hash as generated. `written` is
    * what goes on disk when that differs (the rendering merged with the user's changes).
    */
-  generate(file: { path: string; content: string; verbatim: boolean }, written = file.content): void {
+  generate(file: { path: string; content: string; parsedByBuild: boolean }, written = file.content): void {
     this.write(file.path, written);
     this.rendered.set(file.path, file.content);
-    if (file.verbatim) this.verbatim.add(file.path);
-    else this.verbatim.delete(file.path);
+    if (file.parsedByBuild) this.buildParsed.add(file.path);
+    else this.buildParsed.delete(file.path);
   }
 
   /**
    * A rendering merged with the user's file where the two clash: `written` holds conflict markers
    * for the user to resolve, so it is not expected to parse. The manifest records the rendering.
    */
-  generateConflicted(file: { path: string; content: string; verbatim: boolean }, written: string): void {
+  generateConflicted(file: { path: string; content: string; parsedByBuild: boolean }, written: string): void {
     this.generate(file, written);
     this.conflicted.add(file.path);
   }
 
-  /** Whether the file's planned text is a template shipped as it is (parsed when the package was built). */
-  isVerbatim(path: string): boolean {
-    return this.verbatim.has(path) && this.read(path) === this.rendered.get(path);
+  /** Whether the file's planned text is its rendering, one whose every form the build parsed. */
+  parsedByBuild(path: string): boolean {
+    return this.buildParsed.has(path) && this.read(path) === this.rendered.get(path);
   }
 
   /** Whether the file is planned with conflict markers (generateConflicted). */
@@ -373,7 +370,7 @@ export class Plan {
     const entry = this.file(path);
     entry.after = entry.before === undefined ? undefined : null;
     this.rendered.delete(path);
-    this.verbatim.delete(path);
+    this.buildParsed.delete(path);
     this.conflicted.delete(path);
   }
 

@@ -24,9 +24,21 @@ export interface PathTokens {
 export interface RenderedFile {
   path: string;
   content: string;
-  /** A template file with nothing to fill in: the same bytes every run (the build parses it once). */
-  verbatim: boolean;
+  /**
+   * Every form this file takes was parsed when the package was built, so a run need not parse it:
+   * a template with nothing to fill in, or a rendering of a tree scripts/check-renderings.mjs
+   * renders at every option, name length and field shape (BUILD_PARSED_TREES).
+   */
+  parsedByBuild: boolean;
 }
+
+/**
+ * The trees whose renderings depend only on the options, on checked names (single identifier
+ * tokens in Python, whose lengths decide where a line splits) and on field shapes: each field's
+ * type, markers, reference and default (a literal of a fixed form: fields.ts). The build renders
+ * each at both ends of the names' and defaults' lengths and parses every distinct file.
+ */
+const BUILD_PARSED_TREES = new Set(['project', 'layouts', 'extras', 'registry', 'domain', 'migration']);
 
 const trees = new Map<string, TemplateTree | undefined>();
 
@@ -59,6 +71,6 @@ export function renderTree(name: string, data: object, tokens: PathTokens): Rend
   return templates.map((template) => ({
     path: targetPath(template.path, tokens),
     content: template.render(data),
-    verbatim: template.verbatim,
+    parsedByBuild: template.verbatim || BUILD_PARSED_TREES.has(name),
   }));
 }

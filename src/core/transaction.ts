@@ -54,7 +54,7 @@ export async function syntaxProblem(path: string, text: string): Promise<{ line:
  */
 export async function validatePlan(plan: Plan, changes: Change[]): Promise<void> {
   for (const change of changes) {
-    if ((change.kind !== 'create' && change.kind !== 'edit') || plan.isVerbatim(change.path) || plan.holdsConflicts(change.path)) continue;
+    if ((change.kind !== 'create' && change.kind !== 'edit') || plan.parsedByBuild(change.path) || plan.holdsConflicts(change.path)) continue;
     const broken = await syntaxProblem(change.path, change.text);
     if (broken !== undefined) throw new Error(`the planned ${change.path} would ${broken.problem}; nothing was written`);
   }

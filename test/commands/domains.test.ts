@@ -84,6 +84,23 @@ describe('add-domain', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it('builds on a hand-written revision whatever its id, and refuses one it cannot print, writing nothing', async () => {
+    const handWritten = (id: string) =>
+      `"""By hand."""\n\nrevision = ${id}\ndown_revision = "create_orders"\n\n\ndef upgrade() -> None:\n    pass\n`;
+    await writeFile(join(root, 'migrations/versions/by_hand.py'), handWritten(`'ab"c'`));
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddDomain({ name: 'invoices' }, testContext(root).ctx)).rejects.toThrow(
+      'migrations/versions/by_hand.py: its revision id "ab\\"c" holds a quote, a backslash or a line break',
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+
+    await writeFile(join(root, 'migrations/versions/by_hand.py'), handWritten(`"2026.11 état 'b'"`));
+    await runAddDomain({ name: 'invoices' }, testContext(root).ctx);
+    const migration = await readFile(join(root, 'migrations/versions/create_invoices.py'), 'utf8');
+    expect(migration).toContain(`Revises: 2026.11 état 'b'\n`);
+    expect(migration).toContain(`down_revision: str | None = "2026.11 état 'b'"\n`);
+  });
+
   it('outside a project: a clear error', async () => {
     await expect(runAddDomain({ name: 'widgets' }, testContext(await tempDir()).ctx)).rejects.toThrow(/Not inside/);
   });

@@ -14,7 +14,7 @@ import { snapshotTree } from '../tree.js';
  * Thousands of random domain names and field specs, biased towards what breaks generated Python:
  * keywords, builtins, the identifiers the templates use, odd defaults; and random projects (names,
  * domains, options) for create, whose files no run parses (the build parses every option
- * combination: scripts/check-create-renderings.mjs). Every input is either accepted, and then
+ * combination: scripts/check-renderings.mjs). Every input is either accepted, and then
  * every file it would write parses and compiles (one `python3 -m compileall` over all of them), or
  * refused as a usage error (exit 2) with nothing written.
  */

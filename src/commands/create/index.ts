@@ -105,7 +105,7 @@ export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void>
     const plan = new Plan(options.directory);
     planProject(plan, options);
     // No syntax check here: every file create writes is a rendering the build parsed, for each
-    // combination of options at both ends of the names' lengths (scripts/check-create-renderings.mjs).
+    // combination of options at both ends of the names' lengths (scripts/check-renderings.mjs).
     const changes = plan.changes();
     if (options.dryRun) {
       reportPlan(ctx, { ...run, changes }, options.json);

@@ -80,7 +80,7 @@ export async function reconcile(plan: Plan, manifest: Manifest, theirs: Renderin
       delete manifest.files[path];
       continue;
     }
-    const file = { path, content: generated, verbatim: false };
+    const file = { path, content: generated, parsedByBuild: false };
     if (ours === undefined) {
       if (recorded === undefined) plan.generate(file);
       continue;
