@@ -10,6 +10,7 @@ import {
   importedModules,
   readRevision,
   removeRouterRegistration,
+  revisionHead,
   type Revision,
   type RouterRegistration,
 } from './python-edit.js';
@@ -139,30 +140,48 @@ export interface MigrationFile extends Revision {
 }
 
 /**
- * The ids of a migration this generator wrote, as its template prints them: one line each. Read
- * so only from a file whose content hash says it is still exactly as written.
+ * A migration's head (readRevision's: all above its first function) exactly as the migration
+ * templates print it, LF line endings, ids that are words; comments and blank lines may follow.
+ * Its lines leave no string or bracket open, so the two assignments they show are the ones the
+ * syntax tree would find there.
  */
-function generatedRevision(source: string): Revision | undefined {
-  const revision = /^revision: str = "(\w+)"$/m.exec(source)?.[1];
-  const down = /^down_revision: str \| None = (?:None|"(\w+)")$/m.exec(source);
-  return revision && down ? { revision, downRevisions: down[1] ? [down[1]] : [] } : undefined;
+const PRINTED_HEAD = new RegExp(
+  `^${[
+    String.raw`"""[^"\\\n]*`,
+    '',
+    String.raw`Revision ID: \w+`,
+    String.raw`Revises: [^"\\\n]*`,
+    '"""',
+    '',
+    'import sqlalchemy as sa',
+    'from alembic import op',
+    '',
+    String.raw`revision: str = "(\w+)"`,
+    String.raw`down_revision: str \| None = (?:None|"(\w+)")`,
+    String.raw`branch_labels: str \| None = None`,
+    String.raw`depends_on: str \| None = None`,
+  ].join('\n')}\n(?:\n|#.*\n)*$`,
+);
+
+/** A migration's ids read from its head as printed (PRINTED_HEAD); undefined for any other head. */
+function printedRevision(source: string): Revision | undefined {
+  const printed = PRINTED_HEAD.exec(revisionHead(source) ?? '');
+  return printed ? { revision: printed[1] as string, downRevisions: printed[2] ? [printed[2]] : [] } : undefined;
 }
 
 /**
  * The migrations as they will be after the plan. Alembic skips `__init__*` files; so does this.
- * A project may hold hundreds: the ones still as generated (by the manifest's hashes) are read by
- * their known shape, every other one through its syntax tree.
+ * A project may hold hundreds: those whose head is as the templates print it (a generated one,
+ * its functions edited or not) are read by that shape, every other one through its syntax tree.
  */
-export async function readMigrations(plan: Plan, manifest: Manifest): Promise<MigrationFile[]> {
+export async function readMigrations(plan: Plan): Promise<MigrationFile[]> {
   const paths = plan
     .filesIn(MIGRATIONS_DIR)
     .filter((path) => path.endsWith('.py') && !path.slice(MIGRATIONS_DIR.length + 1).startsWith('__init__'));
   return Promise.all(
     paths.map(async (path) => {
       const source = plan.read(path) as string;
-      const asGenerated =
-        plan.untouched(path) && isUnchanged(plan.original(path), manifest.files[path]) ? generatedRevision(source) : undefined;
-      return { path, ...(asGenerated ?? (await readRevision(source, path))) };
+      return { path, ...(printedRevision(source) ?? (await readRevision(source, path))) };
     }),
   );
 }
@@ -184,8 +203,8 @@ export interface MigrationChain {
 }
 
 /** The chain in the project: ids of its revisions and names of its files (a hand-written one too). */
-export async function migrationChain(plan: Plan, manifest: Manifest): Promise<MigrationChain> {
-  const migrations = await readMigrations(plan, manifest);
+export async function migrationChain(plan: Plan): Promise<MigrationChain> {
+  const migrations = await readMigrations(plan);
   const head = migrationHead(migrations);
   // A new migration prints its parent's id inside a string and its docstring, as Alembic does. An
   // id with a character that would end or escape them is refused, so no id changes the syntax of

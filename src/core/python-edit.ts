@@ -552,15 +552,20 @@ function revisionIds(root: Node, file: string): Revision | undefined {
   return { revision, downRevisions };
 }
 
+/** A revision file's text above its first function or class, where Alembic writes its ids; undefined without one. */
+export function revisionHead(source: string): string | undefined {
+  const body = /^(?:async\s+def|def|class|@)/m.exec(source);
+  return body ? source.slice(0, body.index) : undefined;
+}
+
 /**
  * An Alembic revision file's own id and the ids it builds on. Alembic writes them above the first
  * function, and a project may hold hundreds of revisions, so that head of the file is parsed first;
  * the whole file only when the head does not parse on its own or does not hold both.
  */
 export async function readRevision(source: string, file: string): Promise<Revision> {
-  const body = /^(?:async\s+def|def|class|@)/m.exec(source);
-  if (body) {
-    const head = source.slice(0, body.index);
+  const head = revisionHead(source);
+  if (head !== undefined) {
     const fromHead = await withTree(head, (root) =>
       root.hasError || !assignmentStatement(root, 'down_revision') ? undefined : revisionIds(root, file),
     );

@@ -350,4 +350,22 @@ describe('an incomplete installation', () => {
       expect(await snapshot(root)).toEqual(before);
     },
   );
+
+  // What add-domain reads of a project still as generated (its migrations' heads, the registry)
+  // and what it writes are read and checked by their printed shape: the grammar is not loaded.
+  it('without tree-sitter, add-domain still runs on a project as generated, a migration edited below its head', async () => {
+    const root = await newProject();
+    const installed = await tempDir();
+    for (const part of ['bin', 'dist', 'package.json', 'CHANGELOG.md']) cpSync(join(bin, '../..', part), join(installed, part), { recursive: true });
+    for (const file of ['dist/web-tree-sitter.cjs', 'dist/web-tree-sitter.wasm', 'dist/tree-sitter-python.wasm']) rmSync(join(installed, file));
+    const migration = join(root, 'migrations/versions/create_orders.py');
+    await writeFile(migration, (await readFile(migration, 'utf8')).replace('\n\ndef upgrade() -> None:\n', '\n\n# Seeded below.\ndef upgrade() -> None:\n    pass\n'));
+    const result = spawnSync(process.execPath, [join(installed, 'bin/create-layered-backend.cjs'), 'add-domain', 'widgets', '--fields', 'owner:ref(users), name:str'], {
+      cwd: root,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+      encoding: 'utf8',
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(await readFile(join(root, 'migrations/versions/create_widgets.py'), 'utf8')).toContain('down_revision: str | None = "create_orders"\n');
+  });
 });

@@ -35,7 +35,7 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
     if (recorded) throw new CliError(`Domain "${name.module}" exists already`);
     if (manifest.flows[name.module]) throw new CliError(`"${name.module}" is a flow; give the domain a name of its own`);
     const fields = domainFields(fieldsSpec, name.module, referenceResolver(manifest, name.module));
-    const replaced = planDomain(plan, manifest, { name, fields, fieldsSpec }, await migrationChain(plan, manifest));
+    const replaced = planDomain(plan, manifest, { name, fields, fieldsSpec }, await migrationChain(plan));
     if (replaced.length > 0 && !options.force) {
       throw new CliError(`add-domain ${name.module} would overwrite ${replaced.join(', ')}; pick another name, or use --force to replace them`);
     }

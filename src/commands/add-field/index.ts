@@ -43,7 +43,7 @@ export async function runAddField(options: AddFieldOptions, ctx: Pick<Context, '
     }
     await refuseFieldsWrittenByHand(replanned, name.module, added);
     await refuseMissingTestHelpers(plan);
-    const migration = planColumnMigration(plan, manifest.options.packageName, name, added, await migrationChain(plan, manifest), 'add');
+    const migration = planColumnMigration(plan, manifest.options.packageName, name, added, await migrationChain(plan), 'add');
     manifest.domains[name.module] = { fields: spec, files: [...domain.files, migration].sort() };
     return {
       done(report) {

@@ -31,10 +31,10 @@ export interface RemoveDomainOptions {
  * --purge: the domain's create migration is deleted (it never ran anywhere), and a later
  * migration that built on it is pointed at its parents, element by element.
  */
-async function purgeMigration(plan: Plan, manifest: Manifest, path: string): Promise<void> {
+async function purgeMigration(plan: Plan, path: string): Promise<void> {
   const removed = await readRevision(plan.read(path) as string, path);
   plan.delete(path);
-  for (const migration of await readMigrations(plan, manifest)) {
+  for (const migration of await readMigrations(plan)) {
     if (migration.downRevisions.includes(removed.revision)) {
       plan.write(migration.path, await relinkRevision(plan.read(migration.path) as string, migration.path, removed));
     }
@@ -74,10 +74,10 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     const migrationOnDisk = migration !== undefined && plan.original(migration) !== undefined;
     const purge =
       migrationOnDisk && options.purge === true && (options.force === true || isUnchanged(plan.original(migration), manifest.files[migration]));
-    if (purge) await purgeMigration(plan, manifest, migration);
+    if (purge) await purgeMigration(plan, migration);
     const keptMigration = migrationOnDisk && !purge;
     const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => file !== migration), options.force ?? false);
-    if (keptMigration) planMigration(plan, manifest.options, domainSpec(manifest, name), await migrationChain(plan, manifest), 'drop');
+    if (keptMigration) planMigration(plan, manifest.options, domainSpec(manifest, name), await migrationChain(plan), 'drop');
     await unregisterRouter(plan, manifest, domainRouterRegistration(manifest.options, name.module));
     await refuseDanglingImports(plan, manifest.options.packageName, name.module);
     if (kept.length === 0) delete manifest.domains[name.module];

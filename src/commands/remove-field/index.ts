@@ -42,7 +42,7 @@ export async function runRemoveField(options: RemoveFieldOptions, ctx: Pick<Cont
     if (uses.length > 0 && !options.force) {
       throw new CliError(`Cannot remove ${name.module}.${removed.name} while code uses it: ${uses.join(', ')}. Remove those uses first, or use --force to remove it anyway`);
     }
-    const migration = planColumnMigration(plan, manifest.options.packageName, name, [removed], await migrationChain(plan, manifest), 'drop');
+    const migration = planColumnMigration(plan, manifest.options.packageName, name, [removed], await migrationChain(plan), 'drop');
     manifest.domains[name.module] = { fields: spec, files: [...domain.files, migration].sort() };
     return {
       done(report) {
