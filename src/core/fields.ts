@@ -218,12 +218,29 @@ function isCalendarDate(value: string): boolean {
 
 export const DEFAULT_FIELDS = 'name:str';
 
-/** The parts of a spec, split at the commas outside parentheses (`ref(users, on_delete=cascade)`). */
+/**
+ * The parts of a spec, split at each comma outside a type's parentheses (`ref(users,
+ * on_delete=cascade)`). A default (after `=`, outside them) runs to the next comma whatever it
+ * holds: `mood:str=:)` is one part, and so is everything a spec and the next one joined give.
+ */
 export function splitFieldSpec(spec: string): string[] {
-  return spec
-    .split(/,(?![^(]*\))/)
-    .map((part) => part.trim())
-    .filter((part) => part !== '');
+  const parts: string[] = [];
+  let start = 0;
+  let depth = 0;
+  let inDefault = false;
+  for (let index = 0; index < spec.length; index += 1) {
+    const char = spec[index];
+    if (char === ',' && depth === 0) {
+      parts.push(spec.slice(start, index));
+      start = index + 1;
+      inDefault = false;
+    } else if (inDefault) continue;
+    else if (char === '(') depth += 1;
+    else if (char === ')') depth = Math.max(0, depth - 1);
+    else if (char === '=' && depth === 0) inDefault = true;
+  }
+  parts.push(spec.slice(start));
+  return parts.map((part) => part.trim()).filter((part) => part !== '');
 }
 
 const ON_DELETE: Record<string, Reference['onDelete']> = { restrict: 'RESTRICT', cascade: 'CASCADE', set_null: 'SET NULL' };

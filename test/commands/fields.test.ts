@@ -186,6 +186,15 @@ describe('add-field, as hostile users tried it', () => {
     for (const [path, file] of python) for (const line of file.split('\n')) expect(line.length, `${path}: ${line}`).toBeLessThanOrEqual(100);
   });
 
+  it('adds a field with a ")" in its default after a field with a default, keeping both as written', async () => {
+    await runAddDomain({ name: 'notes', fields: 'body:text=hi' }, testContext(root).ctx);
+    await runAddField({ domain: 'notes', fields: 'mood:str=:)' }, testContext(root).ctx);
+    const schemas = await read('src/my_api/schemas/notes.py');
+    expect(schemas).toContain('    body: LongStr = "hi"\n');
+    expect(schemas).toContain('    mood: ShortStr = ":)"\n');
+    expect(await read('migrations/versions/add_notes_mood.py')).toContain('                "mood",\n                sa.String(length=255),\n');
+  });
+
   it('writes an empty PAYLOAD as {} when every value column is unique', async () => {
     await runAddField({ domain: 'orders', fields: 'tag:str?!' }, testContext(root).ctx);
     await runRemoveField({ domain: 'orders', field: 'name' }, testContext(root).ctx);

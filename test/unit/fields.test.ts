@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { columnSchemaImports, domainFields, parseFields, splitFieldSpec, stdlibImports } from '../../src/core/fields.js';
 
@@ -122,6 +123,33 @@ describe('parseFields', () => {
 
   it('splits a spec at the commas outside a reference\'s parentheses', () => {
     expect(splitFieldSpec(' a:str,b:ref(users, on_delete=cascade) ,, c:int ')).toEqual(['a:str', 'b:ref(users, on_delete=cascade)', 'c:int']);
+  });
+
+  it('splits a default with parentheses where its comma is: a spec joined to the next gives both parts back', () => {
+    // add-field joins the domain's spec and the new one: "body:text=hi, mood:str=:)" was one part.
+    expect(splitFieldSpec('body:text=hi, mood:str=:)')).toEqual(['body:text=hi', 'mood:str=:)']);
+    expect(splitFieldSpec('a:str=(, b:int, c:ref(users, on_delete=cascade)?, d:str=x)y(z')).toEqual([
+      'a:str=(',
+      'b:int',
+      'c:ref(users, on_delete=cascade)?',
+      'd:str=x)y(z',
+    ]);
+    const part = fc
+      .tuple(
+        fc.stringMatching(/^[a-z]\w{0,8}$/),
+        fc.constantFrom('str', 'int', 'ref(users)', 'ref(users, on_delete=cascade)', 'ref(users,on_delete = set_null)'),
+        fc.stringMatching(/^[?!+]{0,3}$/),
+        fc.option(fc.stringMatching(/^[^,]*$/), { nil: undefined }),
+      )
+      .map(([name, type, markers, fallback]) => `${name}:${type}${markers}${fallback === undefined ? '' : `=${fallback}`}`.trim())
+      .filter((text) => !text.endsWith('='));
+    fc.assert(
+      fc.property(fc.array(part, { minLength: 1, maxLength: 5 }), fc.array(part, { minLength: 1, maxLength: 5 }), (first, second) => {
+        const joined = splitFieldSpec(`${first.join(', ')}, ${second.join(',')}`);
+        expect(joined).toEqual([...splitFieldSpec(first.join(', ')), ...splitFieldSpec(second.join(','))]);
+        expect(joined.length).toBe(first.length + second.length);
+      }),
+    );
   });
 
   it.each([
