@@ -31,6 +31,8 @@ const require = createRequire(import.meta.url);
 const { main } = require('../dist/index.cjs');
 
 const EXTRAS = ['crawlers', 'schedulers', 'clients', 'workers'];
+// The generated project's line-length (ruff), which the templates split long lines to keep.
+const LINE_LENGTH = 100;
 // The shortest names core/names.ts accepts, and the longest (project 64, package 24, domain 25,
 // field 30 characters; a reference's column adds "_id").
 const SHORT = { directory: 'a', domains: ['bc'], domain: 'gh', flow: 'jk', field: (n) => `f${n || ''}`, refField: (n) => `r${n || ''}` };
@@ -96,6 +98,17 @@ function treeTestImports(root) {
   return modules.filter((module) => /^test_\w+$/.test(module)).sort();
 }
 
+/**
+ * Whether ruff's E501 holds `line` too long. The names and defaults here are ASCII, one column a
+ * character; like ruff, a line of one word, or ending in a URL that starts within the limit, passes.
+ */
+function overlong(line) {
+  if (line.length <= LINE_LENGTH) return false;
+  const words = line.trim().split(/\s+/);
+  const last = words.at(-1);
+  return words.length > 1 && !(last.includes('://') && line.length - last.length <= LINE_LENGTH);
+}
+
 /** Runs the CLI in `cwd`; with --dry-run --json, parses each distinct file it would write. */
 async function run(cwd, argv, { refusable = false } = {}) {
   let json = '';
@@ -115,7 +128,9 @@ async function run(cwd, argv, { refusable = false } = {}) {
     let problem;
     if (change.path.endsWith('.py')) {
       const tree = parser.parse(change.content);
+      const long = change.content.split('\n').findIndex(overlong);
       if (!tree || tree.rootNode.hasError) problem = 'does not parse';
+      else if (long >= 0) problem = `has line ${long + 1} longer than ${LINE_LENGTH} columns`;
       // core/domain.ts reads a rendered test file's helper imports by their printed lines.
       else if (/^tests\/[^/]+\.py$/.test(change.path)) {
         const printed = [...change.content.matchAll(/^from (test_\w+) import /gm)].map((match) => match[1]).sort();

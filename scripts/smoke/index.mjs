@@ -35,13 +35,15 @@ const database = `smoke_${process.pid}`;
 
 // Every field type, and names as long as the CLI accepts (MAX_DOMAIN_LENGTH 25, MAX_FIELD_LENGTH 30),
 // so each template line and the revision id are checked at their widest; the str default goes into
-// parentheses on a line of its own.
+// parentheses on a line of its own. Unique and filtered fields at that length, and a unique uuid
+// (its tests' value owes nothing to the row count).
 const ADDED = 'customer_invoice_payments';
 const ALL_FIELDS = [
   'name:str',
   'price_before_discounts_and_tax:decimal',
   'delivery_instructions_to_staff:str=leave the parcel at the front desk please and ring the bell twice',
   'in_stock:bool=true, notes:text?, due:date?, at:datetime?, ref:uuid?, qty:int=1, ratio:float?',
+  'received_at_the_warehouse_dock:datetime!, external_shipment_reference_id:uuid!, tracking_number_of_the_carrier:str+',
 ].join(', ');
 const bases = [
   { name: 'default', create: [], domains: ['users', 'orders'], extras: [] },

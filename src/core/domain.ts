@@ -256,20 +256,31 @@ function columnDeclaration(field: Field): string {
   return call('    ', `${field.column}: Mapped[${field.pythonType}] = mapped_column`, options);
 }
 
-/** A distinct value per row for a unique field in the tests (`row` counts the rows made). */
-const UNIQUE_VALUES: Partial<Record<Field['type'], { expression: string; imports: Array<[string, string]> }>> = {
-  str: { expression: 'f"first-{row}"', imports: [] },
-  text: { expression: 'f"first-{row}"', imports: [] },
-  int: { expression: 'row', imports: [] },
-  float: { expression: 'row + 0.5', imports: [] },
-  decimal: { expression: 'f"{row}.50"', imports: [] },
-  date: { expression: 'date.fromordinal(738_000 + row).isoformat()', imports: [['datetime', 'date']] },
+/**
+ * A distinct value per row for a unique field in the tests, from `row` (which counts the rows
+ * made) or not. Its expression is given as a chain of calls: where its line does not fit, ruff
+ * format puts each call after the first on a line of its own.
+ */
+const UNIQUE_VALUES: Partial<Record<Field['type'], { chain: string[]; fromRow: boolean; imports: Array<[string, string]> }>> = {
+  str: { chain: ['f"first-{row}"'], fromRow: true, imports: [] },
+  text: { chain: ['f"first-{row}"'], fromRow: true, imports: [] },
+  int: { chain: ['row'], fromRow: true, imports: [] },
+  float: { chain: ['row + 0.5'], fromRow: true, imports: [] },
+  decimal: { chain: ['f"{row}.50"'], fromRow: true, imports: [] },
+  date: { chain: ['date.fromordinal(738_000 + row)', '.isoformat()'], fromRow: true, imports: [['datetime', 'date']] },
   datetime: {
-    expression: 'datetime.fromtimestamp(1_700_000_000 + row, UTC).isoformat().replace("+00:00", "Z")',
+    chain: ['datetime.fromtimestamp(1_700_000_000 + row, UTC)', '.isoformat()', '.replace("+00:00", "Z")'],
+    fromRow: true,
     imports: [['datetime', 'UTC'], ['datetime', 'datetime']],
   },
-  uuid: { expression: 'str(uuid4())', imports: [['uuid', 'uuid4']] },
+  uuid: { chain: ['str(uuid4())'], fromRow: false, imports: [['uuid', 'uuid4']] },
 };
+
+/** A unique field's entry in the tests' valid_payload: `"sku": f"first-{row}",`, split as ruff format would. */
+function uniqueEntry(column: string, chain: string[]): string {
+  const flat = `        "${column}": ${chain.join('')},`;
+  return flat.length <= LINE_LENGTH ? flat : `        "${column}": ${chain.join('\n        ')},`;
+}
 
 /** What a domain refers to, for the templates: its repository, its test helper, its delete rule. */
 function referenceData(field: Field & { reference: NonNullable<Field['reference']> }, self: DomainName, place: ProjectPlace) {
@@ -284,8 +295,10 @@ function referenceData(field: Field & { reference: NonNullable<Field['reference'
     repositoryImport: importAs(domainModule(place.layout, place.packageName, target.module, 'repository'), `${target.module}_repository`),
     singular: target.singular,
     singularWords: target.singularWords,
-    kebab: target.kebab,
     testModule: `test_${target.module}_api`,
+    // The tests' requests that name it, split as ruff format would for long names.
+    linkFirstRow: call('    ', 'linked = client.patch', [`f"/${target.kebab}/{rows[-1]['id']}"`, `json={"${field.column}": rows[0]["id"]}`]),
+    deleteNamed: call('    ', 'response = client.delete', [`f"/${target.kebab}/{created['${field.column}']}"`]),
     // For the test of what deleting it does to the row that names it.
     owner: self.singular,
     ownerKebab: self.kebab,
@@ -314,7 +327,7 @@ export function domainTemplateData(place: ProjectPlace, spec: Pick<DomainSpec, '
   const hostileValues = fields.flatMap((field) => field.hostile.map((value) => ({ name: field.column, value })));
   const uniqueValues = unique.flatMap((field) => {
     const value = UNIQUE_VALUES[field.type];
-    return field.reference || !value ? [] : [{ column: field.column, expression: value.expression, imports: value.imports }];
+    return field.reference || !value ? [] : [{ entry: uniqueEntry(field.column, value.chain), fromRow: value.fromRow, imports: value.imports }];
   });
   // Its own query model even without filters, so that adding one changes no caller's signature.
   const schemaNames = ['Create', 'ListQuery', 'Read', 'Update'].map((suffix) => `${name.pascal}${suffix}`);
@@ -368,13 +381,22 @@ export function domainTemplateData(place: ProjectPlace, spec: Pick<DomainSpec, '
       }),
     unique: unique.map((field) => ({ column: field.column, model: name.pascal, idParameter: `${name.singular}_id`, valueType: field.pythonType.replace(' | None', '') })),
     uniqueValues,
-    filters: filters.map((field) => ({ column: field.column, filterType: field.filterType, valueType: field.pythonType.replace(' | None', '') })),
+    filters: filters.map((field) => ({
+      column: field.column,
+      filterType: field.filterType,
+      valueType: field.pythonType.replace(' | None', ''),
+      filterBy: call('        ', 'query = query.filter_by', [`${field.column}=params.${field.column}`]),
+    })),
     checksInput,
     checksUnique: unique.length > 0,
     // For the tests: explicit null on each NOT NULL column, and each value a column cannot hold.
     requiredFields: requiredFields.map((field) => ({ name: field.column })),
     hostileValues,
-    testStdImports: stdlibImports([], uniqueValues.flatMap((value) => value.imports)),
+    testStdImports: stdlibImports([], [['typing', 'Any'], ...uniqueValues.flatMap((value) => value.imports)]),
+    countsRows: uniqueValues.some((value) => value.fromRow),
+    // The 409 tests' requests, split as ruff format would for a long domain name.
+    postTaken: call('    ', 'posted = client.post', [`"/${name.kebab}"`, 'json={**valid_payload(client), field: first[field]}']),
+    postNothing: call('    ', 'posted = client.post', [`"/${name.kebab}"`, 'json={**valid_payload(client), field: nothing}']),
     testsParametrize: [requiredFields, hostileValues, unique, references, filters].some((list) => list.length > 0),
     repositoryStdImports: stdlibImports(fields),
     // The read schema always has created_at/updated_at.
@@ -413,7 +435,9 @@ export function planMigration(plan: Plan, place: ProjectPlace, spec: DomainSpec,
     foreignKeys: spec.fields.flatMap((field) =>
       field.reference ? [{ table, column: field.column, target: field.reference.domain, onDelete: field.reference.onDelete }] : [],
     ),
-    uniqueColumns: spec.fields.filter((field) => field.unique).map((field) => ({ table, column: field.column })),
+    uniqueConstraints: spec.fields
+      .filter((field) => field.unique)
+      .map((field) => call('        ', 'sa.UniqueConstraint', [`"${field.column}"`, `name=op.f("uq_${table}_${field.column}")`], ',')),
     indexedColumns: spec.fields.filter(hasPlainIndex).map((field) => ({ table, column: field.column })),
     migration: {
       revision,

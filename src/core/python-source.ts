@@ -168,15 +168,16 @@ export function importAs(module: string, binding: string): [module: string, name
 }
 
 /**
- * `<head>(<args>)` indented by `indent`, split the way ruff format splits a call that does not fit:
- * the arguments on one line of their own, else one per line with a trailing comma.
+ * `<head>(<args>)<after>` indented by `indent`, split the way ruff format splits a call that does
+ * not fit: the arguments on one line of their own, else one per line with a trailing comma.
+ * `after` follows the closing parenthesis (the comma of an element in a list of calls).
  */
-export function call(indent: string, head: string, args: string[]): string {
-  const flat = `${indent}${head}(${args.join(', ')})`;
+export function call(indent: string, head: string, args: string[], after = ''): string {
+  const flat = `${indent}${head}(${args.join(', ')})${after}`;
   if (flat.length <= LINE_LENGTH) return flat;
   const inner = `${indent}    ${args.join(', ')}`;
-  if (inner.length <= LINE_LENGTH) return `${indent}${head}(\n${inner}\n${indent})`;
-  return `${indent}${head}(\n${args.map((arg) => `${indent}    ${arg},\n`).join('')}${indent})`;
+  if (inner.length <= LINE_LENGTH) return `${indent}${head}(\n${inner}\n${indent})${after}`;
+  return `${indent}${head}(\n${args.map((arg) => `${indent}    ${arg},\n`).join('')}${indent})${after}`;
 }
 
 /** `<target> = <value>` at the top level, in parentheses on a line of its own when it does not fit (as ruff format does). */

@@ -195,6 +195,16 @@ describe('add-field, as hostile users tried it', () => {
     expect(await read('migrations/versions/add_notes_mood.py')).toContain('                "mood",\n                sa.String(length=255),\n');
   });
 
+  it('gives a unique uuid its own value without counting rows, its import in isort\'s order', async () => {
+    // ruff: `from uuid import uuid4` came before `from typing import Any` (I001), and the row
+    // counter went unused (F841).
+    await runAddDomain({ name: 'tickets', fields: 'title:str, code:uuid!' }, testContext(root).ctx);
+    const tests = await read('tests/test_tickets_api.py');
+    expect(tests).toMatch(/^from typing import Any\nfrom uuid import uuid4\n\nimport pytest\n/m);
+    expect(tests).not.toContain('ROWS');
+    expect(tests).toContain('        "code": str(uuid4()),\n');
+  });
+
   it('writes an empty PAYLOAD as {} when every value column is unique', async () => {
     await runAddField({ domain: 'orders', fields: 'tag:str?!' }, testContext(root).ctx);
     await runRemoveField({ domain: 'orders', field: 'name' }, testContext(root).ctx);
