@@ -208,10 +208,14 @@ export async function migrationChain(plan: Plan): Promise<MigrationChain> {
   const head = migrationHead(migrations);
   // A new migration prints its parent's id inside a string and its docstring, as Alembic does. An
   // id with a character that would end or escape them is refused, so no id changes the syntax of
-  // the migration (the build's check of its forms relies on that).
-  const unprintable = migrations.find((migration) => migration.revision === head && /["\\\r\n\0]/.test(migration.revision));
-  if (unprintable) {
-    throw new CliError(`${unprintable.path}: its revision id ${JSON.stringify(head)} holds a quote, a backslash or a line break, which a migration built on it cannot print; give it another id`);
+  // the migration (the build's check of its forms relies on that); so is one longer than
+  // alembic_version holds, whose lines would outgrow ruff's limit too.
+  const parent = migrations.find((migration) => migration.revision === head);
+  if (parent && /["\\\r\n\0]/.test(parent.revision)) {
+    throw new CliError(`${parent.path}: its revision id ${JSON.stringify(head)} holds a quote, a backslash or a line break, which a migration built on it cannot print; give it another id`);
+  }
+  if (parent && parent.revision.length > MAX_REVISION_LENGTH) {
+    throw new CliError(`${parent.path}: its revision id has ${parent.revision.length} characters, more than the ${MAX_REVISION_LENGTH} Alembic's alembic_version column holds; give it a shorter id`);
   }
   const files = plan.filesIn(MIGRATIONS_DIR).map((path) => path.slice(MIGRATIONS_DIR.length + 1).replace(/\.py$/, ''));
   return { head, taken: new Set([...migrations.map((migration) => migration.revision), ...files]) };

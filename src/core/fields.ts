@@ -212,9 +212,17 @@ function isCalendarDate(value: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (!match) return false;
   const [year, month, day] = match.slice(1).map(Number) as [number, number, number];
-  const date = new Date(Date.UTC(year, month - 1, day));
+  // setUTCFullYear, not Date.UTC, which reads years 0-99 as 1900-1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
   return year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
+
+/**
+ * A name ruff's S105 takes for a password's (flake8-bandit's list, as ruff spells it): a string
+ * assigned to it in the schema, a field's default, is flagged as a hardcoded secret.
+ */
+const SECRET_NAME = /(^|_)(pas+wo?r?d|pass(phrase)?|pwd|token|secrete?)($|_)/i;
 
 export const DEFAULT_FIELDS = 'name:str';
 
@@ -303,6 +311,9 @@ export function parseFields(spec: string, resolveDomain: (name: string) => strin
         fail(`the default of "${name}" holds a control character`);
       }
       pythonDefault = spec.literal(value);
+      if (/^["']/.test(pythonDefault) && SECRET_NAME.test(name)) {
+        fail(`"${name}" takes no text default: a string given to a name like a password's is what ruff's S105 flags as a hardcoded secret`);
+      }
     }
     else if (optional) pythonDefault = 'None';
     return {

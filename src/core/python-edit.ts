@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { Edit, Node, Parser, Point, Tree } from 'web-tree-sitter';
 import { CliError, incompleteInstallation, withPath } from '../errors.js';
 import { pythonGrammar, treeSitterGlue, treeSitterRuntime } from './package-files.js';
-import { plainImportOrder, type RouterLines, routerImport, routerInclude } from './python-source.js';
+import { plainImportOrder, pythonString, type RouterLines, routerImport, routerInclude } from './python-source.js';
 
 /**
  * Edits of Python source through its syntax tree (tree-sitter), never by regex or markers:
@@ -522,11 +522,17 @@ function assignedValue(root: Node, name: string): Node | undefined {
   return assignmentStatement(root, name)?.namedChild(0)?.childForFieldName('right') ?? undefined;
 }
 
-/** The value of a Python string literal without prefixes or escapes (revision ids are plain). */
+/**
+ * The value of a plain Python string literal (revision ids are plain): its text as written, or
+ * undefined where Python would read the text otherwise: an f-string or a bytes literal, or an
+ * escape (`\'`, `{{`) outside a raw string. tree-sitter puts escapes inside the content.
+ */
 function stringValue(node: Node): string | undefined {
   if (node.type !== 'string') return undefined;
+  const prefix = node.child(0)?.text.replace(/["']+$/, '') ?? '';
+  if (/[fb]/i.test(prefix)) return undefined;
   const content = node.namedChildren.filter((child) => child?.type === 'string_content');
-  if (node.namedChildren.some((child) => child?.type === 'interpolation' || child?.type === 'escape_sequence')) return undefined;
+  if (!/r/i.test(prefix) && content.some((child) => (child?.namedChildCount ?? 0) > 0)) return undefined;
   return content.map((child) => child?.text ?? '').join('');
 }
 
@@ -537,7 +543,7 @@ function literalStrings(node: Node | undefined, file: string): Node[] {
   if (node.type === 'tuple' || node.type === 'list' || node.type === 'parenthesized_expression') {
     return node.namedChildren.flatMap((child) => (child?.type === 'comment' ? [] : literalStrings(child ?? undefined, file)));
   }
-  throw new CliError(`${file}:${node.startPosition.row + 1}: expected a string literal, found "${node.text}"`);
+  throw new CliError(`${file}:${node.startPosition.row + 1}: expected a plain string literal (no f-string, bytes or escapes), found ${node.text}`);
 }
 
 export interface Revision {
@@ -577,8 +583,6 @@ export async function readRevision(source: string, file: string): Promise<Revisi
     return ids;
   });
 }
-
-const pythonString = (id: string) => `"${id}"`;
 
 /**
  * Points a revision that built on `removed` at what `removed` built on, element by element: in a

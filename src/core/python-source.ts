@@ -5,10 +5,11 @@ export const LINE_LENGTH = 100;
 
 /**
  * A Python string literal as ruff format prints it: double quotes, unless the text holds more double
- * quotes than single ones (then single quotes, which need fewer escapes).
+ * quotes than single ones (then single quotes, which need fewer escapes). Line breaks are escaped
+ * (a revision id read from a triple-quoted string may hold one).
  */
 export function pythonString(value: string): string {
-  const escaped = value.replaceAll('\\', '\\\\');
+  const escaped = value.replaceAll('\\', '\\\\').replaceAll('\n', '\\n').replaceAll('\r', '\\r');
   const doubles = value.split('"').length - 1;
   const singles = value.split("'").length - 1;
   return doubles > singles ? `'${escaped.replaceAll("'", "\\'")}'` : `"${escaped.replaceAll('"', '\\"')}"`;

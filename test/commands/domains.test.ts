@@ -94,6 +94,16 @@ describe('add-domain', () => {
     );
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
 
+    // Read as Python would read it, or not at all: an escape, an f-string; and no longer than Alembic's column.
+    for (const [id, message] of [
+      [`'a\\'b'`, 'migrations/versions/by_hand.py:3: expected a plain string literal (no f-string, bytes or escapes), found'],
+      [`f'a{{b'`, 'migrations/versions/by_hand.py:3: expected a plain string literal'],
+      [`"${'x'.repeat(33)}"`, 'migrations/versions/by_hand.py: its revision id has 33 characters, more than the 32'],
+    ]) {
+      await writeFile(join(root, 'migrations/versions/by_hand.py'), handWritten(id as string));
+      await expect(runAddDomain({ name: 'invoices' }, testContext(root).ctx), id).rejects.toThrow(message as string);
+    }
+
     await writeFile(join(root, 'migrations/versions/by_hand.py'), handWritten(`"2026.11 état 'b'"`));
     await runAddDomain({ name: 'invoices' }, testContext(root).ctx);
     const migration = await readFile(join(root, 'migrations/versions/create_invoices.py'), 'utf8');
@@ -144,6 +154,19 @@ describe('remove-domain', () => {
     expect(tree).not.toHaveProperty(['migrations/versions/create_products.py']);
     expect(tree['migrations/versions/create_invoices.py']).toContain('down_revision: str | None = "create_orders"');
     expect(tree['migrations/versions/create_invoices.py']).toContain('Revises: create_orders\n');
+  });
+
+  it('--purge relinks onto a parent whose id holds a quote, printing it as Python reads it', async () => {
+    // By hand: orders' migration built on a revision whose id is `p"1`, and one more built on orders.
+    await writeFile(
+      join(root, 'migrations/versions/p1.py'),
+      `"""By hand."""\n\nrevision = 'p"1'\ndown_revision = "create_users"\n\n\ndef upgrade() -> None:\n    pass\n`,
+    );
+    const orders = join(root, 'migrations/versions/create_orders.py');
+    await writeFile(orders, (await readFile(orders, 'utf8')).replace('down_revision: str | None = "create_users"', `down_revision: str | None = 'p"1'`));
+    await writeFile(join(root, 'migrations/versions/c1.py'), `revision = "c1"\ndown_revision = "create_orders"\n`);
+    await runRemoveDomain({ name: 'orders', purge: true, force: true }, testContext(root).ctx);
+    expect(await readFile(join(root, 'migrations/versions/c1.py'), 'utf8')).toBe(`revision = "c1"\ndown_revision = 'p"1'\n`);
   });
 
   it('keeps and lists a file the user edited, unless --force', async () => {

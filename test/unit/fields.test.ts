@@ -44,12 +44,18 @@ describe('parseFields', () => {
     ['n:int=2147483648', /does not fit the column/],
     ['d:date=2024-13-45', /not a date/],
     ['d:date=2023-02-29', /not a date/],
+    ['d:date=0100-02-29', /not a date/],
+    ['d:date=0000-01-01', /not a date/],
     ['r:float=NaN', /not a finite float/],
     ['r:float=1e309', /not a finite float/],
     ['r:float=0x10', /not a finite float/],
     ['p:decimal=12345678901', /does not fit the column/],
     ['p:decimal=1.005', /does not fit the column/],
     [`s:str=${'x'.repeat(256)}`, /the column holds 255/],
+    // What ruff refuses: an ambiguous name (E741), a string default for a secret's name (S105).
+    ['l:int', /"l" is an ambiguous name/],
+    ['passphrase:str=abc', /"passphrase" takes no text default: .* ruff's S105/],
+    ['api_token:text=x', /ruff's S105/],
   ])('rejects %j with a one-line message', (spec, message) => {
     expect(() => parseFields(spec)).toThrow(message);
     try {
@@ -67,6 +73,11 @@ describe('parseFields', () => {
     ['r:float=1e21', '1e+21'],
     ['p:decimal=9999999999.99', 'Decimal("9999999999.99")'],
     ['d:date=2024-02-29', 'date.fromisoformat("2024-02-29")'],
+    // Years 1-99 are real (Date.UTC took them for 1900-1999).
+    ['d:date=0099-12-31', 'date.fromisoformat("0099-12-31")'],
+    ['d:date=0004-02-29', 'date.fromisoformat("0004-02-29")'],
+    ['token_count:int=3', '3'],
+    ['passed:str=yes', '"yes"'],
     ['type:str="it\'s"', '"it\'s"'],
     ['match:text=a "quote"', `'a "quote"'`],
     ['case:text=both \' and "', `"both ' and \\""`],
