@@ -98,7 +98,7 @@ const builtPackageFiles: Plugin = {
 };
 
 /** The packages whose code dist/ carries, with their licence texts, as their licences ask. */
-const SHIPPED_PACKAGES = ['commander', 'picocolors', 'pluralize', 'change-case', 'valibot', 'execa', '@clack/prompts', 'web-tree-sitter', 'tree-sitter-python'];
+const SHIPPED_PACKAGES = ['commander', 'picocolors', 'pluralize', 'change-case', 'valibot', 'smol-toml', 'node-diff3', 'get-east-asian-width', 'execa', '@clack/prompts', 'web-tree-sitter', 'tree-sitter-python'];
 
 async function writeThirdPartyNotices(): Promise<void> {
   const notices = [];

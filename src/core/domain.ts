@@ -14,7 +14,7 @@ import {
   type Revision,
   type RouterRegistration,
 } from './python-edit.js';
-import { call, fromImport, fromImports, importAs, LINE_LENGTH, plainImportOrder, routerImport, routerInclude } from './python-source.js';
+import { call, columns, fromImport, fromImports, importAs, LINE_LENGTH, plainImportOrder, routerImport, routerInclude } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
 
 /** Where a project's code lives: its package and its layout, as the manifest records them. */
@@ -240,8 +240,8 @@ function schemaDeclarations(field: Field) {
     const target = `    ${field.column}: ${type}`;
     if (defaultValue === undefined) return target;
     const flat = `${target} = ${defaultValue}`;
-    if (flat.length <= LINE_LENGTH) return flat;
-    if (`        ${defaultValue}`.length > LINE_LENGTH) {
+    if (columns(flat) <= LINE_LENGTH) return flat;
+    if (columns(`        ${defaultValue}`) > LINE_LENGTH) {
       throw new UsageError(`Invalid --fields: the default of "${field.name}" does not fit a ${LINE_LENGTH}-column line`);
     }
     return `${target} = (\n        ${defaultValue}\n    )`;

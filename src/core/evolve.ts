@@ -7,7 +7,7 @@ import type { DomainName } from './names.js';
 import type { Plan } from './plan.js';
 import { importedModules, moduleOfFile, nameUseLines } from './python-edit.js';
 import { pythonFilesUnder } from './removal.js';
-import { pythonString } from './python-source.js';
+import { stringArgument } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
 
 /**
@@ -59,11 +59,12 @@ function blankAfterClassDocstrings(text: string): string {
   return text.replace(/^(class [^\n]*:\r?\n([ \t]+)"""[^\n]*"""(\r?\n))(?=\2\S)/gm, '$1$3');
 }
 
-/** The SQL default the rows already in the table take when a NOT NULL column joins it. */
+/** The SQL default the rows already in the table take when a NOT NULL column joins it: its argument's line(s). */
 function serverDefault(field: Field): string | undefined {
+  const indent = ' '.repeat(16);
   if (field.optional || field.defaultValue === undefined) return undefined;
-  if (field.type === 'bool') return field.pythonDefault === 'True' ? 'sa.true()' : 'sa.false()';
-  return pythonString(field.defaultValue);
+  if (field.type === 'bool') return `${indent}server_default=${field.pythonDefault === 'True' ? 'sa.true()' : 'sa.false()'},`;
+  return stringArgument(indent, 'server_default=', field.defaultValue, ',');
 }
 
 /**

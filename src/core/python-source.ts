@@ -1,7 +1,23 @@
 /** Small pieces of Python source computed in TypeScript, formatted the way `ruff format` leaves them. */
 
+import { eastAsianWidth } from 'get-east-asian-width';
+
 /** The generated project's `line-length` (pyproject.toml). */
 export const LINE_LENGTH = 100;
+
+/** Marks and format characters, which take no column of their own. */
+const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}]/u;
+
+/**
+ * The columns `line` takes as ruff measures a line against LINE_LENGTH: a character each, two for
+ * an East Asian wide one, none for a combining mark. Only a default's text can hold such.
+ */
+export function columns(line: string): number {
+  if (/^[\x20-\x7e]*$/.test(line)) return line.length;
+  let width = 0;
+  for (const char of line) width += ZERO_WIDTH.test(char) ? 0 : eastAsianWidth(char.codePointAt(0) as number);
+  return width;
+}
 
 /**
  * A Python string literal as ruff format prints it: double quotes, unless the text holds more double
@@ -179,6 +195,38 @@ export function call(indent: string, head: string, args: string[], after = ''): 
   const inner = `${indent}    ${args.join(', ')}`;
   if (inner.length <= LINE_LENGTH) return `${indent}${head}(\n${inner}\n${indent})${after}`;
   return `${indent}${head}(\n${args.map((arg) => `${indent}    ${arg},\n`).join('')}${indent})${after}`;
+}
+
+/**
+ * `<prefix>"<value>"<after>` at `indent` (a keyword argument, say) as ruff format leaves it: on one
+ * line when it fits, else the string in parentheses on lines of its own, in implicitly concatenated
+ * pieces where one line cannot hold it (split after a space where one is).
+ */
+export function stringArgument(indent: string, prefix: string, value: string, after: string): string {
+  const flat = `${indent}${prefix}${pythonString(value)}${after}`;
+  if (columns(flat) <= LINE_LENGTH) return flat;
+  const inner = `${indent}    `;
+  const fits = (piece: string) => columns(`${inner}${pythonString(piece)}`) <= LINE_LENGTH;
+  const pieces: string[] = [];
+  let piece = '';
+  for (const word of value.split(/(?<= )/)) {
+    if (fits(`${piece}${word}`)) {
+      piece += word;
+      continue;
+    }
+    if (piece !== '') pieces.push(piece);
+    piece = '';
+    // A word a line cannot hold is split anywhere.
+    for (const char of word) {
+      if (piece !== '' && !fits(`${piece}${char}`)) {
+        pieces.push(piece);
+        piece = '';
+      }
+      piece += char;
+    }
+  }
+  pieces.push(piece);
+  return `${indent}${prefix}(\n${pieces.map((piece) => `${inner}${pythonString(piece)}`).join('\n')}\n${indent})${after}`;
 }
 
 /** `<target> = <value>` at the top level, in parentheses on a line of its own when it does not fit (as ruff format does). */

@@ -195,6 +195,23 @@ describe('add-field, as hostile users tried it', () => {
     expect(await read('migrations/versions/add_notes_mood.py')).toContain('                "mood",\n                sa.String(length=255),\n');
   });
 
+  it('keeps long and wide defaults within ruff\'s 100 columns, a CJK character counting two, their text whole', async () => {
+    const spaced = Array.from({ length: 12 }, () => 'parcel').join(' ');
+    const wide = '中'.repeat(45);
+    await runAddField({ domain: 'orders', fields: `note:text=${spaced}, label:str=${wide}` }, testContext(root).ctx);
+    const migration = await read('migrations/versions/add_orders_note_label.py');
+    const tree = await snapshotTree(root);
+    for (const [path, file] of Object.entries(tree).filter(([path]) => path.endsWith('.py'))) {
+      for (const line of file.split('\n')) expect(line.length + (line.match(/[\u4e00-\u9fff]/g)?.length ?? 0), `${path}: ${line}`).toBeLessThanOrEqual(100);
+    }
+    // Each server default split into string pieces Python joins back into the default.
+    const defaults = [...migration.matchAll(/server_default=\(\n((?: +"[^"\n]*"\n)+) +\)/g)].map((match) =>
+      [...(match[1] as string).matchAll(/"([^"]*)"/g)].map((piece) => piece[1]).join(''),
+    );
+    expect(defaults).toEqual([spaced, wide]);
+    expect(await read('src/my_api/schemas/orders.py')).toContain(`    label: ShortStr = (\n        "${wide}"\n    )\n`);
+  });
+
   it('gives a unique uuid its own value without counting rows, its import in isort\'s order', async () => {
     // ruff: `from uuid import uuid4` came before `from typing import Any` (I001), and the row
     // counter went unused (F841).
