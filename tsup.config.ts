@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { transform } from 'esbuild';
@@ -98,16 +97,30 @@ const builtPackageFiles: Plugin = {
 };
 
 /** The packages whose code dist/ carries, with their licence texts, as their licences ask. */
-const SHIPPED_PACKAGES = ['commander', 'picocolors', 'pluralize', 'change-case', 'valibot', 'smol-toml', 'node-diff3', 'get-east-asian-width', 'execa', '@clack/prompts', 'web-tree-sitter', 'tree-sitter-python'];
+/**
+ * The packages whose code the bundles hold, by esbuild's metafile (read, then removed: it is not
+ * shipped), with those shipped as files of their own (tree-sitter's glue, runtime and grammar).
+ * A package nested in another's node_modules is its own copy, with its own licence.
+ */
+async function shippedPackages(): Promise<string[]> {
+  const dirs = new Set(['node_modules/web-tree-sitter', 'node_modules/tree-sitter-python']);
+  const metafile = 'dist/metafile-cjs.json';
+  const { inputs } = JSON.parse(await readFile(metafile, 'utf8')) as { inputs: Record<string, unknown> };
+  for (const input of Object.keys(inputs)) {
+    const dir = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1];
+    if (dir) dirs.add(dir);
+  }
+  await rm(metafile);
+  return [...dirs].sort();
+}
 
 async function writeThirdPartyNotices(): Promise<void> {
   const notices = [];
-  for (const name of SHIPPED_PACKAGES) {
-    const dir = `node_modules/${name}`;
-    const meta = JSON.parse(await readFile(`${dir}/package.json`, 'utf8')) as { version: string; license: string };
-    const licence = ['LICENSE', 'LICENSE.md', 'LICENSE.txt'].find((file) => existsSync(`${dir}/${file}`));
+  for (const dir of await shippedPackages()) {
+    const meta = JSON.parse(await readFile(`${dir}/package.json`, 'utf8')) as { name: string; version: string; license: string };
+    const licence = (await readdir(dir)).find((file) => /^licen[cs]e(\.md|\.txt)?$/i.test(file));
     const text = licence ? await readFile(`${dir}/${licence}`, 'utf8') : '(no licence file in the package)\n';
-    notices.push(`${name} ${meta.version} (${meta.license})\n\n${text}`);
+    notices.push(`${meta.name} ${meta.version} (${meta.license})\n\n${text}`);
   }
   await writeFile('dist/THIRD_PARTY_LICENSES.txt', notices.join(`\n${'-'.repeat(72)}\n\n`));
 }
@@ -136,6 +149,8 @@ export default defineConfig({
   minifyWhitespace: true,
   minifySyntax: true,
   clean: true,
+  // Which packages the bundles hold, for their licences (read, then removed, in onSuccess).
+  metafile: true,
   async onSuccess() {
     await compileTemplates();
     // The bin answers --help and --version from these, captured from the CLI just built.

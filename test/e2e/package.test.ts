@@ -20,6 +20,20 @@ describe('the package npm would publish', () => {
     expect(manifest.dependencies ?? {}).toEqual({});
   });
 
+  it('names in THIRD_PARTY_LICENSES each package bundled, execa\'s and clack\'s own dependencies too', () => {
+    const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string> }> };
+    const closure = new Set<string>();
+    const visit = (name: string) => {
+      if (closure.has(name)) return;
+      closure.add(name);
+      for (const dependency of Object.keys(lock.packages[`node_modules/${name}`]?.dependencies ?? {})) visit(dependency);
+    };
+    for (const name of ['execa', '@clack/prompts', 'commander', 'valibot', 'smol-toml', 'node-diff3', 'get-east-asian-width', 'web-tree-sitter']) visit(name);
+    const notices = readFileSync(join(repo, 'dist/THIRD_PARTY_LICENSES.txt'), 'utf8');
+    const named = new Set([...notices.matchAll(/^(\S+) \d+\.\d+\.\d+\S* \([^)\n]+\)$/gm)].map((match) => match[1]));
+    expect([...closure].filter((name) => !named.has(name))).toEqual([]);
+  });
+
   it('installs as one package, offline, and runs', async () => {
     const work = await tempDir();
     const tarball = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', work], { cwd: repo, encoding: 'utf8' }).trim();
