@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runAddDomain } from '../../src/commands/add-domain/index.js';
+import { runAddField } from '../../src/commands/add-field/index.js';
 import { runCreate } from '../../src/commands/create/index.js';
 import { runRemoveDomain } from '../../src/commands/remove-domain/index.js';
 import { snapshotTree } from '../tree.js';
@@ -154,6 +155,35 @@ describe('remove-domain', () => {
     expect(tree).not.toHaveProperty(['migrations/versions/create_products.py']);
     expect(tree['migrations/versions/create_invoices.py']).toContain('down_revision: str | None = "create_orders"');
     expect(tree['migrations/versions/create_invoices.py']).toContain('Revises: create_orders\n');
+  });
+
+  it('keeps every migration of a domain that add-field changed, and --purge takes them all out of the chain', async () => {
+    // add_orders_y sorts before create_orders: the first of the domain's migrations was taken
+    // for its create migration, and create_orders was deleted as an ordinary file.
+    await runAddField({ domain: 'users', fields: 'a:int=1' }, testContext(root).ctx);
+    await runAddField({ domain: 'orders', fields: 'y:str=q' }, testContext(root).ctx);
+    await runRemoveDomain({ name: 'orders' }, testContext(root).ctx);
+    const revisions = async () => {
+      const tree = await snapshotTree(root);
+      return Object.entries(tree)
+        .filter(([path]) => path.startsWith('migrations/versions/'))
+        .map(([, text]) => [/^revision: str = "(\w+)"/m.exec(text as string)?.[1], /^down_revision: str \| None = (?:None|"(\w+)")/m.exec(text as string)?.[1] ?? null]);
+    };
+    expect(await revisions()).toEqual([
+      ['add_orders_y', 'add_users_a'],
+      ['add_users_a', 'create_orders'],
+      ['create_orders', 'create_users'],
+      ['create_users', null],
+      ['drop_orders', 'add_orders_y'],
+    ]);
+
+    await runAddDomain({ name: 'invoices' }, testContext(root).ctx);
+    await runAddField({ domain: 'invoices', fields: 'b:int=1' }, testContext(root).ctx);
+    await runAddField({ domain: 'users', fields: 'c:int=1' }, testContext(root).ctx);
+    await runRemoveDomain({ name: 'invoices', purge: true }, testContext(root).ctx);
+    expect((await revisions()).filter(([revision]) => ['add_users_c', 'create_invoices', 'add_invoices_b'].includes(revision as string))).toEqual([
+      ['add_users_c', 'drop_orders'],
+    ]);
   });
 
   it('--purge relinks onto a parent whose id holds a quote, printing it as Python reads it', async () => {

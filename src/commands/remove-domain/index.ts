@@ -68,15 +68,18 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
       const flows = users.map(([flow]) => flow).join(', ');
       throw new CliError(`The flow ${flows} uses ${name.module}: remove-flow ${flows.split(', ')[0]} first`);
     }
-    // Migrations are history: the create migration stays and a new one at the head drops the table,
-    // unless --purge deletes it (and it is still as generated, or --force).
-    const migration = domain.files.find((file) => file.startsWith(`${MIGRATIONS_DIR}/`));
-    const migrationOnDisk = migration !== undefined && plan.original(migration) !== undefined;
+    // Migrations are history: the domain's (its create migration, and add-field's and
+    // remove-field's) stay and a new one at the head drops the table, unless --purge deletes them
+    // all (each still as generated, or --force), pointing what built on each at its parents.
+    const isMigration = (file: string) => file.startsWith(`${MIGRATIONS_DIR}/`);
+    const migrations = domain.files.filter((file) => isMigration(file) && plan.original(file) !== undefined);
     const purge =
-      migrationOnDisk && options.purge === true && (options.force === true || isUnchanged(plan.original(migration), manifest.files[migration]));
-    if (purge) await purgeMigration(plan, migration);
-    const keptMigration = migrationOnDisk && !purge;
-    const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => file !== migration), options.force ?? false);
+      migrations.length > 0 &&
+      options.purge === true &&
+      (options.force === true || migrations.every((migration) => isUnchanged(plan.original(migration), manifest.files[migration])));
+    if (purge) for (const migration of migrations) await purgeMigration(plan, migration);
+    const keptMigration = migrations.length > 0 && !purge;
+    const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => !isMigration(file)), options.force ?? false);
     if (keptMigration) planMigration(plan, manifest.options, domainSpec(manifest, name), await migrationChain(plan), 'drop');
     await unregisterRouter(plan, manifest, domainRouterRegistration(manifest.options, name.module));
     await refuseDanglingImports(plan, manifest.options.packageName, name.module);
