@@ -214,8 +214,9 @@ export async function migrationChain(plan: Plan): Promise<MigrationChain> {
   if (parent && /["\\\r\n\0]/.test(parent.revision)) {
     throw new CliError(`${parent.path}: its revision id ${JSON.stringify(head)} holds a quote, a backslash or a line break, which a migration built on it cannot print; give it another id`);
   }
-  if (parent && parent.revision.length > MAX_REVISION_LENGTH) {
-    throw new CliError(`${parent.path}: its revision id has ${parent.revision.length} characters, more than the ${MAX_REVISION_LENGTH} Alembic's alembic_version column holds; give it a shorter id`);
+  const characters = [...(parent?.revision ?? '')].length;
+  if (parent && characters > MAX_REVISION_LENGTH) {
+    throw new CliError(`${parent.path}: its revision id has ${characters} characters, more than the ${MAX_REVISION_LENGTH} Alembic's alembic_version column holds; give it a shorter id`);
   }
   const files = plan.filesIn(MIGRATIONS_DIR).map((path) => path.slice(MIGRATIONS_DIR.length + 1).replace(/\.py$/, ''));
   return { head, taken: new Set([...migrations.map((migration) => migration.revision), ...files]) };

@@ -116,8 +116,9 @@ const TYPES: Record<FieldType, TypeSpec> = {
     migration: 'sa.Float()',
     literal: (v) => {
       if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v) || !Number.isFinite(Number(v))) fail(`"${v}" is not a finite float`);
-      // Python's repr of the same double, so the default reads as a float (1 -> 1.0).
-      const text = String(Number(v));
+      // Python's repr of the same double, so the default reads as a float (1 -> 1.0), with the
+      // exponent as ruff format writes it (1e+21 -> 1e21).
+      const text = String(Number(v)).replace('e+', 'e');
       return /[.e]/.test(text) ? text : `${text}.0`;
     },
     sample: '1.5',
@@ -224,6 +225,13 @@ function isCalendarDate(value: string): boolean {
  */
 const SECRET_NAME = /(^|_)(pas+wo?r?d|pass(phrase)?|pwd|token|secrete?)($|_)/i;
 
+/** A text default ruff's security rules flag where the schema and the migration print it. */
+function refuseFlaggedText(name: string, value: string): void {
+  if (SECRET_NAME.test(name)) fail(`"${name}" takes no text default: a string given to a name like a password's is what ruff's S105 flags as a hardcoded secret`);
+  if (value === '0.0.0.0') fail(`the default of "${name}" is what ruff's S104 flags (binding every interface); leave it out or make it optional`);
+  if (/^\/(tmp|var\/tmp|dev\/shm)/.test(value)) fail(`the default of "${name}" is what ruff's S108 flags (a temporary file's path); leave it out or make it optional`);
+}
+
 export const DEFAULT_FIELDS = 'name:str';
 
 /**
@@ -277,7 +285,8 @@ export function parseFields(spec: string, resolveDomain: (name: string) => strin
   if (parts.length === 0) fail('no fields given');
   const seen = new Set<string>();
   return parts.map((part) => {
-    const match = /^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([a-z]+)(?:\(([^)]*)\))?\s*([?!+]*)\s*(?:=\s*(.+))?$/.exec(part);
+    // dotAll: a default holding a line separator is refused below for what it holds.
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([a-z]+)(?:\(([^)]*)\))?\s*([?!+]*)\s*(?:=\s*(.+))?$/s.exec(part);
     if (!match) fail(`"${part}" is not name:type, with ? ! + or =default after the type`);
     const [, name, typeName, args, markers, rawDefault] = match as unknown as [string, string, string, string | undefined, string, string?];
     if (typeName !== 'ref' && !(typeName in TYPES)) fail(`unknown type "${typeName}" in "${part}" (use ${[...Object.keys(TYPES), 'ref(domain)'].join(', ')})`);
@@ -306,14 +315,13 @@ export function parseFields(spec: string, resolveDomain: (name: string) => strin
     if (rawDefault !== undefined) {
       const value = rawDefault.trim().replace(/^(["'])(.*)\1$/s, '$2');
       defaultValue = value;
-      // Control characters and unpaired surrogates would not survive the trip through a source file.
-      if (/[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) {
+      // Control characters (C0, C1, line separators) and unpaired surrogates would not survive the
+      // trip through a source file.
+      if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) {
         fail(`the default of "${name}" holds a control character`);
       }
       pythonDefault = spec.literal(value);
-      if (/^["']/.test(pythonDefault) && SECRET_NAME.test(name)) {
-        fail(`"${name}" takes no text default: a string given to a name like a password's is what ruff's S105 flags as a hardcoded secret`);
-      }
+      if (/^["']/.test(pythonDefault)) refuseFlaggedText(name, value);
     }
     else if (optional) pythonDefault = 'None';
     return {

@@ -100,10 +100,16 @@ describe('add-domain', () => {
       [`'a\\'b'`, 'migrations/versions/by_hand.py:3: expected a plain string literal (no f-string, bytes or escapes), found'],
       [`f'a{{b'`, 'migrations/versions/by_hand.py:3: expected a plain string literal'],
       [`"${'x'.repeat(33)}"`, 'migrations/versions/by_hand.py: its revision id has 33 characters, more than the 32'],
+      [`"${'😀'.repeat(33)}"`, 'migrations/versions/by_hand.py: its revision id has 33 characters, more than the 32'],
     ]) {
       await writeFile(join(root, 'migrations/versions/by_hand.py'), handWritten(id as string));
       await expect(runAddDomain({ name: 'invoices' }, testContext(root).ctx), id).rejects.toThrow(message as string);
     }
+
+    // 32 characters, 64 UTF-16 units: Alembic's column counts characters.
+    await writeFile(join(root, 'migrations/versions/by_hand.py'), handWritten(`"${'😀'.repeat(32)}"`));
+    await runAddDomain({ name: 'widgets' }, testContext(root).ctx);
+    await runRemoveDomain({ name: 'widgets', purge: true }, testContext(root).ctx);
 
     await writeFile(join(root, 'migrations/versions/by_hand.py'), handWritten(`"2026.11 état 'b'"`));
     await runAddDomain({ name: 'invoices' }, testContext(root).ctx);
