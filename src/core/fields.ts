@@ -225,11 +225,19 @@ function isCalendarDate(value: string): boolean {
  */
 const SECRET_NAME = /(^|_)(pas+wo?r?d|pass(phrase)?|pwd|token|secrete?)($|_)/i;
 
-/** A text default ruff's security rules flag where the schema and the migration print it. */
-function refuseFlaggedText(name: string, value: string): void {
-  if (SECRET_NAME.test(name)) fail(`"${name}" takes no text default: a string given to a name like a password's is what ruff's S105 flags as a hardcoded secret`);
-  if (value === '0.0.0.0') fail(`the default of "${name}" is what ruff's S104 flags (binding every interface); leave it out or make it optional`);
-  if (/^\/(tmp|var\/tmp|dev\/shm)/.test(value)) fail(`the default of "${name}" is what ruff's S108 flags (a temporary file's path); leave it out or make it optional`);
+/**
+ * What ruff would flag in the files a new field is printed into: its name as a variable (E741),
+ * its text default in the schema and the migration (S104, S105, S108). Refused for the fields a
+ * command adds, not for those a project recorded before, which every command must still read.
+ */
+export function refuseWhatRuffFlags(fields: Field[]): void {
+  for (const { name, pythonDefault, defaultValue } of fields) {
+    if (name === 'l') fail('field "l" is an ambiguous name (l reads as 1 or I; ruff\'s E741 refuses it)');
+    if (defaultValue === undefined || !/^["']/.test(pythonDefault ?? '')) continue;
+    if (SECRET_NAME.test(name)) fail(`"${name}" takes no text default: a string given to a name like a password's is what ruff's S105 flags as a hardcoded secret`);
+    if (defaultValue === '0.0.0.0') fail(`the default of "${name}" is what ruff's S104 flags (binding every interface); leave it out or make it optional`);
+    if (/^\/(tmp|var\/tmp|dev\/shm)/.test(defaultValue)) fail(`the default of "${name}" is what ruff's S108 flags (a temporary file's path); leave it out or make it optional`);
+  }
 }
 
 export const DEFAULT_FIELDS = 'name:str';
@@ -321,7 +329,6 @@ export function parseFields(spec: string, resolveDomain: (name: string) => strin
         fail(`the default of "${name}" holds a control character`);
       }
       pythonDefault = spec.literal(value);
-      if (/^["']/.test(pythonDefault)) refuseFlaggedText(name, value);
     }
     else if (optional) pythonDefault = 'None';
     return {

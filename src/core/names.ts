@@ -376,8 +376,6 @@ export function fieldNameProblem(name: string): string | undefined {
   if (name.length > MAX_FIELD_LENGTH) return `is longer than ${MAX_FIELD_LENGTH} characters`;
   if (PYTHON_KEYWORDS.has(name)) return 'is a Python keyword';
   if (name.startsWith('model_')) return 'starts with model_, which pydantic reserves';
-  // ruff's E741: "l" reads as 1 or I wherever it is a variable.
-  if (name === 'l') return 'is an ambiguous name (l reads as 1 or I; ruff refuses it)';
   if (RESERVED_FIELDS.has(name)) return 'is a name the generated model or schema already uses';
   return undefined;
 }

@@ -212,6 +212,18 @@ describe('add-field, as hostile users tried it', () => {
     expect(await read('src/my_api/schemas/orders.py')).toContain(`    label: ShortStr = (\n        "${wide}"\n    )\n`);
   });
 
+  it('refuses to add a field ruff would flag, and still adds fields beside one an earlier version recorded', async () => {
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddField({ domain: 'orders', fields: 'password:str=changeme' }, testContext(root).ctx)).rejects.toThrow(/ruff's S105/);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    // As 0.1.0 recorded it, before the refusal: the domain's other commands still read it.
+    const manifest = JSON.parse(await read('.create-layered-backend.json'));
+    manifest.domains.orders.fields = 'name:str, l:int=1';
+    await writeFile(at('.create-layered-backend.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await runAddField({ domain: 'orders', fields: 'note:str?' }, testContext(root).ctx);
+    expect(JSON.parse(await read('.create-layered-backend.json')).domains.orders.fields).toBe('name:str, l:int=1, note:str?');
+  });
+
   it('gives a unique uuid its own value without counting rows, its import in isort\'s order', async () => {
     // ruff: `from uuid import uuid4` came before `from typing import Any` (I001), and the row
     // counter went unused (F841).

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { columnSchemaImports, domainFields, parseFields, splitFieldSpec, stdlibImports } from '../../src/core/fields.js';
+import { columnSchemaImports, domainFields, parseFields, refuseWhatRuffFlags, splitFieldSpec, stdlibImports } from '../../src/core/fields.js';
 
 describe('parseFields', () => {
   it('parses types, optional markers and defaults', () => {
@@ -52,13 +52,6 @@ describe('parseFields', () => {
     ['p:decimal=12345678901', /does not fit the column/],
     ['p:decimal=1.005', /does not fit the column/],
     [`s:str=${'x'.repeat(256)}`, /the column holds 255/],
-    // What ruff refuses: an ambiguous name (E741), a string default for a secret's name (S105).
-    ['l:int', /"l" is an ambiguous name/],
-    ['passphrase:str=abc', /"passphrase" takes no text default: .* ruff's S105/],
-    ['api_token:text=x', /ruff's S105/],
-    ['host:str=0.0.0.0', /ruff's S104/],
-    ['scratch:str=/tmp/work', /ruff's S108/],
-    ['spool:text=/var/tmpfiles', /ruff's S108/],
     ['note:str=a\u2028b', /holds a control character/],
     ['note:str=a\u0085b', /holds a control character/],
   ])('rejects %j with a one-line message', (spec, message) => {
@@ -68,6 +61,18 @@ describe('parseFields', () => {
     } catch (error) {
       expect((error as { exitCode: number }).exitCode).toBe(2);
     }
+  });
+
+  it.each([
+    ['l:int', /"l" is an ambiguous name/],
+    ['passphrase:str=abc', /"passphrase" takes no text default: .* ruff's S105/],
+    ['api_token:text=x', /ruff's S105/],
+    ['host:str=0.0.0.0', /ruff's S104/],
+    ['scratch:str=/tmp/work', /ruff's S108/],
+    ['spool:text=/var/tmpfiles', /ruff's S108/],
+  ])('refuses %j where a command adds it, as ruff would flag it, and reads it where a project recorded it', (spec, message) => {
+    const fields = parseFields(spec);
+    expect(() => refuseWhatRuffFlags(fields)).toThrow(message);
   });
 
   it.each([

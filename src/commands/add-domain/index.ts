@@ -1,7 +1,7 @@
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { domainRouterRegistration, migrationChain, planDomain, refuseMissingTestHelpers, registerRouter } from '../../core/domain.js';
-import { DEFAULT_FIELDS, domainFields, parseFields } from '../../core/fields.js';
+import { DEFAULT_FIELDS, domainFields, parseFields, refuseWhatRuffFlags } from '../../core/fields.js';
 import { domainName } from '../../core/names.js';
 import { referenceResolver } from '../add-field/index.js';
 import { changeLines } from '../../core/report.js';
@@ -20,7 +20,7 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
   const name = domainName(options.name);
   const fieldsSpec = options.fields ?? DEFAULT_FIELDS;
   // The spec's grammar now; the domains it refers to once the project is read.
-  parseFields(fieldsSpec);
+  refuseWhatRuffFlags(parseFields(fieldsSpec));
   const run = {
     command: 'add-domain',
     dryRun: options.dryRun,

@@ -2,7 +2,7 @@ import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { migrationChain, liveDomain, recordedFields, refuseMissingTestHelpers } from '../../core/domain.js';
 import { planColumnMigration, refuseColumnsRowsCannotTake, refuseFieldsWrittenByHand, replanDomainFiles } from '../../core/evolve.js';
-import { domainFields, parseFields, splitFieldSpec } from '../../core/fields.js';
+import { domainFields, parseFields, refuseWhatRuffFlags, splitFieldSpec } from '../../core/fields.js';
 import type { Manifest } from '../../core/manifest.js';
 import { domainName } from '../../core/names.js';
 import { changeLines } from '../../core/report.js';
@@ -25,13 +25,15 @@ export const referenceResolver = (manifest: Manifest, self: string) => (target: 
 export async function runAddField(options: AddFieldOptions, ctx: Pick<Context, 'cwd' | 'log'>): Promise<void> {
   const name = domainName(options.domain);
   // The spec's grammar now, and the rows a new column meets; the domains it names once the project is read.
-  refuseColumnsRowsCannotTake(parseFields(options.fields));
+  const adding = parseFields(options.fields);
+  refuseWhatRuffFlags(adding);
+  refuseColumnsRowsCannotTake(adding);
   const run = { command: 'add-field', dryRun: options.dryRun, json: options.json, options: { domain: name.module, fields: options.fields } };
   await editProject(ctx, run, async (plan, manifest) => {
     const domain = liveDomain(manifest, name.module);
     const before = recordedFields(manifest, name.module);
     const existing = new Set(before.flatMap((field) => [field.name, field.column]));
-    const again = parseFields(options.fields).find((field) => existing.has(field.name) || existing.has(field.column));
+    const again = adding.find((field) => existing.has(field.name) || existing.has(field.column));
     if (again) throw new CliError(`${name.module} already has the field ${again.name} (fields: ${before.map((field) => field.name).join(', ')})`);
     const spec = [...splitFieldSpec(domain.fields), ...splitFieldSpec(options.fields)].join(', ');
     const after = domainFields(spec, name.module, referenceResolver(manifest, name.module));
