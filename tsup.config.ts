@@ -96,7 +96,6 @@ const builtPackageFiles: Plugin = {
   },
 };
 
-/** The packages whose code dist/ carries, with their licence texts, as their licences ask. */
 /**
  * The packages whose code the bundles hold, by esbuild's metafile (read, then removed: it is not
  * shipped), with those shipped as files of their own (tree-sitter's glue, runtime and grammar).
@@ -114,6 +113,7 @@ async function shippedPackages(): Promise<string[]> {
   return [...dirs].sort();
 }
 
+/** The packages whose code dist/ carries, with their licence texts, as their licences ask. */
 async function writeThirdPartyNotices(): Promise<void> {
   const notices = [];
   for (const dir of await shippedPackages()) {
@@ -164,7 +164,8 @@ export default defineConfig({
     await copyFile(resolve('web-tree-sitter/web-tree-sitter.wasm'), 'dist/web-tree-sitter.wasm');
     await copyFile(resolve('tree-sitter-python/tree-sitter-python.wasm'), 'dist/tree-sitter-python.wasm');
     await writeThirdPartyNotices();
-    // What create writes is parsed here, for every option combination, instead of on each run.
+    // What create and a domain's commands render is parsed here, for every option combination and
+    // field shape, instead of on each run.
     execFileSync(process.execPath, ['scripts/check-renderings.mjs'], { stdio: 'inherit' });
   },
 });

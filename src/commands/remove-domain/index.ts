@@ -28,8 +28,8 @@ export interface RemoveDomainOptions {
 }
 
 /**
- * --purge: the domain's create migration is deleted (it never ran anywhere), and a later
- * migration that built on it is pointed at its parents, element by element.
+ * --purge, for each of the domain's migrations: deleted (it never ran anywhere), and a later
+ * migration that built on it pointed at its parents, element by element.
  */
 async function purgeMigration(plan: Plan, path: string): Promise<void> {
   const removed = await readRevision(plan.read(path) as string, path);
