@@ -44,6 +44,9 @@ const ALL_FIELDS = [
   'delivery_instructions_to_staff:str=leave the parcel at the front desk please and ring the bell twice',
   'in_stock:bool=true, notes:text?, due:date?, at:datetime?, ref:uuid?, qty:int=1, ratio:float?',
   'received_at_the_warehouse_dock:datetime!, external_shipment_reference_id:uuid!, tracking_number_of_the_carrier:str+',
+  // Characters ruff's RUF001 reports (an en dash, a no-break space, a Cyrillic "а" in a Latin
+  // word) beside ones it does not (a Cyrillic word, an accent, curly quotes).
+  'motto:str=Café – “open” 24\u00a0h pаy собака',
 ].join(', ');
 const bases = [
   { name: 'default', create: [], domains: ['users', 'orders'], extras: [] },
@@ -84,7 +87,7 @@ const bases = [
 ];
 // The team's code the flip stages add (user-code.mjs), over the first two domains.
 const FORMS = { users: 'User', orders: 'Order' };
-const RELATED_FIELDS = (target) => `customer:ref(${target})?, code:str!?, status:str+=new`;
+const RELATED_FIELDS = (target) => `customer:ref(${target})?, code:str!?, status:str+=new, greeting:str=Café – open 24\u00a0h`;
 // The next steps create prints, followed as printed: create with the real install (uv), then the
 // printed lines in a shell, then a 201 from the server they start. On PostgreSQL the steps create
 // the database themselves, on the server .env.example names (the one .ci/run starts).
@@ -319,6 +322,8 @@ async function smokeBase(base) {
     await record(base.name, 'compose.yaml (compose-spec)', () => run(join(tools, 'bin', 'check-jsonschema'), ['--builtin-schema', 'vendor.compose-spec', 'compose.yaml'], { cwd: project }));
   }
   if (base.name === 'default') {
+    // The characters the CLI escapes in defaults are those this ruff reports (src/core/ruff-confusables.ts).
+    await record(base.name, "ruff's confusables", () => run('node', [join(repo, 'scripts/ruff-confusables.mjs'), join(venv, 'ruff'), '--check']));
     // The same gates at commit time: pre-commit, from the project's own environment, on a fresh clone.
     await record(base.name, 'pre-commit run --all-files', async () => {
       const git = (...args) => run('git', args, { cwd: project });

@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { fieldNameProblem } from './names.js';
 import { byCodePoint } from './order.js';
-import { fromImport, pythonString } from './python-source.js';
+import { fromImport, pythonText } from './python-source.js';
 
 /** A reference to another domain's row: `owner:ref(users, on_delete=cascade)`. */
 export interface Reference {
@@ -79,7 +79,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
     python: 'str',
     column: 'String(255)',
     migration: 'sa.String(length=255)',
-    literal: (v) => (v.length <= 255 ? pythonString(v) : fail(`the default is ${v.length} characters; the column holds 255`)),
+    literal: (v) => (v.length <= 255 ? pythonText(v) : fail(`the default is ${v.length} characters; the column holds 255`)),
     sample: '"first"',
     changed: '"second"',
     schema: 'ShortStr',
@@ -89,7 +89,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
     python: 'str',
     column: 'Text',
     migration: 'sa.Text()',
-    literal: pythonString,
+    literal: pythonText,
     sample: '"a longer text"',
     changed: '"another text"',
     schema: 'LongStr',

@@ -1,6 +1,7 @@
 /** Small pieces of Python source computed in TypeScript, formatted the way `ruff format` leaves them. */
 
 import { eastAsianWidth } from 'get-east-asian-width';
+import { RUFF_CONFUSABLES } from './ruff-confusables.js';
 
 /** The generated project's `line-length` (pyproject.toml). */
 export const LINE_LENGTH = 100;
@@ -29,6 +30,70 @@ export function pythonString(value: string): string {
   const doubles = value.split('"').length - 1;
   const singles = value.split("'").length - 1;
   return doubles > singles ? `'${escaped.replaceAll("'", "\\'")}'` : `"${escaped.replaceAll('"', '\\"')}"`;
+}
+
+let confusables: Set<number> | undefined;
+
+/** Whether ruff's RUF001 reports `codePoint` in a string; its table is read on first use. */
+function isConfusable(codePoint: number): boolean {
+  if (confusables === undefined) {
+    confusables = new Set();
+    for (const run of RUFF_CONFUSABLES.split(' ')) {
+      const [first, last = first] = run.split('-').map((hex) => Number.parseInt(hex, 16)) as [number, number?];
+      for (let each = first; each <= last; each += 1) confusables.add(each);
+    }
+  }
+  return confusables.has(codePoint);
+}
+
+/** Rust's char::is_alphanumeric, which ends ruff's words. */
+const ALPHANUMERIC = /[\p{Alphabetic}\p{N}]/u;
+
+const escape = (codePoint: number) =>
+  codePoint > 0xffff ? `\\U${codePoint.toString(16).padStart(8, '0')}` : `\\u${codePoint.toString(16).padStart(4, '0')}`;
+
+/**
+ * `text` with what ruff's RUF001 reports in it written as escapes. As ruff (after VS Code) reads a
+ * literal: a confusable character that ends a word is reported always; one inside a word only if
+ * that word also holds ASCII or holds nothing but confusables, so Cyrillic or Greek words stay as typed.
+ */
+function escapeReported(text: string): string {
+  const chars = [...text];
+  const reported = new Set<number>();
+  let candidates: number[] = [];
+  let ascii = false;
+  let unambiguous = false;
+  const endWord = () => {
+    if (ascii || !unambiguous) for (const index of candidates) reported.add(index);
+    candidates = [];
+    ascii = false;
+    unambiguous = false;
+  };
+  chars.forEach((char, index) => {
+    const codePoint = char.codePointAt(0) as number;
+    if (!ALPHANUMERIC.test(char)) {
+      endWord();
+      if (codePoint >= 0x80 && isConfusable(codePoint)) reported.add(index);
+    } else if (codePoint < 0x80) ascii = true;
+    else if (isConfusable(codePoint)) candidates.push(index);
+    else unambiguous = true;
+  });
+  endWord();
+  return chars.map((char, index) => (reported.has(index) ? escape(char.codePointAt(0) as number) : char)).join('');
+}
+
+/**
+ * User text (a default) as a Python string literal: pythonString, with what ruff's RUF001 would
+ * report (an en dash, a no-break space, a Cyrillic letter in a Latin word) written as an escape, in
+ * lower-case hex as ruff format leaves it. Python reads the same text, and the file passes `ruff
+ * check`. An escape's hex digits are ASCII, which can make the word after it one that RUF001
+ * reads, so this repeats until nothing more is reported.
+ */
+export function pythonText(value: string): string {
+  let printed = pythonString(value);
+  if (/^[\x00-\x7f]*$/.test(printed)) return printed;
+  for (let next = escapeReported(printed); next !== printed; next = escapeReported(printed)) printed = next;
+  return printed;
 }
 
 /** One name a `from` import binds (`name`, or `name as alias`), with the comments that travel with it. */
@@ -203,10 +268,10 @@ export function call(indent: string, head: string, args: string[], after = ''): 
  * pieces where one line cannot hold it (split after a space where one is).
  */
 export function stringArgument(indent: string, prefix: string, value: string, after: string): string {
-  const flat = `${indent}${prefix}${pythonString(value)}${after}`;
+  const flat = `${indent}${prefix}${pythonText(value)}${after}`;
   if (columns(flat) <= LINE_LENGTH) return flat;
   const inner = `${indent}    `;
-  const fits = (piece: string) => columns(`${inner}${pythonString(piece)}`) <= LINE_LENGTH;
+  const fits = (piece: string) => columns(`${inner}${pythonText(piece)}`) <= LINE_LENGTH;
   const pieces: string[] = [];
   let piece = '';
   for (const word of value.split(/(?<= )/)) {
@@ -226,7 +291,7 @@ export function stringArgument(indent: string, prefix: string, value: string, af
     }
   }
   pieces.push(piece);
-  return `${indent}${prefix}(\n${pieces.map((piece) => `${inner}${pythonString(piece)}`).join('\n')}\n${indent})${after}`;
+  return `${indent}${prefix}(\n${pieces.map((piece) => `${inner}${pythonText(piece)}`).join('\n')}\n${indent})${after}`;
 }
 
 /** `<target> = <value>` at the top level, in parentheses on a line of its own when it does not fit (as ruff format does). */

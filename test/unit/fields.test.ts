@@ -96,6 +96,14 @@ describe('parseFields', () => {
     ['match:text=a "quote"', `'a "quote"'`],
     ['case:text=both \' and "', `"both ' and \\""`],
     ['path:str=C:\\dir', '"C:\\\\dir"'],
+    // What ruff's RUF001 reports is escaped, and only that: an en dash and a no-break space always,
+    // a Cyrillic letter in a Latin word, a word of nothing but confusables; a Cyrillic word, an
+    // accented Latin one and quotation marks stay as typed. After an escape, the next word holds
+    // its ASCII hex digits, and so its confusable letters are reported too.
+    ['motto:str=Café – open 24\u00a0h', '"Café \\u2013 open 24\\u00a0h"'],
+    ['pay:str=pаy собака', '"p\\u0430y собака"'],
+    ['word:text=οσα “naïve”', '"\\u03bf\\u03c3\\u03b1 “naïve”"'],
+    ['pets:str=собака–кошка', '"собака\\u2013к\\u043eшк\\u0430"'],
   ])('accepts %j, printing the default as %s', (spec, python) => {
     expect(parseFields(spec)[0]?.pythonDefault).toBe(python);
   });
