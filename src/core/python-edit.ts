@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { Edit, Node, Parser, Point, Tree } from 'web-tree-sitter';
 import { CliError, incompleteInstallation, withPath } from '../errors.js';
 import { pythonGrammar, treeSitterGlue, treeSitterRuntime } from './package-files.js';
-import { plainImportOrder, pythonString, type RouterLines, routerImport, routerInclude } from './python-source.js';
+import { collection, plainImportOrder, pythonString, type RouterLines, routerImport, routerInclude } from './python-source.js';
 
 /**
  * Edits of Python source through its syntax tree (tree-sitter), never by regex or markers:
@@ -587,9 +587,10 @@ export async function readRevision(source: string, file: string): Promise<Revisi
 }
 
 /**
- * Points a revision that built on `removed` at what `removed` built on, element by element: in a
- * merge tuple only that id is replaced (by each of its parents, or dropped if it had none), and the
- * docstring's "Revises:" line follows. Everything else in the file keeps its bytes.
+ * Points a revision that built on `removed` at what `removed` built on: in a merge tuple that id
+ * is replaced by each of its parents, or dropped if it had none, and the docstring's "Revises:"
+ * line follows. The tuple is printed again as ruff format prints it, unless comments sit among its
+ * ids; everything else in the file keeps its bytes.
  */
 export function relinkRevision(source: string, file: string, removed: Revision): Promise<string> {
   return editOwned(source, file, (root, splices) => {
@@ -598,11 +599,19 @@ export function relinkRevision(source: string, file: string, removed: Revision):
     const target = parents.find((node) => stringValue(node) === removed.revision);
     if (!value || !target) return;
     const remaining = parents.filter((node) => node !== target).map((node) => stringValue(node) as string);
-    if (value.type === 'string') {
-      const [only, ...more] = removed.downRevisions.map(pythonString);
-      splices.replace(value.startIndex, value.endIndex, only === undefined ? 'None' : more.length === 0 ? only : `(${[only, ...more].join(', ')})`);
-    } else if (removed.downRevisions.length > 0) {
-      splices.replace(target.startIndex, target.endIndex, removed.downRevisions.map(pythonString).join(', '));
+    const replacement = removed.downRevisions.map(pythonString);
+    if (value.type === 'string' || value.children.every((child) => child?.type !== 'comment' && (!child?.isNamed || child.type === 'string'))) {
+      // A string, or a tuple or list of strings and nothing else: printed again whole, as ruff
+      // format would print it on its line (which the new ids may have made too long).
+      const items = value.type === 'string' ? replacement : value.namedChildren.flatMap((child) => (child?.id === target.id ? replacement : [child?.text ?? '']));
+      const lineStart = source.lastIndexOf('\n', value.startIndex - 1) + 1;
+      const lineEnd = /\r?\n|$/.exec(source.slice(value.endIndex))?.index ?? 0;
+      const before = source.slice(lineStart, value.startIndex);
+      const after = source.slice(value.endIndex, value.endIndex + lineEnd);
+      splices.replace(value.startIndex, value.endIndex, collection(value.type === 'list' ? '[' : '(', items, before, after));
+    } else if (replacement.length > 0) {
+      // Comments among the ids stay where they are: only the id is replaced.
+      splices.replace(target.startIndex, target.endIndex, replacement.join(', '));
     } else {
       const elements = value.namedChildren.filter((child): child is Node => child?.type === 'string');
       const index = elements.findIndex((child) => child.id === target.id);

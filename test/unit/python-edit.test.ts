@@ -180,16 +180,25 @@ describe('Alembic revision files', () => {
     );
   });
 
-  it('relinks a merge tuple element by element', async () => {
+  it('relinks a merge tuple, printed again as ruff format prints it', async () => {
     const merge = 'revision = "m"\ndown_revision = ("create_orders", "branch_x")\n';
     expect(await relinkRevision(merge, 'm.py', created)).toBe('revision = "m"\ndown_revision = ("create_users", "branch_x")\n');
-    expect(await relinkRevision(merge, 'm.py', { revision: 'create_orders', downRevisions: [] })).toBe(
-      'revision = "m"\ndown_revision = ("branch_x")\n',
-    );
+    // One parent left: the id alone, as Alembic writes it (`("branch_x")` was a line ruff format rewrites).
+    expect(await relinkRevision(merge, 'm.py', { revision: 'create_orders', downRevisions: [] })).toBe('revision = "m"\ndown_revision = "branch_x"\n');
     const last = 'revision = "m"\ndown_revision = (\n    "branch_x",\n    "create_orders",\n)\n';
-    expect(await relinkRevision(last, 'm.py', { revision: 'create_orders', downRevisions: [] })).toBe(
-      'revision = "m"\ndown_revision = (\n    "branch_x",\n)\n',
+    expect(await relinkRevision(last, 'm.py', { revision: 'create_orders', downRevisions: [] })).toBe('revision = "m"\ndown_revision = "branch_x"\n');
+    // Two parents of 32 characters in place of one: the line would be 118 columns, so one id a line.
+    const longIds = { revision: 'create_orders', downRevisions: ['a'.repeat(32), 'b'.repeat(32)] };
+    const annotated = 'revision = "m"\ndown_revision: str | tuple[str, ...] | None = ("create_orders", "branch_x")  # merged\n';
+    expect(await relinkRevision(annotated, 'm.py', longIds)).toBe(
+      `revision = "m"\ndown_revision: str | tuple[str, ...] | None = (\n    "${'a'.repeat(32)}",\n    "${'b'.repeat(32)}",\n    "branch_x",\n)  # merged\n`,
     );
+    expect(await relinkRevision('revision = "m"\ndown_revision = ["create_orders", "x"]\n', 'm.py', created)).toBe('revision = "m"\ndown_revision = ["create_users", "x"]\n');
+  });
+
+  it('keeps comments among a merge tuple\'s ids where they are, replacing only the id', async () => {
+    const commented = 'revision = "m"\ndown_revision = (\n    "create_orders",  # the orders branch\n    "branch_x",\n)\n';
+    expect(await relinkRevision(commented, 'm.py', created)).toBe(commented.replace('"create_orders"', '"create_users"'));
   });
 
   it('leaves a revision that did not build on the removed one untouched', async () => {
