@@ -322,8 +322,9 @@ async function smokeBase(base) {
     await record(base.name, 'compose.yaml (compose-spec)', () => run(join(tools, 'bin', 'check-jsonschema'), ['--builtin-schema', 'vendor.compose-spec', 'compose.yaml'], { cwd: project }));
   }
   if (base.name === 'default') {
-    // The characters the CLI escapes in defaults are those this ruff reports (src/core/ruff-confusables.ts).
-    await record(base.name, "ruff's confusables", () => run('node', [join(repo, 'scripts/ruff-confusables.mjs'), join(venv, 'ruff'), '--check']));
+    // The characters the CLI escapes in defaults, and the columns it counts for each, are what
+    // this ruff reports (src/core/ruff-tables.ts).
+    await record(base.name, "ruff's tables", () => run('node', [join(repo, 'scripts/ruff-tables.mjs'), join(venv, 'ruff'), '--check']));
     // The same gates at commit time: pre-commit, from the project's own environment, on a fresh clone.
     await record(base.name, 'pre-commit run --all-files', async () => {
       const git = (...args) => run('git', args, { cwd: project });

@@ -1,22 +1,46 @@
 /** Small pieces of Python source computed in TypeScript, formatted the way `ruff format` leaves them. */
 
-import { eastAsianWidth } from 'get-east-asian-width';
-import { RUFF_CONFUSABLES } from './ruff-confusables.js';
+import { RUFF_CONFUSABLES, RUFF_WIDTHS } from './ruff-tables.js';
 
 /** The generated project's `line-length` (pyproject.toml). */
 export const LINE_LENGTH = 100;
 
-/** Marks and format characters, which take no column of their own. */
-const ZERO_WIDTH = /[\p{Mn}\p{Me}\p{Cf}]/u;
+/** RUFF_WIDTHS as sorted run starts, ends and widths, read on first use. */
+let widthRuns: { starts: number[]; ends: number[]; widths: number[] } | undefined;
+
+/** The columns ruff counts for the character `codePoint`: one unless RUFF_WIDTHS says otherwise. */
+function charWidth(codePoint: number): number {
+  if (widthRuns === undefined) {
+    widthRuns = { starts: [], ends: [], widths: [] };
+    for (const run of RUFF_WIDTHS.split(' ')) {
+      const [range = '', width = ''] = run.split(':');
+      const [first = '', last = first] = range.split('-');
+      widthRuns.starts.push(Number.parseInt(first, 16));
+      widthRuns.ends.push(Number.parseInt(last, 16));
+      widthRuns.widths.push(Number(width));
+    }
+  }
+  const { starts, ends, widths } = widthRuns;
+  let low = 0;
+  let high = starts.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    if (codePoint < (starts[middle] as number)) high = middle - 1;
+    else if (codePoint > (ends[middle] as number)) low = middle + 1;
+    else return widths[middle] as number;
+  }
+  return 1;
+}
 
 /**
- * The columns `line` takes as ruff measures a line against LINE_LENGTH: a character each, two for
- * an East Asian wide one, none for a combining mark. Only a default's text can hold such.
+ * The columns `line` takes as ruff measures a line against LINE_LENGTH, character by character as
+ * ruff measured each (RUFF_WIDTHS): one for most, two for an East Asian wide one, none for a mark.
+ * Only a default's text can hold anything but ASCII.
  */
 export function columns(line: string): number {
   if (/^[\x20-\x7e]*$/.test(line)) return line.length;
   let width = 0;
-  for (const char of line) width += ZERO_WIDTH.test(char) ? 0 : eastAsianWidth(char.codePointAt(0) as number);
+  for (const char of line) width += charWidth(char.codePointAt(0) as number);
   return width;
 }
 

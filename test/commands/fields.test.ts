@@ -212,6 +212,14 @@ describe('add-field, as hostile users tried it', () => {
     expect(await read('src/my_api/schemas/orders.py')).toContain(`    label: ShortStr = (\n        "${wide}"\n    )\n`);
   });
 
+  it('measures a default as ruff does: a Bengali vowel sign takes no column, so the line stays whole as ruff format keeps it', async () => {
+    // 80 characters, 40 columns to ruff: counted as 80, the default went into parentheses, and
+    // `ruff format --check` wanted it back on one line.
+    const bengali = 'কা'.repeat(40);
+    await runAddField({ domain: 'orders', fields: `motto:str=${bengali}` }, testContext(root).ctx);
+    expect(await read('src/my_api/schemas/orders.py')).toContain(`    motto: ShortStr = "${bengali}"\n`);
+  });
+
   it('refuses to add a field ruff would flag, and still adds fields beside one an earlier version recorded', async () => {
     const before = await snapshotTree(root, { withFolders: true });
     await expect(runAddField({ domain: 'orders', fields: 'password:str=changeme' }, testContext(root).ctx)).rejects.toThrow(/ruff's S105/);

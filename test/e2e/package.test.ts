@@ -28,7 +28,7 @@ describe('the package npm would publish', () => {
       closure.add(name);
       for (const dependency of Object.keys(lock.packages[`node_modules/${name}`]?.dependencies ?? {})) visit(dependency);
     };
-    for (const name of ['execa', '@clack/prompts', 'commander', 'valibot', 'smol-toml', 'node-diff3', 'get-east-asian-width', 'web-tree-sitter']) visit(name);
+    for (const name of ['execa', '@clack/prompts', 'commander', 'valibot', 'smol-toml', 'node-diff3', 'web-tree-sitter']) visit(name);
     const notices = readFileSync(join(repo, 'dist/THIRD_PARTY_LICENSES.txt'), 'utf8');
     const named = new Set([...notices.matchAll(/^(\S+) \d+\.\d+\.\d+\S* \([^)\n]+\)$/gm)].map((match) => match[1]));
     expect([...closure].filter((name) => !named.has(name))).toEqual([]);
