@@ -55,6 +55,29 @@ describe('the replay that renders a base', () => {
   });
 });
 
+describe('upgrade of a project whose domains add-domain made, create\'s removed', () => {
+  it('renders the base with add-domain, fields add-field could not add included, and finds nothing to change', async () => {
+    // add-field refuses a required column without a default, and a unique one with a default: the
+    // replay gave them to create's domain by add-field, and upgrade failed ("cannot render").
+    const cwd = await tempDir();
+    const project = join(cwd, 'my-api');
+    const cli = async (...args: string[]) => {
+      const result = await runCli(args, args[0] === 'my-api' ? cwd : project);
+      expect(result.exitCode, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+      return result;
+    };
+    await cli('my-api', '--yes', '--no-install', '--no-git');
+    await cli('add-domain', 'products', '--fields', 'sku:str, code:str!=x');
+    await cli('add-domain', 'tags');
+    await cli('remove-domain', 'users');
+    await cli('remove-domain', 'orders');
+    const before = await snapshotTree(project, { withFolders: true });
+    expect((await cli('upgrade', '--dry-run', '--base', repo)).stdout).toContain('(nothing to change)');
+    expect((await cli('upgrade', '--base', repo)).stdout).toMatch(/nothing to change/);
+    expect(await snapshotTree(project, { withFolders: true })).toEqual(before);
+  });
+});
+
 describe('upgrade, through the bin', () => {
   it('finds nothing to change in a project of its own version, and leaves the removed domain alone', async () => {
     const before = await snapshotTree(root, { withFolders: true });

@@ -3,6 +3,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import type { Context } from '../../context.js';
 import { describeError } from '../../errors.js';
 import { MIGRATIONS_DIR } from '../../core/domain.js';
+import { refuseColumnsRowsCannotTake } from '../../core/evolve.js';
 import { DEFAULT_FIELDS, type Field, parseFields, splitFieldSpec } from '../../core/fields.js';
 import { type Manifest, MANIFEST_FILE, parseManifest } from '../../core/manifest.js';
 import { domainName } from '../../core/names.js';
@@ -55,17 +56,35 @@ export function stepArguments(step: ReplayStep): string[] {
 }
 
 /**
+ * Whether a domain with the recorded `fields` can be create's domain grown by add-field: add-field
+ * gives a table that may hold rows only columns each row can take (core/evolve.ts). A domain
+ * add-domain made, after create's own were removed, may hold others (`sku:str`); it is added as
+ * any other domain, after a create whose placeholder domain is then removed.
+ */
+function madeByCreate(fields: string): boolean {
+  const grown = splitFieldSpec(fields).filter((spec) => spec !== DEFAULT_FIELDS);
+  try {
+    refuseColumnsRowsCannotTake(grown.map((spec) => parseFields(spec, (target) => domainName(target).module)[0] as Field));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The manifest's project as commands: create with its answers and the first domain in `order`
  * (the order the router registry includes them, which the registry's text keeps: create's domains
- * first), as create made it, since the extras' examples (workers, schedulers) use that domain;
- * then each other domain and flow in `order`. A domain is added with its recorded fields up to the
- * first reference to a domain not added yet (a reference add-field gave it later, maybe in a
- * cycle); those fields are added after every domain, by add-field, as they were. The first domain
- * gets its fields beyond create's by add-field, and loses create's field by remove-field if the
- * record no longer has it. A flow waits for the domains it uses.
+ * first), as create made it, since the extras' examples (workers, schedulers) use that domain,
+ * unless create cannot have made it (madeByCreate); then each other domain and flow in `order`. A
+ * domain is added with its recorded fields up to the first reference to a domain not added yet (a
+ * reference add-field gave it later, maybe in a cycle); those fields are added after every domain,
+ * by add-field, as they were. The first domain gets its fields beyond create's by add-field, and
+ * loses create's field by remove-field if the record no longer has it. A flow waits for the
+ * domains it uses.
  */
 export function replaySteps(manifest: Manifest, order: string[]): ReplayStep[] {
-  const first = order.find((name) => manifest.domains[name] !== undefined);
+  const earliest = order.find((name) => manifest.domains[name] !== undefined);
+  const first = earliest !== undefined && madeByCreate((manifest.domains[earliest] as Manifest['domains'][string]).fields) ? earliest : undefined;
   const steps: ReplayStep[] = [{ command: 'create', options: manifest.options, domain: first ?? PLACEHOLDER }];
   if (first === undefined) steps.push({ command: 'remove-domain', name: PLACEHOLDER });
   const later: ReplayStep[] = [];
