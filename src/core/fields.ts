@@ -79,7 +79,9 @@ const TYPES: Record<FieldType, TypeSpec> = {
     python: 'str',
     column: 'String(255)',
     migration: 'sa.String(length=255)',
-    literal: (v) => (v.length <= 255 ? pythonText(v) : fail(`the default is ${v.length} characters; the column holds 255`)),
+    // Counted as Python and the column count, in characters (a flag emoji is several; a UTF-16
+    // unit is not one).
+    literal: (v) => ([...v].length <= 255 ? pythonText(v) : fail(`the default is ${[...v].length} characters; the column holds 255`)),
     sample: '"first"',
     changed: '"second"',
     schema: 'ShortStr',

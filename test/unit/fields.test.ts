@@ -104,6 +104,8 @@ describe('parseFields', () => {
     ['pay:str=pаy собака', '"p\\u0430y собака"'],
     ['word:text=οσα “naïve”', '"\\u03bf\\u03c3\\u03b1 “naïve”"'],
     ['pets:str=собака–кошка', '"собака\\u2013к\\u043eшк\\u0430"'],
+    // 133 characters (266 UTF-16 units) in 38 columns: within the column's 255.
+    [`flag:str=${'\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}'.repeat(19)}`, `"${'\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}'.repeat(19)}"`],
   ])('accepts %j, printing the default as %s', (spec, python) => {
     expect(parseFields(spec)[0]?.pythonDefault).toBe(python);
   });
