@@ -87,7 +87,8 @@ const bases = [
 ];
 // The team's code the flip stages add (user-code.mjs), over the first two domains.
 const FORMS = { users: 'User', orders: 'Order' };
-const RELATED_FIELDS = (target) => `customer:ref(${target})?, code:str!?, status:str+=new, greeting:str=Café – open 24\u00a0h`;
+const RELATED_FIELDS = (target) =>
+  `customer:ref(${target})?, code:str!?, status:str+=new, greeting:str=Café – open 24\u00a0h, company:str=ИнтерСтройКомплектМаркет2025`;
 // The next steps create prints, followed as printed: create with the real install (uv), then the
 // printed lines in a shell, then a 201 from the server they start. On PostgreSQL the steps create
 // the database themselves, on the server .env.example names (the one .ci/run starts).

@@ -106,6 +106,17 @@ function escapeReported(text: string): string {
   return chars.map((char, index) => (reported.has(index) ? escape(char.codePointAt(0) as number) : char)).join('');
 }
 
+/** `text` with every character RUF001 may report written as an escape, whatever word it is in. */
+function escapeConfusables(text: string): string {
+  if (/^[\x00-\x7f]*$/.test(text)) return text;
+  let escaped = '';
+  for (const char of text) {
+    const codePoint = char.codePointAt(0) as number;
+    escaped += codePoint >= 0x80 && isConfusable(codePoint) ? escape(codePoint) : char;
+  }
+  return escaped;
+}
+
 /**
  * User text (a default) as a Python string literal: pythonString, with what ruff's RUF001 would
  * report (an en dash, a no-break space, a Cyrillic letter in a Latin word) written as an escape, in
@@ -292,10 +303,15 @@ export function call(indent: string, head: string, args: string[], after = ''): 
  * pieces where one line cannot hold it (split after a space where one is).
  */
 export function stringArgument(indent: string, prefix: string, value: string, after: string): string {
-  const flat = `${indent}${prefix}${pythonText(value)}${after}`;
-  if (columns(flat) <= LINE_LENGTH) return flat;
+  const whole = pythonText(value);
+  if (columns(`${indent}${prefix}${whole}${after}`) <= LINE_LENGTH) return `${indent}${prefix}${whole}${after}`;
   const inner = `${indent}    `;
-  const fits = (piece: string) => columns(`${inner}${pythonText(piece)}`) <= LINE_LENGTH;
+  if (columns(`${inner}${whole}`) <= LINE_LENGTH) return `${indent}${prefix}(\n${inner}${whole}\n${indent})${after}`;
+  // Pieces have every confusable escaped, whatever word it is in. Escaped as pythonText escapes,
+  // a piece cut from a word can need fewer escapes than the word did: ruff format then joins
+  // pieces that fit one line together, and RUF001 reports the joined text.
+  const printed = (piece: string) => escapeConfusables(pythonString(piece));
+  const fits = (piece: string) => columns(`${inner}${printed(piece)}`) <= LINE_LENGTH;
   const pieces: string[] = [];
   let piece = '';
   for (const word of value.split(/(?<= )/)) {
@@ -315,7 +331,7 @@ export function stringArgument(indent: string, prefix: string, value: string, af
     }
   }
   pieces.push(piece);
-  return `${indent}${prefix}(\n${pieces.map((piece) => `${inner}${pythonText(piece)}`).join('\n')}\n${indent})${after}`;
+  return `${indent}${prefix}(\n${pieces.map((piece) => `${inner}${printed(piece)}`).join('\n')}\n${indent})${after}`;
 }
 
 /**

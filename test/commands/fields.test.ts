@@ -7,6 +7,7 @@ import { runCreate } from '../../src/commands/create/index.js';
 import { runRemoveDomain } from '../../src/commands/remove-domain/index.js';
 import { runRemoveField } from '../../src/commands/remove-field/index.js';
 import { contentHash } from '../../src/core/manifest.js';
+import { columns } from '../../src/core/python-source.js';
 import { tempDir, testContext } from '../helpers.js';
 import { snapshotTree } from '../tree.js';
 
@@ -218,6 +219,20 @@ describe('add-field, as hostile users tried it', () => {
     const bengali = 'কা'.repeat(40);
     await runAddField({ domain: 'orders', fields: `motto:str=${bengali}` }, testContext(root).ctx);
     expect(await read('src/my_api/schemas/orders.py')).toContain(`    motto: ShortStr = "${bengali}"\n`);
+  });
+
+  it('splits a long server default into pieces ruff format keeps apart, a word with ASCII escaped in each', async () => {
+    // Cut from the word "…Маркет2025", whose digits make RUF001 read its Cyrillic, the first piece
+    // escaped nothing: the pieces then fit one line, ruff format joined them, and RUF001 reported the result.
+    const company = 'ИнтерСтройКомплектМаркет2025';
+    await runAddField({ domain: 'orders', fields: `company:str=${company}` }, testContext(root).ctx);
+    const migration = await read('migrations/versions/add_orders_company.py');
+    const split = /server_default=\(\n((?: +"[^"\n]*"\n)+)( +)\)/.exec(migration);
+    const pieces = [...(split?.[1] ?? '').matchAll(/"([^"]*)"/g)].map((piece) => piece[1] as string);
+    expect(pieces.map((piece) => JSON.parse(`"${piece}"`)).join('')).toBe(company);
+    expect(pieces.length).toBeGreaterThan(1);
+    // What ruff format would join them into does not fit the pieces' line.
+    expect(columns(`${split?.[2]}    "${pieces.join('')}"`)).toBeGreaterThan(100);
   });
 
   it('refuses to add a field ruff would flag, and still adds fields beside one an earlier version recorded', async () => {
