@@ -14,7 +14,7 @@ import {
   type Revision,
   type RouterRegistration,
 } from './python-edit.js';
-import { call, columns, fromImport, fromImports, importAs, LINE_LENGTH, plainImportOrder, routerImport, routerInclude } from './python-source.js';
+import { call, columns, fromImport, fromImports, importAs, LINE_LENGTH, plainImportOrder, pythonString, routerImport, routerInclude } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
 
 /** Where a project's code lives: its package and its layout, as the manifest records them. */
@@ -243,7 +243,11 @@ function schemaDeclarations(field: Field) {
     const flat = `${target} = ${defaultValue}`;
     if (columns(flat) <= LINE_LENGTH) return flat;
     if (columns(`        ${defaultValue}`) > LINE_LENGTH) {
-      throw new UsageError(`Invalid --fields: the default of "${field.name}" does not fit a ${LINE_LENGTH}-column line`);
+      const text = /^["']/.test(defaultValue) && field.defaultValue !== undefined;
+      const escaped = text && defaultValue !== pythonString(field.defaultValue as string) ? ", with escapes for what ruff's RUF001 reports" : '';
+      throw new UsageError(
+        `Invalid --fields: the default of "${field.name}" does not fit a ${LINE_LENGTH}-column line (${columns(defaultValue)} columns as Python source${escaped})`,
+      );
     }
     return `${target} = (\n        ${defaultValue}\n    )`;
   };

@@ -80,7 +80,11 @@ describe('add-domain', () => {
     // Quoted and indented by 8 on a line of its own, 93 characters no longer fit in 100.
     const fields = `note:str=${'x'.repeat(93)}`;
     await expect(runAddDomain({ name: 'invoices', fields }, testContext(root).ctx)).rejects.toThrow(
-      /the default of "note" does not fit a 100-column line/,
+      /the default of "note" does not fit a 100-column line \(95 columns as Python source\)$/,
+    );
+    // Twenty Cherokee letters that look Latin: 120 columns once escaped, and the line says why.
+    await expect(runAddDomain({ name: 'invoices', fields: `note:str=${'\u13aa'.repeat(20)}` }, testContext(root).ctx)).rejects.toThrow(
+      /does not fit a 100-column line \(122 columns as Python source, with escapes for what ruff's RUF001 reports\)$/,
     );
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
