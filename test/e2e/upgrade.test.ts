@@ -55,10 +55,16 @@ describe('the replay that renders a base', () => {
   });
 });
 
-describe('upgrade of a project whose domains add-domain made, create\'s removed', () => {
-  it('renders the base with add-domain, fields add-field could not add included, and finds nothing to change', async () => {
-    // add-field refuses a required column without a default, and a unique one with a default: the
-    // replay gave them to create's domain by add-field, and upgrade failed ("cannot render").
+describe('upgrade of a project whose first domain create could not have made as it is', () => {
+  // The replay gave the registry's first domain create's field (name:str) and the rest by
+  // add-field, which refuses a required field without a default and a unique one with a default,
+  // adds a field after the others, and a second "name" not at all: upgrade failed ("cannot render
+  // this project again") or moved name first.
+  it.each([
+    ['a domain add-domain made with fields add-field refuses', [['add-domain', 'products', '--fields', 'sku:str, code:str!=x'], ['add-domain', 'tags'], ['remove-domain', 'users'], ['remove-domain', 'orders']]],
+    ['a domain add-domain made with name after another field', [['add-domain', 'items', '--fields', 'x:int=1, name:str'], ['remove-domain', 'users'], ['remove-domain', 'orders']]],
+    ['create\'s domain whose name field was replaced', [['add-field', 'users', 'x:int=1'], ['remove-field', 'users', 'name'], ['add-field', 'users', 'name:str?']]],
+  ])('%s: renders its base, and finds nothing to change', async (_, history) => {
     const cwd = await tempDir();
     const project = join(cwd, 'my-api');
     const cli = async (...args: string[]) => {
@@ -67,10 +73,7 @@ describe('upgrade of a project whose domains add-domain made, create\'s removed'
       return result;
     };
     await cli('my-api', '--yes', '--no-install', '--no-git');
-    await cli('add-domain', 'products', '--fields', 'sku:str, code:str!=x');
-    await cli('add-domain', 'tags');
-    await cli('remove-domain', 'users');
-    await cli('remove-domain', 'orders');
+    for (const args of history) await cli(...args);
     const before = await snapshotTree(project, { withFolders: true });
     expect((await cli('upgrade', '--dry-run', '--base', repo)).stdout).toContain('(nothing to change)');
     expect((await cli('upgrade', '--base', repo)).stdout).toMatch(/nothing to change/);

@@ -56,15 +56,21 @@ export function stepArguments(step: ReplayStep): string[] {
 }
 
 /**
- * Whether a domain with the recorded `fields` can be create's domain grown by add-field: add-field
- * gives a table that may hold rows only columns each row can take (core/evolve.ts). A domain
- * add-domain made, after create's own were removed, may hold others (`sku:str`); it is added as
- * any other domain, after a create whose placeholder domain is then removed.
+ * Whether a domain with the recorded `fields` can be create's domain grown by add-field, in order:
+ * create's field first or gone (add-field appends, and a field of create's name spelled otherwise
+ * would be added twice), and every other one a column add-field gives a table that may hold rows
+ * (core/evolve.ts). A domain add-domain made after create's own were removed may be neither
+ * (`sku:str`, `x:int=1, name:str`); it is added as any other domain, after a create whose
+ * placeholder domain is then removed.
  */
 function madeByCreate(fields: string): boolean {
-  const grown = splitFieldSpec(fields).filter((spec) => spec !== DEFAULT_FIELDS);
+  const recorded = splitFieldSpec(fields);
+  const created = parseFields(DEFAULT_FIELDS)[0] as Field;
   try {
-    refuseColumnsRowsCannotTake(grown.map((spec) => parseFields(spec, (target) => domainName(target).module)[0] as Field));
+    const parsed = recorded.map((spec) => parseFields(spec, (target) => domainName(target).module)[0] as Field);
+    const grown = recorded[0] === DEFAULT_FIELDS ? parsed.slice(1) : parsed;
+    if (grown.some((field) => field.name === created.name)) return false;
+    refuseColumnsRowsCannotTake(grown);
     return true;
   } catch {
     return false;
@@ -100,8 +106,8 @@ export function replaySteps(manifest: Manifest, order: string[]): ReplayStep[] {
         return false;
       }
       const recorded = splitFieldSpec((manifest.domains[name] as Manifest['domains'][string]).fields);
-      // create's domain already has create's field.
-      const specs = name === first ? recorded.filter((spec) => spec !== DEFAULT_FIELDS) : recorded;
+      // create's domain already has create's field, first.
+      const specs = name === first && recorded[0] === DEFAULT_FIELDS ? recorded.slice(1) : recorded;
       const fields = specs.map((spec) => parseFields(spec, (target) => domainName(target).module)[0] as Field);
       const ahead = fields.findIndex(({ reference }) => reference !== undefined && reference.domain !== name && !added.has(reference.domain));
       const split = ahead < 0 ? fields.length : ahead;
@@ -110,7 +116,7 @@ export function replaySteps(manifest: Manifest, order: string[]): ReplayStep[] {
       if (name === first) {
         if (now !== '') steps.push({ command: 'add-field', domain: name, fields: now });
         if (rest !== '') later.push({ command: 'add-field', domain: name, fields: rest });
-        if (!recorded.includes(DEFAULT_FIELDS)) later.push({ command: 'remove-field', domain: name, field: (parseFields(DEFAULT_FIELDS)[0] as Field).name });
+        if (recorded[0] !== DEFAULT_FIELDS) later.push({ command: 'remove-field', domain: name, field: (parseFields(DEFAULT_FIELDS)[0] as Field).name });
       } else {
         // add-domain needs a field besides references; until one comes first, the domain waits.
         if (fields.slice(0, split).every((field) => field.reference)) return true;
