@@ -542,7 +542,7 @@ function stringValue(node: Node): string | undefined {
 function literalStrings(node: Node | undefined, file: string): Node[] {
   if (!node || node.type === 'none') return [];
   if (node.type === 'string' && stringValue(node) !== undefined) return [node];
-  if (node.type === 'tuple' || node.type === 'list' || node.type === 'parenthesized_expression') {
+  if (node.type === 'tuple' || node.type === 'list' || node.type === 'parenthesized_expression' || node.type === 'expression_list') {
     return node.namedChildren.flatMap((child) => (child?.type === 'comment' ? [] : literalStrings(child ?? undefined, file)));
   }
   throw new CliError(`${file}:${node.startPosition.row + 1}: expected a plain string literal (no f-string, bytes or escapes), found ${node.text}`);
@@ -586,44 +586,75 @@ export async function readRevision(source: string, file: string): Promise<Revisi
   });
 }
 
+/** The plain string ids a revision's `depends_on` names (none when it names none, or not as literals). */
+export function dependsOn(source: string): Promise<string[]> {
+  return withTree(source, (root) => {
+    const value = assignedValue(root, 'depends_on');
+    if (!value) return [];
+    const strings = value.type === 'string' ? [value] : value.descendantsOfType('string').filter((node): node is Node => node !== null);
+    return strings.map(stringValue).filter((id): id is string => id !== undefined);
+  });
+}
+
 /**
- * Points a revision that built on `removed` at what `removed` built on: in a merge tuple that id
- * is replaced by each of its parents, or dropped if it had none, and the docstring's "Revises:"
+ * Points a revision that built on `removedId` at `replacement` instead (the removed revision's
+ * parents, less those the revision has already or reaches through another parent): in a merge
+ * tuple that id is replaced by them, or dropped if there are none, and the docstring's "Revises:"
  * line follows. The tuple is printed again as ruff format prints it, unless comments sit among its
  * ids; everything else in the file keeps its bytes.
  */
-export function relinkRevision(source: string, file: string, removed: Revision): Promise<string> {
+export function relinkRevision(source: string, file: string, removedId: string, replacement: string[]): Promise<string> {
   return editOwned(source, file, (root, splices) => {
     const value = assignedValue(root, 'down_revision');
     const parents = literalStrings(value, file);
-    const target = parents.find((node) => stringValue(node) === removed.revision);
+    const target = parents.find((node) => stringValue(node) === removedId);
     if (!value || !target) return;
+    if (value.type !== 'string' && target.parent?.id !== value.id) {
+      throw new CliError(`${file}:${target.startPosition.row + 1}: down_revision holds ${removedId} in parentheses of its own; list the ids in one tuple, then run again`);
+    }
     const remaining = parents.filter((node) => node !== target).map((node) => stringValue(node) as string);
-    const replacement = removed.downRevisions.map(pythonString);
+    const lineEnd = /\r?\n|$/.exec(source.slice(value.endIndex)) as RegExpExecArray;
     if (value.type === 'string' || value.children.every((child) => child?.type !== 'comment' && (!child?.isNamed || child.type === 'string'))) {
       // A string, or a tuple or list of strings and nothing else: printed again whole, as ruff
       // format would print it on its line (which the new ids may have made too long).
-      const items = value.type === 'string' ? replacement : value.namedChildren.flatMap((child) => (child?.id === target.id ? replacement : [child?.text ?? '']));
-      const lineStart = source.lastIndexOf('\n', value.startIndex - 1) + 1;
-      const lineEnd = /\r?\n|$/.exec(source.slice(value.endIndex))?.index ?? 0;
-      const before = source.slice(lineStart, value.startIndex);
-      const after = source.slice(value.endIndex, value.endIndex + lineEnd);
-      splices.replace(value.startIndex, value.endIndex, collection(value.type === 'list' ? '[' : '(', items, before, after));
+      const ids = value.type === 'string' ? [target] : value.namedChildren.filter((child): child is Node => child !== null);
+      const items = new Map<string, string>();
+      for (const node of ids) {
+        const id = stringValue(node) as string;
+        if (id !== removedId) items.set(id, items.get(id) ?? node.text);
+        else for (const parent of replacement) items.set(parent, items.get(parent) ?? pythonString(parent));
+      }
+      const before = source.slice(source.lastIndexOf('\n', value.startIndex - 1) + 1, value.startIndex);
+      const after = source.slice(value.endIndex, value.endIndex + lineEnd.index);
+      const printed = collection(value.type === 'list' ? '[' : '(', [...items.values()], before, after, lineEnd[0] || '\n');
+      splices.replace(value.startIndex, value.endIndex, printed);
     } else if (replacement.length > 0) {
       // Comments among the ids stay where they are: only the id is replaced.
-      splices.replace(target.startIndex, target.endIndex, replacement.join(', '));
+      splices.replace(target.startIndex, target.endIndex, replacement.map(pythonString).join(', '));
+    } else if (parents.length === 1) {
+      splices.replace(value.startIndex, value.endIndex, 'None');
     } else {
-      const elements = value.namedChildren.filter((child): child is Node => child?.type === 'string');
-      const index = elements.findIndex((child) => child.id === target.id);
-      const following = elements[index + 1];
-      const preceding = elements[index - 1];
-      if (following) splices.replace(target.startIndex, following.startIndex, '');
-      else if (preceding) splices.replace(preceding.endIndex, target.endIndex, '');
-      else splices.replace(value.startIndex, value.endIndex, 'None');
+      // The id goes with its comma; the line too, when nothing else (a comment) is on it.
+      const comma = target.nextSibling?.type === ',' ? target.nextSibling : undefined;
+      let start = target.startIndex;
+      let end = comma?.endIndex ?? target.endIndex;
+      const lineStart = source.lastIndexOf('\n', start - 1) + 1;
+      const rest = /^[ \t]*(\r?\n)/.exec(source.slice(end));
+      if (/^[ \t]*$/.test(source.slice(lineStart, start)) && rest) {
+        start = lineStart;
+        end += rest[0].length;
+      } else if (!comma) {
+        // The last id, on the line of another: its comma before goes with it.
+        const previous = target.previousSibling;
+        if (previous?.type === ',') start = previous.startIndex;
+      } else {
+        end += /^[ \t]*/.exec(source.slice(end))?.[0].length ?? 0;
+      }
+      splices.replace(start, end, '');
     }
     const docstring = topLevel(root)[0]?.namedChild(0);
     if (docstring?.type === 'string') {
-      const revises = [...remaining, ...removed.downRevisions];
+      const revises = [...remaining, ...replacement];
       const text = docstring.text.replace(
         /^(Revises:)[^\r\n]*/m,
         (_, label: string) => `${label} ${revises.length > 0 ? revises.join(', ') : '(nothing: the first migration)'}`,

@@ -337,17 +337,17 @@ export function stringArgument(indent: string, prefix: string, value: string, af
 /**
  * A tuple or list of `items` (their source text) as ruff format prints it where `before` and
  * `after` are the rest of its first and last line: on that line when it fits, else one item per
- * line with a trailing comma, indented one level past `before`'s. One item of a tuple is the item
- * alone (as Alembic writes a single parent), none is `None`.
+ * line with a trailing comma, indented one level past `before`'s, lines ending in `eol`. One item
+ * of a tuple is the item alone (as Alembic writes a single parent), none is `None`.
  */
-export function collection(open: '(' | '[', items: string[], before: string, after: string): string {
+export function collection(open: '(' | '[', items: string[], before: string, after: string, eol = '\n'): string {
   const close = open === '(' ? ')' : ']';
   if (items.length === 0) return 'None';
   if (items.length === 1 && open === '(') return items[0] as string;
   const flat = `${open}${items.join(', ')}${close}`;
   if (columns(`${before}${flat}${after}`) <= LINE_LENGTH) return flat;
   const indent = /^[ \t]*/.exec(before)?.[0] ?? '';
-  return `${open}\n${items.map((item) => `${indent}    ${item},\n`).join('')}${indent}${close}`;
+  return `${open}${eol}${items.map((item) => `${indent}    ${item},${eol}`).join('')}${indent}${close}`;
 }
 
 /** `<target> = <value>` at the top level, in parentheses on a line of its own when it does not fit (as ruff format does). */

@@ -209,6 +209,29 @@ describe('remove-domain', () => {
     expect(await readFile(join(root, 'migrations/versions/c1.py'), 'utf8')).toBe(`revision = "c1"\ndown_revision = 'p"1'\n`);
   });
 
+  it('--purge leaves a merge no parent that another parent reaches, and refuses while a depends_on names the migration', async () => {
+    // Two branches off orders and the things domain, merged by hand (alembic merge heads). Relinked
+    // to ("hand1", "hand2", "create_orders"), the merge named an ancestor of its other parents,
+    // and `alembic upgrade head` failed with KeyError.
+    await runAddDomain({ name: 'things' }, testContext(root).ctx);
+    const migration = (id: string, parents: string, extra = '') =>
+      writeFile(join(root, `migrations/versions/${id}.py`), `"""By hand."""\n\nrevision = "${id}"\ndown_revision = ${parents}\n${extra}`);
+    await migration('hand1', '"create_orders"');
+    await migration('hand2', '"create_orders"');
+    await migration('merge1', '("hand1", "hand2", "create_things")');
+    await migration('later', '"merge1"', 'depends_on = "create_things"\n');
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveDomain({ name: 'things', purge: true }, testContext(root).ctx)).rejects.toThrow(
+      /^migrations\/versions\/later\.py depends on create_things \(depends_on\): point it elsewhere, or remove-domain things without --purge/,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    await migration('later', '"merge1"');
+    await runRemoveDomain({ name: 'things', purge: true }, testContext(root).ctx);
+    expect(await readFile(join(root, 'migrations/versions/merge1.py'), 'utf8')).toBe(
+      '"""By hand."""\n\nrevision = "merge1"\ndown_revision = ("hand1", "hand2")\n',
+    );
+  });
+
   it('keeps and lists a file the user edited, unless --force', async () => {
     const schemas = join(root, 'src/my_api/schemas/orders.py');
     await writeFile(schemas, `${await readFile(schemas, 'utf8')}\n# my note\n`);

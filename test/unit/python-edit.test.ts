@@ -170,39 +170,57 @@ describe('Alembic revision files', () => {
     expect((await readRevision('revision = "a"\ndown_revision = None\n', 'a.py')).downRevisions).toEqual([]);
   });
 
-  const created = { revision: 'create_orders', downRevisions: ['create_users'] };
-
   it('relinks down_revision to the removed revision\'s parent, keeping the rest of the line and fixing "Revises:"', async () => {
     const child = '"""Create items.\n\nRevision ID: create_items\nRevises: create_orders\n"""\n\nrevision: str = "create_items"\ndown_revision: str | None = "create_orders"  # parent\n';
-    expect(await relinkRevision(child, 'c.py', created)).toBe(child.replaceAll('create_orders', 'create_users'));
-    expect(await relinkRevision(child, 'c.py', { revision: 'create_orders', downRevisions: [] })).toBe(
+    expect(await relinkRevision(child, 'c.py', 'create_orders', ['create_users'])).toBe(child.replaceAll('create_orders', 'create_users'));
+    expect(await relinkRevision(child, 'c.py', 'create_orders', [])).toBe(
       child.replace('Revises: create_orders', 'Revises: (nothing: the first migration)').replace('"create_orders"  # parent', 'None  # parent'),
     );
   });
 
   it('relinks a merge tuple, printed again as ruff format prints it', async () => {
     const merge = 'revision = "m"\ndown_revision = ("create_orders", "branch_x")\n';
-    expect(await relinkRevision(merge, 'm.py', created)).toBe('revision = "m"\ndown_revision = ("create_users", "branch_x")\n');
+    expect(await relinkRevision(merge, 'm.py', 'create_orders', ['create_users'])).toBe('revision = "m"\ndown_revision = ("create_users", "branch_x")\n');
     // One parent left: the id alone, as Alembic writes it (`("branch_x")` was a line ruff format rewrites).
-    expect(await relinkRevision(merge, 'm.py', { revision: 'create_orders', downRevisions: [] })).toBe('revision = "m"\ndown_revision = "branch_x"\n');
+    expect(await relinkRevision(merge, 'm.py', 'create_orders', [])).toBe('revision = "m"\ndown_revision = "branch_x"\n');
     const last = 'revision = "m"\ndown_revision = (\n    "branch_x",\n    "create_orders",\n)\n';
-    expect(await relinkRevision(last, 'm.py', { revision: 'create_orders', downRevisions: [] })).toBe('revision = "m"\ndown_revision = "branch_x"\n');
+    expect(await relinkRevision(last, 'm.py', 'create_orders', [])).toBe('revision = "m"\ndown_revision = "branch_x"\n');
     // Two parents of 32 characters in place of one: the line would be 118 columns, so one id a line.
-    const longIds = { revision: 'create_orders', downRevisions: ['a'.repeat(32), 'b'.repeat(32)] };
     const annotated = 'revision = "m"\ndown_revision: str | tuple[str, ...] | None = ("create_orders", "branch_x")  # merged\n';
-    expect(await relinkRevision(annotated, 'm.py', longIds)).toBe(
+    expect(await relinkRevision(annotated, 'm.py', 'create_orders', ['a'.repeat(32), 'b'.repeat(32)])).toBe(
       `revision = "m"\ndown_revision: str | tuple[str, ...] | None = (\n    "${'a'.repeat(32)}",\n    "${'b'.repeat(32)}",\n    "branch_x",\n)  # merged\n`,
     );
-    expect(await relinkRevision('revision = "m"\ndown_revision = ["create_orders", "x"]\n', 'm.py', created)).toBe('revision = "m"\ndown_revision = ["create_users", "x"]\n');
+    expect(await relinkRevision('revision = "m"\ndown_revision = ["create_orders", "x"]\n', 'm.py', 'create_orders', ['create_users'])).toBe('revision = "m"\ndown_revision = ["create_users", "x"]\n');
   });
 
-  it('keeps comments among a merge tuple\'s ids where they are, replacing only the id', async () => {
+  it('keeps comments among a merge tuple\'s ids where they are, replacing only the id, or dropping its line', async () => {
     const commented = 'revision = "m"\ndown_revision = (\n    "create_orders",  # the orders branch\n    "branch_x",\n)\n';
-    expect(await relinkRevision(commented, 'm.py', created)).toBe(commented.replace('"create_orders"', '"create_users"'));
+    expect(await relinkRevision(commented, 'm.py', 'create_orders', ['create_users'])).toBe(commented.replace('"create_orders"', '"create_users"'));
+    // A base dropped: its line goes, the comments of the others stay (they were deleted with it).
+    const above = 'revision = "m"\ndown_revision = (\n    "create_orders",\n    # keep this note about h0\n    "h0",\n)\n';
+    expect(await relinkRevision(above, 'm.py', 'create_orders', [])).toBe('revision = "m"\ndown_revision = (\n    # keep this note about h0\n    "h0",\n)\n');
+    const after = 'revision = "m"\ndown_revision = (\n    "h0",  # note about h0\n    "create_orders",\n)\n';
+    expect(await relinkRevision(after, 'm.py', 'create_orders', [])).toBe('revision = "m"\ndown_revision = (\n    "h0",  # note about h0\n)\n');
+  });
+
+  it('relinks a CRLF merge with CRLF lines, a bare tuple, an id listed twice; refuses ids in parentheses of their own', async () => {
+    const crlf = `revision = "m"\r\ndown_revision = ("create_orders", "${'c'.repeat(32)}")\r\n`;
+    expect(await relinkRevision(crlf, 'm.py', 'create_orders', ['a'.repeat(32), 'b'.repeat(32)])).toBe(
+      `revision = "m"\r\ndown_revision = (\r\n    "${'a'.repeat(32)}",\r\n    "${'b'.repeat(32)}",\r\n    "${'c'.repeat(32)}",\r\n)\r\n`,
+    );
+    expect(await relinkRevision('revision = "m"\ndown_revision = "create_orders", "x"\n', 'm.py', 'create_orders', ['create_users'])).toBe(
+      'revision = "m"\ndown_revision = ("create_users", "x")\n',
+    );
+    expect(await relinkRevision('revision = "m"\ndown_revision = ("create_orders", "x", "create_orders")\n', 'm.py', 'create_orders', ['create_users'])).toBe(
+      'revision = "m"\ndown_revision = ("create_users", "x")\n',
+    );
+    await expect(relinkRevision('revision = "m"\ndown_revision = (("create_orders"), "x")\n', 'm.py', 'create_orders', [])).rejects.toThrow(
+      /^m\.py:2: down_revision holds create_orders in parentheses of its own; list the ids in one tuple, then run again$/,
+    );
   });
 
   it('leaves a revision that did not build on the removed one untouched', async () => {
-    expect(await relinkRevision(revision, 'r.py', { revision: 'other', downRevisions: [] })).toBe(revision);
+    expect(await relinkRevision(revision, 'r.py', 'other', [])).toBe(revision);
   });
 });
 

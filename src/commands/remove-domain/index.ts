@@ -14,7 +14,7 @@ import {
 import { isUnchanged, type Manifest } from '../../core/manifest.js';
 import { domainName, type DomainName } from '../../core/names.js';
 import type { Plan } from '../../core/plan.js';
-import { readRevision, relinkRevision } from '../../core/python-edit.js';
+import { dependsOn, readRevision, relinkRevision } from '../../core/python-edit.js';
 import { deleteGenerated, refuseDanglingImports } from '../../core/removal.js';
 import { changeLines } from '../../core/report.js';
 import { editProject } from '../../core/transaction.js';
@@ -29,15 +29,36 @@ export interface RemoveDomainOptions {
 
 /**
  * --purge, for each of the domain's migrations: deleted (it never ran anywhere), and a later
- * migration that built on it pointed at its parents, element by element.
+ * migration that built on it pointed at its parents, less those it has already or reaches through
+ * another parent (Alembic fails on a merge one of whose parents is another's ancestor). Refused
+ * while a migration's depends_on names it.
  */
-async function purgeMigration(plan: Plan, path: string): Promise<void> {
+async function purgeMigration(plan: Plan, path: string, domain: string): Promise<void> {
   const removed = await readRevision(plan.read(path) as string, path);
   plan.delete(path);
-  for (const migration of await readMigrations(plan)) {
-    if (migration.downRevisions.includes(removed.revision)) {
-      plan.write(migration.path, await relinkRevision(plan.read(migration.path) as string, migration.path, removed));
+  const migrations = await readMigrations(plan);
+  for (const migration of migrations) {
+    const source = plan.read(migration.path) as string;
+    if (source.includes(removed.revision) && (await dependsOn(source)).includes(removed.revision)) {
+      throw new CliError(`${migration.path} depends on ${removed.revision} (depends_on): point it elsewhere, or remove-domain ${domain} without --purge (a new migration then drops the table)`);
     }
+  }
+  const parentsOf = new Map<string, string[]>(migrations.map((migration) => [migration.revision, migration.downRevisions]));
+  parentsOf.set(removed.revision, removed.downRevisions);
+  /** Whether `ancestor` is `from` or comes before it in the graph. */
+  const reaches = (from: string, ancestor: string, seen = new Set<string>()): boolean => {
+    if (from === ancestor) return true;
+    if (seen.has(from)) return false;
+    seen.add(from);
+    return (parentsOf.get(from) ?? []).some((parent) => reaches(parent, ancestor, seen));
+  };
+  for (const migration of migrations) {
+    if (!migration.downRevisions.includes(removed.revision)) continue;
+    const others = migration.downRevisions.filter((id) => id !== removed.revision);
+    const replacement = removed.downRevisions.filter(
+      (id, index, all) => all.indexOf(id) === index && ![...others, ...all.filter((other) => other !== id)].some((other) => reaches(other, id)),
+    );
+    plan.write(migration.path, await relinkRevision(plan.read(migration.path) as string, migration.path, removed.revision, replacement));
   }
 }
 
@@ -77,7 +98,7 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
       migrations.length > 0 &&
       options.purge === true &&
       (options.force === true || migrations.every((migration) => isUnchanged(plan.original(migration), manifest.files[migration])));
-    if (purge) for (const migration of migrations) await purgeMigration(plan, migration);
+    if (purge) for (const migration of migrations) await purgeMigration(plan, migration, name.module);
     const keptMigration = migrations.length > 0 && !purge;
     const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => !isMigration(file)), options.force ?? false);
     if (keptMigration) planMigration(plan, manifest.options, domainSpec(manifest, name), await migrationChain(plan), 'drop');
