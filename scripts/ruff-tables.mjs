@@ -6,7 +6,8 @@
 // - RUFF_WIDTHS: the columns E501 counts for each character that is not one column wide. Each is
 //   repeated in one literal, on a line ruff reports as too long whatever it holds, with its width.
 // Writes src/core/ruff-tables.ts, or with --check fails when that file no longer matches the ruff
-// given (the smoke runs it against the ruff a generated project installs).
+// given (the smoke runs it against the ruff a generated project installs). The tables of 0.17.6
+// are those of 0.15.0 too, not of 0.14.0: the generated pyproject.toml asks for ruff>=0.15.
 // Usage: node scripts/ruff-tables.mjs <path to ruff> [--check]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
