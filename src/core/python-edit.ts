@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { Edit, Node, Parser, Point, Tree } from 'web-tree-sitter';
 import { CliError, incompleteInstallation, withPath } from '../errors.js';
 import { pythonGrammar, treeSitterGlue, treeSitterRuntime } from './package-files.js';
-import { collection, plainImportOrder, pythonString, type RouterLines, routerImport, routerInclude } from './python-source.js';
+import { collection, columns, LINE_LENGTH, plainImportOrder, pythonString, type RouterLines, routerImport, routerInclude } from './python-source.js';
 
 /**
  * Edits of Python source through its syntax tree (tree-sitter), never by regex or markers:
@@ -612,7 +612,6 @@ export function relinkRevision(source: string, file: string, removedId: string, 
     if (value.type !== 'string' && target.parent?.id !== value.id) {
       throw new CliError(`${file}:${target.startPosition.row + 1}: down_revision holds ${removedId} in parentheses of its own; list the ids in one tuple, then run again`);
     }
-    const remaining = parents.filter((node) => node !== target).map((node) => stringValue(node) as string);
     const lineEnd = /\r?\n|$/.exec(source.slice(value.endIndex)) as RegExpExecArray;
     if (value.type === 'string' || value.children.every((child) => child?.type !== 'comment' && (!child?.isNamed || child.type === 'string'))) {
       // A string, or a tuple or list of strings and nothing else: printed again whole, as ruff
@@ -654,10 +653,11 @@ export function relinkRevision(source: string, file: string, removedId: string, 
     }
     const docstring = topLevel(root)[0]?.namedChild(0);
     if (docstring?.type === 'string') {
-      const revises = [...remaining, ...replacement];
-      const text = docstring.text.replace(
-        /^(Revises:)[^\r\n]*/m,
-        (_, label: string) => `${label} ${revises.length > 0 ? revises.join(', ') : '(nothing: the first migration)'}`,
+      // In the order of down_revision; one id a line, under the first, where they do not fit ruff's 100 columns.
+      const revises = [...new Set(parents.flatMap((node) => (stringValue(node) === removedId ? replacement : [stringValue(node) as string])))];
+      const listed = revises.length > 0 ? `Revises: ${revises.join(', ')}` : 'Revises: (nothing: the first migration)';
+      const text = docstring.text.replace(/^Revises:[^\r\n]*/m, () =>
+        columns(listed) <= LINE_LENGTH ? listed : `Revises: ${revises.join(`,${lineEnd[0] || '\n'}         `)}`,
       );
       if (text !== docstring.text) splices.replace(docstring.startIndex, docstring.endIndex, text);
     }

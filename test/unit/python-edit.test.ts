@@ -193,6 +193,17 @@ describe('Alembic revision files', () => {
     expect(await relinkRevision('revision = "m"\ndown_revision = ["create_orders", "x"]\n', 'm.py', 'create_orders', ['create_users'])).toBe('revision = "m"\ndown_revision = ["create_users", "x"]\n');
   });
 
+  it('lists the new parents on "Revises:" in down_revision\'s order, one a line where they do not fit 100 columns', async () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((letter) => letter.repeat(32)) as [string, string, string];
+    const merge = `"""Merge.\n\nRevision ID: m\nRevises: create_orders, ${c}\n"""\n\nrevision = "m"\ndown_revision = ("create_orders", "${c}")\n`;
+    expect(await relinkRevision(merge, 'm.py', 'create_orders', [a, b])).toBe(
+      `"""Merge.\n\nRevision ID: m\nRevises: ${a},\n         ${b},\n         ${c}\n"""\n\nrevision = "m"\ndown_revision = (\n    "${a}",\n    "${b}",\n    "${c}",\n)\n`,
+    );
+    expect(await relinkRevision(merge, 'm.py', 'create_orders', ['create_users'])).toBe(
+      `"""Merge.\n\nRevision ID: m\nRevises: create_users, ${c}\n"""\n\nrevision = "m"\ndown_revision = ("create_users", "${c}")\n`,
+    );
+  });
+
   it('keeps comments among a merge tuple\'s ids where they are, replacing only the id, or dropping its line', async () => {
     const commented = 'revision = "m"\ndown_revision = (\n    "create_orders",  # the orders branch\n    "branch_x",\n)\n';
     expect(await relinkRevision(commented, 'm.py', 'create_orders', ['create_users'])).toBe(commented.replace('"create_orders"', '"create_users"'));
