@@ -653,10 +653,11 @@ export function relinkRevision(source: string, file: string, removedId: string, 
     }
     const docstring = topLevel(root)[0]?.namedChild(0);
     if (docstring?.type === 'string') {
-      // In the order of down_revision; one id a line, under the first, where they do not fit ruff's 100 columns.
+      // In the order of down_revision; one id a line, under the first, where they do not fit ruff's
+      // 100 columns (and so read back: a line ending in a comma goes on under "Revises:").
       const revises = [...new Set(parents.flatMap((node) => (stringValue(node) === removedId ? replacement : [stringValue(node) as string])))];
       const listed = revises.length > 0 ? `Revises: ${revises.join(', ')}` : 'Revises: (nothing: the first migration)';
-      const text = docstring.text.replace(/^Revises:[^\r\n]*/m, () =>
+      const text = docstring.text.replace(/^Revises:(?:[^\r\n]*,\r?\n {9})*[^\r\n]*/m, () =>
         columns(listed) <= LINE_LENGTH ? listed : `Revises: ${revises.join(`,${lineEnd[0] || '\n'}         `)}`,
       );
       if (text !== docstring.text) splices.replace(docstring.startIndex, docstring.endIndex, text);

@@ -202,6 +202,11 @@ describe('Alembic revision files', () => {
     expect(await relinkRevision(merge, 'm.py', 'create_orders', ['create_users'])).toBe(
       `"""Merge.\n\nRevision ID: m\nRevises: create_users, ${c}\n"""\n\nrevision = "m"\ndown_revision = ("create_users", "${c}")\n`,
     );
+    // A second relink reads the wrapped line whole.
+    const wrapped = await relinkRevision(merge, 'm.py', 'create_orders', [a, b]);
+    expect(await relinkRevision(wrapped, 'm.py', a, [])).toBe(
+      `"""Merge.\n\nRevision ID: m\nRevises: ${b}, ${c}\n"""\n\nrevision = "m"\ndown_revision = ("${b}", "${c}")\n`,
+    );
   });
 
   it('keeps comments among a merge tuple\'s ids where they are, replacing only the id, or dropping its line', async () => {
