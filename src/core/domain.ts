@@ -243,8 +243,8 @@ function schemaDeclarations(field: Field) {
     const flat = `${target} = ${defaultValue}`;
     if (columns(flat) <= LINE_LENGTH) return flat;
     if (columns(`        ${defaultValue}`) > LINE_LENGTH) {
-      const text = /^["']/.test(defaultValue) && field.defaultValue !== undefined;
-      const escaped = text && defaultValue !== pythonString(field.defaultValue as string) ? ", with escapes for what ruff's RUF001 reports" : '';
+      const { defaultValue: typed } = field;
+      const escaped = typed !== undefined && /^["']/.test(defaultValue) && defaultValue !== pythonString(typed) ? ", with escapes for what ruff's RUF001 reports" : '';
       throw new UsageError(
         `Invalid --fields: the default of "${field.name}" does not fit a ${LINE_LENGTH}-column line (${columns(defaultValue)} columns as Python source${escaped})`,
       );

@@ -5,32 +5,42 @@ import { RUFF_CONFUSABLES, RUFF_WIDTHS } from './ruff-tables.js';
 /** The generated project's `line-length` (pyproject.toml). */
 export const LINE_LENGTH = 100;
 
-/** RUFF_WIDTHS as sorted run starts, ends and widths, read on first use. */
-let widthRuns: { starts: number[]; ends: number[]; widths: number[] } | undefined;
-
-/** The columns ruff counts for the character `codePoint`: one unless RUFF_WIDTHS says otherwise. */
-function charWidth(codePoint: number): number {
-  if (widthRuns === undefined) {
-    widthRuns = { starts: [], ends: [], widths: [] };
-    for (const run of RUFF_WIDTHS.split(' ')) {
-      const [range = '', width = ''] = run.split(':');
-      const [first = '', last = first] = range.split('-');
-      widthRuns.starts.push(Number.parseInt(first, 16));
-      widthRuns.ends.push(Number.parseInt(last, 16));
-      widthRuns.widths.push(Number(width));
+/**
+ * A table of ruff-tables.ts (runs of code points in hex, `first-last`, each with `:value` or 1) as a
+ * lookup, read on first use: only a default that is not ASCII needs one.
+ */
+function tableLookup(table: string, unlisted: number): (codePoint: number) => number {
+  let runs: { starts: number[]; ends: number[]; values: number[] } | undefined;
+  return (codePoint) => {
+    if (runs === undefined) {
+      runs = { starts: [], ends: [], values: [] };
+      for (const run of table.split(' ')) {
+        const [range = '', value = '1'] = run.split(':');
+        const [first = '', last = first] = range.split('-');
+        runs.starts.push(Number.parseInt(first, 16));
+        runs.ends.push(Number.parseInt(last, 16));
+        runs.values.push(Number(value));
+      }
     }
-  }
-  const { starts, ends, widths } = widthRuns;
-  let low = 0;
-  let high = starts.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    if (codePoint < (starts[middle] as number)) high = middle - 1;
-    else if (codePoint > (ends[middle] as number)) low = middle + 1;
-    else return widths[middle] as number;
-  }
-  return 1;
+    const { starts, ends, values } = runs;
+    let low = 0;
+    let high = starts.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if (codePoint < (starts[middle] as number)) high = middle - 1;
+      else if (codePoint > (ends[middle] as number)) low = middle + 1;
+      else return values[middle] as number;
+    }
+    return unlisted;
+  };
 }
+
+/** The columns ruff counts for a character: one unless RUFF_WIDTHS says otherwise. */
+const charWidth = tableLookup(RUFF_WIDTHS, 1);
+
+/** Whether ruff's RUF001 reports a character in a string (RUFF_CONFUSABLES lists it). */
+const confusable = tableLookup(RUFF_CONFUSABLES, 0);
+const isConfusable = (codePoint: number) => confusable(codePoint) === 1;
 
 /**
  * The columns `line` takes as ruff measures a line against LINE_LENGTH, character by character as
@@ -54,20 +64,6 @@ export function pythonString(value: string): string {
   const doubles = value.split('"').length - 1;
   const singles = value.split("'").length - 1;
   return doubles > singles ? `'${escaped.replaceAll("'", "\\'")}'` : `"${escaped.replaceAll('"', '\\"')}"`;
-}
-
-let confusables: Set<number> | undefined;
-
-/** Whether ruff's RUF001 reports `codePoint` in a string; its table is read on first use. */
-function isConfusable(codePoint: number): boolean {
-  if (confusables === undefined) {
-    confusables = new Set();
-    for (const run of RUFF_CONFUSABLES.split(' ')) {
-      const [first, last = first] = run.split('-').map((hex) => Number.parseInt(hex, 16)) as [number, number?];
-      for (let each = first; each <= last; each += 1) confusables.add(each);
-    }
-  }
-  return confusables.has(codePoint);
 }
 
 /** Rust's char::is_alphanumeric, which ends ruff's words. */
