@@ -158,6 +158,42 @@ export function bytesNow(file: string): Buffer | undefined {
   }
 }
 
+/** Reused by holdsBytes: comparing hundreds of files allocates nothing per file. */
+let scratch = Buffer.allocUnsafe(0);
+
+/**
+ * Whether the regular file at `file` holds exactly `expected` now (the plan's check before writing):
+ * bytesNow's answer compared, without its fstat or a buffer per file. A read one byte longer than
+ * `expected` that stops at its length is the whole file; a folder fails its read, and a FIFO or
+ * device reads otherwise. An empty `expected` cannot tell a FIFO from a file so: bytesNow decides.
+ */
+export function holdsBytes(file: string, expected: Buffer): boolean {
+  if (expected.length === 0) return bytesNow(file)?.length === 0;
+  let fd: number;
+  try {
+    fd = openSync(file, READ_NOW);
+  } catch (error) {
+    if (['ENOENT', 'ENOTDIR', 'ENXIO'].includes(errorCode(error) as string)) return false;
+    throw error;
+  }
+  try {
+    const want = expected.length + 1;
+    if (scratch.length < want) scratch = Buffer.allocUnsafe(Math.max(want, 2 * scratch.length));
+    let filled = 0;
+    while (filled < want) {
+      const read = readSync(fd, scratch, filled, want - filled, null);
+      if (read === 0) break;
+      filled += read;
+    }
+    return filled === expected.length && scratch.compare(expected, 0, filled, 0, filled) === 0;
+  } catch (error) {
+    if (['EISDIR', 'EAGAIN'].includes(errorCode(error) as string)) return false;
+    throw withPath(error, file);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Every change a command will make, built in memory before anything is written: the virtual tree
  * the command reads and writes. Paths are POSIX and relative to `root`; each must stay inside it,
@@ -500,8 +536,8 @@ export class Plan {
   changedSinceRead(): string[] {
     const changed = new Set<string>();
     this.entries.forEach((entry, path) => {
-      const now = bytesNow(this.onDisk(path));
-      const same = now === undefined ? entry.before === undefined : entry.before !== undefined && now.equals(entry.before);
+      const file = this.onDisk(path);
+      const same = entry.before === undefined ? bytesNow(file) === undefined : holdsBytes(file, entry.before);
       if (!same) changed.add(path);
     });
     for (const [dir, before] of this.listed) {

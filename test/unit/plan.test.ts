@@ -56,6 +56,25 @@ describe('Plan.changedSinceRead', () => {
     expect(plan.changedSinceRead()).toEqual(['created.py', 'deleted.py', 'edited.py', 'replaced.py']);
   });
 
+  it('finds a file grown or cut short, and one replaced by a folder or a FIFO (an empty one too)', async () => {
+    const root = await tempDir();
+    const files = { 'grown.py': 'x = 1\n', 'cut.py': 'x = 1\ny = 2\n', 'big.py': 'z = 0\n'.repeat(5000), 'folder.py': 'x = 1\n', 'fifo.py': 'x = 1\n', 'empty.py': '' };
+    for (const [name, text] of Object.entries(files)) await writeFile(join(root, name), text);
+    const plan = new Plan(root);
+    for (const name of Object.keys(files)) plan.read(name);
+    expect(plan.changedSinceRead()).toEqual([]);
+    await writeFile(join(root, 'grown.py'), 'x = 1\n\n');
+    await writeFile(join(root, 'cut.py'), 'x = 1\n');
+    await writeFile(join(root, 'big.py'), `${'z = 0\n'.repeat(4999)}z = 1\n`);
+    await rm(join(root, 'folder.py'));
+    await mkdir(join(root, 'folder.py'));
+    for (const name of ['fifo.py', 'empty.py']) {
+      await rm(join(root, name));
+      expect(spawnSync('mkfifo', [join(root, name)]).status).toBe(0);
+    }
+    expect(plan.changedSinceRead()).toEqual(['big.py', 'cut.py', 'empty.py', 'fifo.py', 'folder.py', 'grown.py']);
+  });
+
   it('finds a file saved into, or taken from, a folder it listed; not a bytecode cache made there', async () => {
     const root = await tempDir();
     await mkdir(join(root, 'migrations/versions'), { recursive: true });
