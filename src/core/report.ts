@@ -62,5 +62,8 @@ export function reportPlan(ctx: Pick<Context, 'log'>, report: PlanReport, json: 
     return;
   }
   const then = (report.steps ?? []).map((step) => `  then   ${step.name}: ${step.run}`);
-  ctx.log.raw([changeLines(report) || '  (nothing to change)', ...then, 'Dry run: nothing was written.'].join('\n'));
+  // Files it would keep as they are (upgrade's changed ones) are listed after it says so.
+  const nothing = report.changes.length === 0 ? ['  (nothing to change)'] : [];
+  const lines = changeLines(report);
+  ctx.log.raw([...nothing, ...(lines === '' ? [] : [lines]), ...then, 'Dry run: nothing was written.'].join('\n'));
 }
