@@ -13,13 +13,16 @@ export const MANIFEST_FILE = '.create-layered-backend.json';
 
 /**
  * The manifest's format. 0.1.0 wrote format 1 without saying so; 2 added the number; 3 the flows;
- * 4 the layout and the placements flip made. Older formats are read and rewritten as the current
- * one by the next command.
+ * 4 the layout and the placements flip made; 5 the domain the job examples were made for. Older
+ * formats are read and rewritten as the current one by the next command.
  */
-export const MANIFEST_FORMAT = 4;
+export const MANIFEST_FORMAT = 5;
 
 export const EXTRAS = ['crawlers', 'schedulers', 'clients', 'workers'] as const;
 export type Extra = (typeof EXTRAS)[number];
+
+/** Whether `extras` bring the example jobs (an import task, a counting job) that call a domain's service. */
+export const hasJobExamples = (extras: readonly Extra[]) => extras.includes('workers') || extras.includes('schedulers');
 export type Database = 'sqlite' | 'postgres';
 
 const PATH_MESSAGE = 'must be a path inside the project (relative, no "..")';
@@ -69,6 +72,12 @@ const ManifestSchema = v.strictObject({
     extras: v.array(v.picklist(EXTRAS)),
     layout: v.picklist(LAYOUTS),
   }),
+  /**
+   * The domain whose service the workers' and schedulers' example jobs call: create's first. Kept
+   * after that domain is removed (the user changed the examples to allow it), so upgrade renders
+   * the examples as they were made. Absent without those extras, and in manifests before format 5.
+   */
+  examples: v.optional(Identifier),
   /**
    * Each domain with the --fields spec it was generated from and the files that belong to it.
    * `removed`: remove-domain took it away but kept the files the user had changed, which stay

@@ -1,7 +1,7 @@
 import { CliError } from '../errors.js';
 import { VERSION } from '../package.js';
 import { projectRouters, routerRegistrationLines } from './domain.js';
-import type { Database, Extra } from './manifest.js';
+import { type Database, type Extra, hasJobExamples } from './manifest.js';
 import { type DomainName, domainModule, domainName, type Layout } from './names.js';
 import { assignment, call, fromImports, importAs } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
@@ -58,7 +58,7 @@ export function projectTemplateData(options: ProjectOptions, generatorVersion = 
   const defaultDatabaseUrl = postgres
     ? `${POSTGRES_SERVER.replace('postgresql:', 'postgresql+asyncpg:')}/${pkg}`
     : `sqlite+aiosqlite:///./${pkg}.db`;
-  if ((workers || schedulers) && first === undefined) {
+  if (hasJobExamples(options.extras) && first === undefined) {
     throw new CliError("The workers' and schedulers' example jobs call a domain's service, and the project has no domain left; add one first");
   }
   return {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageIn, packagePlans } from '../../src/commands/upgrade/base.js';
 import { ownPlans, replay, replaySteps } from '../../src/commands/upgrade/replay.js';
-import { parseManifest } from '../../src/core/manifest.js';
+import { contentHash, type Manifest, parseManifest } from '../../src/core/manifest.js';
 import { runCli, tempDir, testContext } from '../helpers.js';
 import { snapshotTree } from '../tree.js';
 
@@ -78,6 +78,59 @@ describe('upgrade of a project whose first domain create could not have made as 
     expect((await cli('upgrade', '--dry-run', '--base', repo)).stdout).toContain('(nothing to change)');
     expect((await cli('upgrade', '--base', repo)).stdout).toMatch(/nothing to change/);
     expect(await snapshotTree(project, { withFolders: true })).toEqual(before);
+  });
+});
+
+describe('upgrade of a project whose job examples call a domain that is not the registry\'s first', () => {
+  // The workers' and schedulers' examples call the domain create was given first. The replay gave
+  // create the registry's first domain instead: after routers were reordered or that domain
+  // removed, a same-version upgrade rewrote the unchanged examples (and README.md, the tests) for
+  // another domain; with that domain not as create makes it, upgrade failed.
+  const registry = 'src/my_api/routers/__init__.py';
+  const examples = ['src/my_api/workers/tasks.py', 'src/my_api/schedulers/jobs.py', 'src/my_api/routers/imports/handlers.py'];
+  const swapRouters = async (project: string) => {
+    const text = await readFile(join(project, registry), 'utf8');
+    const swapped = text.replace('include_router(users_router)\napi_router.include_router(orders_router)', 'include_router(orders_router)\napi_router.include_router(users_router)');
+    expect(swapped).not.toBe(text);
+    await writeFile(join(project, registry), swapped);
+  };
+  // What a user does before remove-domain users allows it: the examples call orders instead.
+  const examplesCallOrders = async (project: string) => {
+    for (const file of examples) {
+      const text = await readFile(join(project, file), 'utf8');
+      await writeFile(join(project, file), text.replaceAll('users', 'orders').replaceAll('User', 'Order').replaceAll(/_user\b/g, '_order'));
+    }
+  };
+  it.each([
+    ['routers reordered by hand', [swapRouters]],
+    ['the domain removed once the examples call another', [examplesCallOrders, ['remove-domain', 'users']]],
+    ['the domain removed, then added again with other fields', [examplesCallOrders, ['remove-domain', 'users'], ['add-domain', 'users', '--fields', 'email:str']]],
+    ['the domain given fields create and add-field cannot give it in order', [['add-field', 'users', 'x:int=1'], ['remove-field', 'users', 'name'], ['add-field', 'users', 'name:str?']]],
+  ] as Array<[string, Array<string[] | ((project: string) => Promise<void>)>]>)('%s: renders its base, and finds nothing to change', async (_, history) => {
+    const cwd = await tempDir();
+    const project = join(cwd, 'my-api');
+    const cli = async (...args: string[]) => {
+      const result = await runCli(args, args[0] === 'my-api' ? cwd : project);
+      expect(result.exitCode, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+      return result;
+    };
+    await cli('my-api', '--yes', '--no-install', '--no-git', '--extras', 'workers,schedulers');
+    for (const step of history) await (typeof step === 'function' ? step(project) : cli(...step));
+    const manifestFile = join(project, '.create-layered-backend.json');
+    const manifest = async () => JSON.parse(await readFile(manifestFile, 'utf8')) as Manifest;
+    const files = () => snapshotTree(project, { withFolders: true, ignore: ['.create-layered-backend.json'] });
+    const [filesBefore, manifestBefore] = [await files(), await manifest()];
+    // A registry reordered by hand is what this version renders for that order now: the manifest
+    // may record it as generated. Nothing else changes.
+    const dryRun = (await cli('upgrade', '--dry-run', '--base', repo)).stdout;
+    expect(dryRun).not.toMatch(/^ {2}(create|edit|delete|merge|conflict) +(?!\.create-layered-backend\.json$)\S/m);
+    const adopts = manifestBefore.files[registry] !== contentHash(await readFile(join(project, registry)));
+    expect(dryRun).toContain(adopts ? '  edit    .create-layered-backend.json' : '  (nothing to change)');
+    await cli('upgrade', '--base', repo);
+    expect(await files()).toEqual(filesBefore);
+    const manifestAfter = await manifest();
+    expect(manifestAfter.files[registry]).toBe(contentHash(await readFile(join(project, registry))));
+    expect({ ...manifestAfter, files: { ...manifestAfter.files, [registry]: '' } }).toEqual({ ...manifestBefore, files: { ...manifestBefore.files, [registry]: '' } });
   });
 });
 

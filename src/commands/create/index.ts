@@ -5,6 +5,7 @@ import { CancelledError, CliError } from '../../errors.js';
 import { writeNewFolder } from '../../core/apply.js';
 import { type MigrationChain, planDomain } from '../../core/domain.js';
 import {
+  hasJobExamples,
   isUnchanged,
   MANIFEST_FILE,
   MANIFEST_FORMAT,
@@ -37,6 +38,8 @@ export function planProject(plan: Plan, options: CreateOptions): string[] {
     format: MANIFEST_FORMAT,
     generator: { name: 'create-layered-backend', version: VERSION },
     options: { projectName: options.projectName, packageName: options.packageName, db: options.db, extras: options.extras, layout: options.layout },
+    // The skeleton's example jobs call the first domain (core/project.ts).
+    ...(hasJobExamples(options.extras) && options.domains[0] ? { examples: options.domains[0].name.module } : {}),
     domains: {},
     flows: {},
     placements: {},

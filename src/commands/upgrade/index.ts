@@ -16,7 +16,7 @@ import { VERSION } from '../../package.js';
 import { type BaseOption, checkBaseOption, type CliPackage, installPackage, packageIn, packagePlans } from './base.js';
 import { changesBetween, compareVersions, isVersion } from './changelog.js';
 import { type Conflict, reconcile } from './reconcile.js';
-import { ownPlans, type Rendering, replay, replaySteps, type ReplayStep } from './replay.js';
+import { examplesDomain, ownPlans, type Rendering, replay, replaySteps, type ReplayStep } from './replay.js';
 
 export interface UpgradeOptions {
   dryRun?: boolean;
@@ -146,6 +146,8 @@ export async function runUpgrade(options: UpgradeOptions, ctx: Context): Promise
     const reconciled = await reconcile(plan, manifest, rendered.theirs, rendered.base, (path) => !unregisteredFiles.has(path));
     conflicts = reconciled.conflicts;
     recordFiles(manifest, registered, rendered.theirs);
+    // A manifest before format 5 gets the domain the examples were rendered for now.
+    manifest.examples ??= examplesDomain(manifest, registered);
     manifest.generator.version = VERSION;
     const changes = from === VERSION ? '' : changesBetween(from, VERSION);
     if (changes !== '' && options.dryRun && !options.json) ctx.log.info(`What changed from ${from} to ${VERSION}:\n\n${changes}\n`);

@@ -1,13 +1,14 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Context } from '../../context.js';
 import { describeError } from '../../errors.js';
-import { MIGRATIONS_DIR } from '../../core/domain.js';
+import { MIGRATIONS_DIR, routerRegistry } from '../../core/domain.js';
 import { refuseColumnsRowsCannotTake } from '../../core/evolve.js';
 import { DEFAULT_FIELDS, type Field, parseFields, splitFieldSpec } from '../../core/fields.js';
-import { type Manifest, MANIFEST_FILE, parseManifest } from '../../core/manifest.js';
+import { hasJobExamples, type Manifest, MANIFEST_FILE, parseManifest } from '../../core/manifest.js';
 import { domainName } from '../../core/names.js';
 import { isConfinedPath } from '../../core/plan.js';
+import { importedModules, moduleOfFile } from '../../core/python-edit.js';
 import { PLAN_FORMAT } from '../../core/report.js';
 import { runCommandLine } from '../../program.js';
 
@@ -78,21 +79,38 @@ function madeByCreate(fields: string): boolean {
 }
 
 /**
+ * The domain the workers' and schedulers' example jobs call, when the project has them: the one
+ * the manifest records, or before format 5 the registry's first (`order`), as create made it.
+ */
+export function examplesDomain(manifest: Manifest, order: string[]): string | undefined {
+  if (!hasJobExamples(manifest.options.extras)) return undefined;
+  return manifest.examples ?? order.find((name) => manifest.domains[name] !== undefined);
+}
+
+/**
  * The manifest's project as commands: create with its answers and the first domain in `order`
  * (the order the router registry includes them, which the registry's text keeps: create's domains
- * first), as create made it, since the extras' examples (workers, schedulers) use that domain,
- * unless create cannot have made it (madeByCreate); then each other domain and flow in `order`. A
- * domain is added with its recorded fields up to the first reference to a domain not added yet (a
- * reference add-field gave it later, maybe in a cycle); those fields are added after every domain,
- * by add-field, as they were. The first domain gets its fields beyond create's by add-field, and
- * loses create's field by remove-field if the record no longer has it. A flow waits for the
- * domains it uses.
+ * first), as create made it, then each other domain and flow in `order`. A domain is added with
+ * its recorded fields up to the first reference to a domain not added yet (a reference add-field
+ * gave it later, maybe in a cycle); those fields are added after every domain, by add-field, as
+ * they were. The first domain gets its fields beyond create's by add-field, and loses create's
+ * field by remove-field if the record no longer has it. A flow waits for the domains it uses.
+ *
+ * The workers' and schedulers' example jobs call the domain create was given first, which the
+ * manifest records (before format 5: taken to be the registry's first). When that domain is not
+ * the registry's first any more (routers reordered, the domain removed), or create cannot have
+ * made it as it is (madeByCreate), create is given it all the same, for the examples, and it is
+ * removed again (replay sets the examples aside meanwhile); every domain in `order` is then added
+ * by add-domain. A project without examples takes a placeholder domain for that.
  */
 export function replaySteps(manifest: Manifest, order: string[]): ReplayStep[] {
   const earliest = order.find((name) => manifest.domains[name] !== undefined);
-  const first = earliest !== undefined && madeByCreate((manifest.domains[earliest] as Manifest['domains'][string]).fields) ? earliest : undefined;
-  const steps: ReplayStep[] = [{ command: 'create', options: manifest.options, domain: first ?? PLACEHOLDER }];
-  if (first === undefined) steps.push({ command: 'remove-domain', name: PLACEHOLDER });
+  const examples = examplesDomain(manifest, order);
+  const grows = earliest !== undefined && (examples ?? earliest) === earliest && madeByCreate((manifest.domains[earliest] as Manifest['domains'][string]).fields);
+  const first = grows ? earliest : undefined;
+  const created = first ?? examples ?? PLACEHOLDER;
+  const steps: ReplayStep[] = [{ command: 'create', options: manifest.options, domain: created }];
+  if (first === undefined) steps.push({ command: 'remove-domain', name: created });
   const later: ReplayStep[] = [];
   const added = new Set<string>();
   let waiting = [...order];
@@ -201,6 +219,40 @@ function readTree(root: string): Map<string, string> {
 const withoutMigrations = (files: string[]) => files.filter((path) => !path.startsWith(`${MIGRATIONS_DIR}/`));
 
 /**
+ * The scratch project's files that import a module of the domain `name` (the job examples that call
+ * create's domain), with their text: all but the domain's own and the router registry, which
+ * remove-domain edits. It refuses to remove a domain while other code imports it.
+ */
+async function filesImporting(root: string, name: string): Promise<Map<string, string>> {
+  const manifest = parseManifest(readFileSync(join(root, MANIFEST_FILE), 'utf8'), MANIFEST_FILE);
+  const own = new Set(manifest.domains[name]?.files ?? []);
+  const modules = [...own].map(moduleOfFile).filter((module) => module !== undefined);
+  const importing = new Map<string, string>();
+  for (const [path, text] of readTree(root)) {
+    if (own.has(path) || path === routerRegistry(manifest.options.packageName) || !path.endsWith('.py')) continue;
+    const imported = await importedModules(text, path);
+    if (imported.some(({ module }) => modules.some((gone) => module === gone || module.startsWith(`${gone}.`)))) importing.set(path, text);
+  }
+  return importing;
+}
+
+/**
+ * Runs a remove-domain step of the domain create was given for the job examples: the files that
+ * import it are emptied while it runs and put back after, as create wrote them. Returns the paths
+ * the step edited.
+ */
+async function removeSettingAside(plans: PlanSource, step: ReplayStep & { command: 'remove-domain' }, root: string): Promise<string[]> {
+  const setAside = await filesImporting(root, step.name);
+  for (const path of setAside.keys()) writeFileSync(join(root, path), '');
+  const edited = applyPlan(await plans(step, root), root);
+  for (const [path, text] of setAside) {
+    if (!existsSync(join(root, path)) || edited.includes(path)) throw new Error(`it changed ${path}, which it was to leave alone`);
+    writeFileSync(join(root, path), text);
+  }
+  return edited;
+}
+
+/**
  * Replays `steps` with `plans` in the new folder `scratch`. A step that fails rejects with the
  * step's command line and the reason.
  */
@@ -211,7 +263,8 @@ export async function replay(plans: PlanSource, steps: ReplayStep[], scratch: st
   mkdirSync(scratch, { recursive: true });
   for (const [index, step] of steps.entries()) {
     try {
-      const edited = applyPlan(await plans(step, index === 0 ? scratch : root), root);
+      const removesCreated = step.command === 'remove-domain' && step.name === create.domain;
+      const edited = removesCreated ? await removeSettingAside(plans, step, root) : applyPlan(await plans(step, index === 0 ? scratch : root), root);
       if (index > 0) for (const path of edited) editedAfter.add(path);
     } catch (error) {
       const command = stepArguments(step).map((arg) => (/[\s"]/.test(arg) ? JSON.stringify(arg) : arg));
