@@ -263,8 +263,11 @@ export async function replay(plans: PlanSource, steps: ReplayStep[], scratch: st
   mkdirSync(scratch, { recursive: true });
   for (const [index, step] of steps.entries()) {
     try {
-      const removesCreated = step.command === 'remove-domain' && step.name === create.domain;
-      const edited = removesCreated ? await removeSettingAside(plans, step, root) : applyPlan(await plans(step, index === 0 ? scratch : root), root);
+      // Only the job examples import create's domain: without them nothing is set aside.
+      const edited =
+        step.command === 'remove-domain' && hasJobExamples(create.options.extras)
+          ? await removeSettingAside(plans, step, root)
+          : applyPlan(await plans(step, index === 0 ? scratch : root), root);
       if (index > 0) for (const path of edited) editedAfter.add(path);
     } catch (error) {
       const command = stepArguments(step).map((arg) => (/[\s"]/.test(arg) ? JSON.stringify(arg) : arg));
