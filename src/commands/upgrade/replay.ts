@@ -71,10 +71,27 @@ function madeByCreate(fields: string): boolean {
     const parsed = recorded.map((spec) => parseFields(spec, (target) => domainName(target).module)[0] as Field);
     const grown = recorded[0] === DEFAULT_FIELDS ? parsed.slice(1) : parsed;
     if (grown.some((field) => field.name === created.name)) return false;
-    refuseColumnsRowsCannotTake(grown);
+    return rowsCanTake(grown);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether add-field can add `fields` to a table that may hold rows (core/evolve.ts). */
+function rowsCanTake(fields: Field[]): boolean {
+  try {
+    refuseColumnsRowsCannotTake(fields);
     return true;
   } catch {
     return false;
+  }
+}
+
+/** A field name none of `fields` has, for a domain added before what its first field refers to. */
+function standIn(fields: Field[]): string {
+  for (let n = 1; ; n += 1) {
+    const name = n === 1 ? 'replay_stand_in' : `replay_stand_in_${n}`;
+    if (!fields.some((field) => field.name === name)) return name;
   }
 }
 
@@ -93,8 +110,11 @@ export function examplesDomain(manifest: Manifest, order: string[]): string | un
  * first), as create made it, then each other domain and flow in `order`. A domain is added with
  * its recorded fields up to the first reference to a domain not added yet (a reference add-field
  * gave it later, maybe in a cycle); those fields are added after every domain, by add-field, as
- * they were. The first domain gets its fields beyond create's by add-field, and loses create's
- * field by remove-field if the record no longer has it. A flow waits for the domains it uses.
+ * they were. When that leaves add-domain no field but references, the domain is added with a
+ * stand-in field that comes out again after all its fields are added. Fields add-field cannot add
+ * (core/evolve.ts) wait instead, and their domain with them, for the domains they refer to. The
+ * first domain gets its fields beyond create's by add-field, and loses create's field by
+ * remove-field if the record no longer has it. A flow waits for the domains it uses.
  *
  * The workers' and schedulers' example jobs call the domain create was given first, which the
  * manifest records (before format 5: taken to be the registry's first). When that domain is not
@@ -135,11 +155,18 @@ export function replaySteps(manifest: Manifest, order: string[]): ReplayStep[] {
         if (now !== '') steps.push({ command: 'add-field', domain: name, fields: now });
         if (rest !== '') later.push({ command: 'add-field', domain: name, fields: rest });
         if (recorded[0] !== DEFAULT_FIELDS) later.push({ command: 'remove-field', domain: name, field: (parseFields(DEFAULT_FIELDS)[0] as Field).name });
-      } else {
-        // add-domain needs a field besides references; until one comes first, the domain waits.
-        if (fields.slice(0, split).every((field) => field.reference)) return true;
+      } else if (fields.slice(0, split).some((field) => !field.reference) && rowsCanTake(fields.slice(split))) {
+        // add-domain needs a field besides references.
         steps.push({ command: 'add-domain', name, fields: now });
         if (rest !== '') later.push({ command: 'add-field', domain: name, fields: rest });
+      } else if (rowsCanTake(fields)) {
+        // Added in its place all the same, with a field of the replay's own that its fields replace.
+        const stand = standIn(fields);
+        steps.push({ command: 'add-domain', name, fields: `${stand}:int?` });
+        later.push({ command: 'add-field', domain: name, fields: specs.join(', ') }, { command: 'remove-field', domain: name, field: stand });
+      } else {
+        // A field add-field cannot add waits for the domain it refers to, and so does the domain.
+        return true;
       }
       added.add(name);
       return false;
