@@ -263,7 +263,8 @@ export function domainName(raw: string): DomainName {
   requireIdentifier('Domain', raw, snake);
   const parts = snake.split('_');
   const last = parts.pop() as string;
-  const module = [...parts, pluralize.plural(last)].join('_');
+  const lastPlural = pluralize.plural(last);
+  const module = [...parts, lastPlural].join('_');
   const singular = [...parts, pluralize.singular(last)].join('_');
   const reserved = [module, singular].find((form) => RESERVED_MODULES.has(form));
   if (reserved !== undefined) throw new UsageError(`Domain name "${raw}" is reserved: it would shadow the project's own "${reserved}" module`);
@@ -282,6 +283,15 @@ export function domainName(raw: string): DomainName {
   }
   if (module === singular) {
     throw new UsageError(`Domain name "${raw}" has no distinct plural; pick a countable noun (e.g. "${raw}_items")`);
+  }
+  // Every later command (and the manifest) names the domain by its module, and derives the rest
+  // from it again: pluralize must give the same two forms from the module. For a few words it does
+  // not (`sku` -> `skus` -> `skuses`), and the project would import modules that do not exist.
+  const again = { module: [...parts, pluralize.plural(lastPlural)].join('_'), singular: [...parts, pluralize.singular(lastPlural)].join('_') };
+  if (again.module !== module || again.singular !== singular) {
+    throw new UsageError(
+      `Domain name "${raw}" does not read back: its module "${module}" would be taken for "${again.module}" (singular "${again.singular}"); pick another (e.g. "${snake}_items")`,
+    );
   }
   // The module is imported by its name; the singular only ever appears inside longer names
   // (`class_id`, `create_class`), so a domain `classes` is fine.

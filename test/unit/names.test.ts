@@ -1,9 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
 import { readTemplateFiles } from '../../src/core/template-files.js';
 import {
   derivedPackageName,
   domainList,
   domainName,
+  type DomainName,
   flowName,
   MAX_DOMAIN_LENGTH,
   MAX_PACKAGE_LENGTH,
@@ -70,8 +73,28 @@ describe('domainName', () => {
     ['héllo', /identifier/],
     // 26 characters: its revision id, create_<module>, would overflow Alembic's VARCHAR(32).
     ['customer_invoice_discounts', /too long: "customer_invoice_discounts" has 26 characters, at most 25/],
+    // Read back from their modules, these would name other domains (commands name one by its module).
+    ['sku', /does not read back: its module "skus" would be taken for "skuses" \(singular "skus"\); pick another \(e\.g\. "sku_items"\)/],
+    ['order_haiku', /its module "order_haikus" would be taken for "order_haikuses"/],
+    ['axis', /its module "axes" would be taken for "axes" \(singular "axe"\)/],
   ])('rejects %j', (raw, message) => {
     expect(() => domainName(raw)).toThrow(message);
+  });
+
+  it('gives every name it accepts again from its module, the name later commands and the manifest use', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z]{2,10}(_[a-z]{2,8})?$/), (raw) => {
+        let name: DomainName;
+        try {
+          name = domainName(raw);
+        } catch (error) {
+          return error instanceof UsageError;
+        }
+        expect(domainName(name.module)).toEqual(name);
+        return true;
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('takes a keyword as a singular, which only appears inside longer names: classes, types', () => {
