@@ -147,6 +147,35 @@ describe('upgrade of a project whose job examples call a domain that is not the 
   });
 });
 
+describe('the examples\' domain in the manifest', () => {
+  let project: string;
+  const manifestFile = () => join(project, '.create-layered-backend.json');
+  beforeAll(async () => {
+    const cwd = await tempDir();
+    expect((await runCli(['my-api', '--yes', '--no-install', '--no-git', '--extras', 'workers'], cwd)).exitCode).toBe(0);
+    project = join(cwd, 'my-api');
+    expect(JSON.parse(await readFile(manifestFile(), 'utf8'))).toMatchObject({ format: 5, examples: 'users' });
+  });
+
+  it.each(['user', 'class'])('%j, not a domain module\'s name: upgrade refuses in one line, exit 1, nothing written', async (examples) => {
+    const text = await readFile(manifestFile(), 'utf8');
+    await writeFile(manifestFile(), text.replace('"examples": "users"', `"examples": "${examples}"`));
+    const before = await snapshotTree(project, { withFolders: true });
+    const result = await runCli(['upgrade', '--base', repo], project);
+    await writeFile(manifestFile(), text);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim()).toBe(`.create-layered-backend.json: examples: "${examples}" is not a domain's module name; restore it from version control`);
+    expect(await snapshotTree(project, { withFolders: true })).toEqual({ ...before, '.create-layered-backend.json': text });
+  });
+
+  it('absent from a format 4 manifest: upgrade records the registry\'s first domain', async () => {
+    const { examples, ...older } = JSON.parse(await readFile(manifestFile(), 'utf8')) as Manifest;
+    await writeFile(manifestFile(), JSON.stringify({ ...older, format: 4 }, null, 2));
+    expect((await runCli(['upgrade', '--base', repo], project)).exitCode).toBe(0);
+    expect(JSON.parse(await readFile(manifestFile(), 'utf8'))).toMatchObject({ format: 5, examples });
+  });
+});
+
 describe('upgrade, through the bin', () => {
   it('finds nothing to change in a project of its own version, and leaves the removed domain alone', async () => {
     const before = await snapshotTree(root, { withFolders: true });

@@ -141,13 +141,14 @@ export async function runUpgrade(options: UpgradeOptions, ctx: Context): Promise
     if (unregistered.length > 0) {
       ctx.log.warn(`Left as they are: ${unregistered.join(', ')} (routers/__init__.py does not import their routers: removed, or registered elsewhere).`);
     }
+    // Checked before anything is rendered; a manifest before format 5 gets it recorded below.
+    const examples = examplesDomain(manifest, registered);
     const rendered = await renderings(manifest, registered, base, ctx);
     const unregisteredFiles = new Set(unregistered.flatMap((name) => (manifest.domains[name] ?? manifest.flows[name])?.files ?? []));
     const reconciled = await reconcile(plan, manifest, rendered.theirs, rendered.base, (path) => !unregisteredFiles.has(path));
     conflicts = reconciled.conflicts;
     recordFiles(manifest, registered, rendered.theirs);
-    // A manifest before format 5 gets the domain the examples were rendered for now.
-    manifest.examples ??= examplesDomain(manifest, registered);
+    manifest.examples ??= examples;
     manifest.generator.version = VERSION;
     const changes = from === VERSION ? '' : changesBetween(from, VERSION);
     if (changes !== '' && options.dryRun && !options.json) ctx.log.info(`What changed from ${from} to ${VERSION}:\n\n${changes}\n`);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Context } from '../../context.js';
-import { describeError } from '../../errors.js';
+import { CliError, describeError } from '../../errors.js';
 import { MIGRATIONS_DIR, routerRegistry } from '../../core/domain.js';
 import { refuseColumnsRowsCannotTake } from '../../core/evolve.js';
 import { DEFAULT_FIELDS, type Field, parseFields, splitFieldSpec } from '../../core/fields.js';
@@ -101,7 +101,16 @@ function standIn(fields: Field[]): string {
  */
 export function examplesDomain(manifest: Manifest, order: string[]): string | undefined {
   if (!hasJobExamples(manifest.options.extras)) return undefined;
-  return manifest.examples ?? order.find((name) => manifest.domains[name] !== undefined);
+  const recorded = manifest.examples;
+  if (recorded === undefined) return order.find((name) => manifest.domains[name] !== undefined);
+  let module: string | undefined;
+  try {
+    module = domainName(recorded).module;
+  } catch {
+    // Refused as a domain name: handled below, as any name that is not a module.
+  }
+  if (module !== recorded) throw new CliError(`${MANIFEST_FILE}: examples: "${recorded}" is not a domain's module name; restore it from version control`);
+  return recorded;
 }
 
 /**
