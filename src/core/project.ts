@@ -30,6 +30,7 @@ export interface ProjectOptions {
 function jobExamples(pkg: string, layout: Layout, domain: DomainName) {
   const own = (role: 'service' | 'schemas') => domainModule(layout, pkg, domain.module, role);
   const domainSchemas: [string, string[]] = [own('schemas'), [`${domain.pascal}Create`]];
+  const domainPayload: [string, string[]] = [`test_${domain.module}_api`, ['valid_payload']];
   return {
     domain,
     importHandlerImports: fromImports([
@@ -44,6 +45,24 @@ function jobExamples(pkg: string, layout: Layout, domain: DomainName) {
       [`${pkg}.schedulers.scheduler`, ['Job']],
       [own('schemas'), [`${domain.pascal}ListQuery`]],
       importAs(own('service'), 'service'),
+    ]),
+    // The examples' tests post what the domain's own tests build (a module beside them, which
+    // ruff's isort counts as first-party with the package), so they follow the domain's fields.
+    workersTestImports: fromImports([
+      [`${pkg}.core.config`, ['Settings']],
+      [`${pkg}.core.db`, ['Database']],
+      [`${pkg}.core.queue`, ['enqueue']],
+      [`${pkg}.main`, ['create_app']],
+      [`${pkg}.workers`, ['create_broker']],
+      domainPayload,
+    ]),
+    schedulersTestImports: fromImports([
+      [`${pkg}.core.config`, ['Schedule', 'Settings']],
+      [`${pkg}.core.db`, ['Database']],
+      [`${pkg}.main`, ['create_app']],
+      [`${pkg}.schedulers.jobs`, ['JOBS']],
+      [`${pkg}.schedulers.scheduler`, ['Claim', 'Job', 'Scheduler', 'claim_alone', 'claim_in', 'latest_slot', 'run']],
+      domainPayload,
     ]),
   };
 }

@@ -27,17 +27,29 @@ export function deleteGenerated(plan: Plan, manifest: Manifest, files: string[],
 }
 
 /**
- * An import of a module the plan deletes, left anywhere in the project (another domain's service,
- * a flow, a hand-written router, a kept edited file), would break the app: refused, naming file
- * and line. `what` names what is being removed.
+ * The module a file is imported as: the package's by its path under src/, a test module by its
+ * name (pytest puts tests/ on the path; the job examples' tests import a domain's own).
  */
-export async function refuseDanglingImports(plan: Plan, packageName: string, what: string): Promise<void> {
+export function importedAs(path: string): string | undefined {
+  return moduleOfFile(path) ?? /^tests\/([A-Za-z_]\w*)\.py$/.exec(path)?.[1];
+}
+
+/**
+ * An import of a module the plan deletes, left anywhere in the project (another domain's service,
+ * a flow, a hand-written router, a kept edited file, a test), would break the app or its tests:
+ * refused, naming file and line. `what` names what is being removed. The files a removed domain
+ * left (the user's, recorded until remove-domain --force) hold nothing back: what they imported of
+ * their own domain is gone already.
+ */
+export async function refuseDanglingImports(plan: Plan, manifest: Manifest, what: string): Promise<void> {
   const deleted = plan
     .fileChanges()
-    .flatMap((change) => (change.kind === 'delete' ? [moduleOfFile(change.path)] : []))
+    .flatMap((change) => (change.kind === 'delete' ? [importedAs(change.path)] : []))
     .filter((module) => module !== undefined);
+  const leftByRemoved = new Set(Object.values(manifest.domains).flatMap((domain) => (domain.removed ? domain.files : [])));
   const uses: string[] = [];
-  for (const file of [...pythonFilesUnder(plan, `src/${packageName}`), ...pythonFilesUnder(plan, 'tests')]) {
+  const importers = [...pythonFilesUnder(plan, `src/${manifest.options.packageName}`), ...pythonFilesUnder(plan, 'tests')];
+  for (const file of importers.filter((path) => !leftByRemoved.has(path))) {
     for (const { module, line } of await importedModules(plan.read(file) as string, file)) {
       const gone = deleted.find((removed) => module === removed || module.startsWith(`${removed}.`));
       if (gone) uses.push(`${file}:${line} imports ${gone}`);

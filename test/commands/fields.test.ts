@@ -318,6 +318,39 @@ describe('remove-field', () => {
   });
 });
 
+describe('the job examples\' tests after the fields of their domain change', () => {
+  // They posted {"name": ...}, create's field: remove-field users name left them failing (KeyError,
+  // 422). They post what the domain's own tests build, which every field command renders again.
+  it('build their payloads with valid_payload from the domain\'s own tests, which follows its fields', async () => {
+    const cwd = await tempDir();
+    await runCreate({ directory: 'jobs', extras: 'workers,schedulers', git: false, install: false }, testContext(cwd).ctx);
+    const jobs = (path: string) => readFile(join(cwd, 'jobs', path), 'utf8');
+    await runAddField({ domain: 'users', fields: 'code:str!?' }, testContext(join(cwd, 'jobs')).ctx);
+    await runRemoveField({ domain: 'users', field: 'name' }, testContext(join(cwd, 'jobs')).ctx);
+    const own = await jobs('tests/test_users_api.py');
+    expect(own).toMatch(/^def valid_payload\(client: TestClient\) -> dict\[str, Any\]:/m);
+    expect(own).not.toContain('"name"');
+    for (const file of ['tests/test_workers.py', 'tests/test_schedulers.py']) {
+      const text = await jobs(file);
+      expect(text).toContain('\nfrom test_users_api import valid_payload\n');
+      expect(text).toContain('valid_payload(client)');
+      expect(text).not.toContain('"name"');
+    }
+  });
+
+  it('hold their domain back from remove-domain once the code they test no longer does', async () => {
+    const cwd = await tempDir();
+    await runCreate({ directory: 'jobs', extras: 'workers', git: false, install: false }, testContext(cwd).ctx);
+    const project = join(cwd, 'jobs');
+    for (const file of ['src/jobs/workers/tasks.py', 'src/jobs/routers/imports/handlers.py']) await writeFile(join(project, file), '"""Ours now."""\n');
+    const before = await snapshotTree(project, { withFolders: true });
+    await expect(runRemoveDomain({ name: 'users' }, testContext(project).ctx)).rejects.toThrow(
+      'Cannot remove users while other code uses it: tests/test_workers.py:21 imports test_users_api.',
+    );
+    expect(await snapshotTree(project, { withFolders: true })).toEqual(before);
+  });
+});
+
 describe('references between domains', () => {
   it('remove-domain refuses a domain another refers to, naming the field to remove first', async () => {
     await runAddDomain({ name: 'invoices', fields: 'total:decimal, order:ref(orders, on_delete=cascade)' }, testContext(root).ctx);

@@ -234,7 +234,7 @@ describe('flip', () => {
     await runCreate({ directory: 'jobs', domains: 'products', extras: 'workers', ...quiet }, testContext(cwd).ctx);
     const [bare, jobs] = [join(cwd, 'bare'), join(cwd, 'jobs')];
     // The example jobs' uses of the domain go first (remove-domain refuses while code uses it).
-    for (const file of ['workers/tasks.py', 'routers/imports/handlers.py']) await writeFile(join(jobs, 'src/jobs', file), '"""Ours now."""\n');
+    for (const file of ['src/jobs/workers/tasks.py', 'src/jobs/routers/imports/handlers.py', 'tests/test_workers.py']) await writeFile(join(jobs, file), '"""Ours now."""\n');
     for (const root of [bare, jobs]) await runRemoveDomain({ name: 'products' }, testContext(root).ctx);
     const before = await tree(bare);
     await runFlip({}, testContext(bare).ctx);

@@ -87,7 +87,7 @@ describe('upgrade of a project whose job examples call a domain that is not the 
   // removed, a same-version upgrade rewrote the unchanged examples (and README.md, the tests) for
   // another domain; with that domain not as create makes it, upgrade failed.
   const registry = 'src/my_api/routers/__init__.py';
-  const examples = ['src/my_api/workers/tasks.py', 'src/my_api/schedulers/jobs.py', 'src/my_api/routers/imports/handlers.py'];
+  const examples = ['src/my_api/workers/tasks.py', 'src/my_api/schedulers/jobs.py', 'src/my_api/routers/imports/handlers.py', 'tests/test_workers.py', 'tests/test_schedulers.py'];
   // users' router included last, as written, or with a prefix the registry's text does not print.
   const usersLast = (line: string) => async (project: string) => {
     const text = await readFile(join(project, registry), 'utf8');

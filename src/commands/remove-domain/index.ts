@@ -103,7 +103,7 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => !isMigration(file)), options.force ?? false);
     if (keptMigration) planMigration(plan, manifest.options, domainSpec(manifest, name), await migrationChain(plan), 'drop');
     await unregisterRouter(plan, manifest, domainRouterRegistration(manifest.options, name.module));
-    await refuseDanglingImports(plan, manifest.options.packageName, name.module);
+    await refuseDanglingImports(plan, manifest, name.module);
     if (kept.length === 0) delete manifest.domains[name.module];
     else Object.assign(domain, { files: kept, removed: true });
     return {

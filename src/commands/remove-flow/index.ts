@@ -28,7 +28,7 @@ export async function runRemoveFlow(options: RemoveFlowOptions, ctx: Pick<Contex
     }
     const kept = deleteGenerated(plan, manifest, recorded.files, options.force ?? false);
     await unplanFlow(plan, manifest, flow.module);
-    await refuseDanglingImports(plan, manifest.options.packageName, `the flow ${flow.module}`);
+    await refuseDanglingImports(plan, manifest, `the flow ${flow.module}`);
     if (kept.length === 0) delete manifest.flows[flow.module];
     else recorded.files = kept;
     return {

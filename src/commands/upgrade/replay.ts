@@ -8,7 +8,8 @@ import { DEFAULT_FIELDS, type Field, parseFields, splitFieldSpec } from '../../c
 import { hasJobExamples, type Manifest, MANIFEST_FILE, parseManifest } from '../../core/manifest.js';
 import { domainName } from '../../core/names.js';
 import { isConfinedPath } from '../../core/plan.js';
-import { importedModules, moduleOfFile } from '../../core/python-edit.js';
+import { importedModules } from '../../core/python-edit.js';
+import { importedAs } from '../../core/removal.js';
 import { PLAN_FORMAT } from '../../core/report.js';
 import { runCommandLine } from '../../program.js';
 
@@ -262,7 +263,7 @@ const withoutMigrations = (files: string[]) => files.filter((path) => !path.star
 async function filesImporting(root: string, name: string): Promise<Map<string, string>> {
   const manifest = parseManifest(readFileSync(join(root, MANIFEST_FILE), 'utf8'), MANIFEST_FILE);
   const own = new Set(manifest.domains[name]?.files ?? []);
-  const modules = [...own].map(moduleOfFile).filter((module) => module !== undefined);
+  const modules = [...own].map(importedAs).filter((module) => module !== undefined);
   const importing = new Map<string, string>();
   for (const [path, text] of readTree(root)) {
     if (own.has(path) || path === routerRegistry(manifest.options.packageName) || !path.endsWith('.py')) continue;
