@@ -43,15 +43,18 @@ export function contractBlock(place: ProjectPlace, flow: string, uses: string[])
   ].join('\n');
 }
 
-/** The lines of the contract block named for `flow`: from its table header to the next one. */
+/**
+ * The lines of the contract block named for `flow`: from its table header up to the next one, the
+ * blank lines before that one left out (they part it from the next block, as contractBlock put
+ * one before each).
+ */
 export function contractLines(text: string, flow: string): [start: number, end: number] | undefined {
   const lines = text.split('\n');
   const named = lines.findIndex((line) => line.trim() === `name = "${contractName(flow)}"`);
   if (named < 1 || lines[named - 1]?.trim() !== '[[tool.importlinter.contracts]]') return undefined;
   let end = named + 1;
   while (end < lines.length && !/^\s*\[/.test(lines[end] as string)) end += 1;
-  // At the end of the file, the empty string after its last newline is not the block's.
-  if (end === lines.length && lines[end - 1] === '') end -= 1;
+  while (end > named + 1 && (lines[end - 1] as string).trim() === '') end -= 1;
   return [named - 1, end];
 }
 

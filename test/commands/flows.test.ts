@@ -58,6 +58,17 @@ broken_contract_guidance = "A flow imports the services it names: add the import
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it('remove-flow of the first of two flows leaves what add-flow of the second alone gives', async () => {
+    const cwd = await tempDir();
+    await runCreate({ directory: 'my-api', git: false, install: false }, testContext(cwd).ctx);
+    await runAddFlow({ name: 'beta', uses: 'users' }, testContext(join(cwd, 'my-api')).ctx);
+    await runAddFlow({ name: 'alpha', uses: 'users' }, testContext(root).ctx);
+    await runAddFlow({ name: 'beta', uses: 'users' }, testContext(root).ctx);
+    await runRemoveFlow({ name: 'alpha' }, testContext(root).ctx);
+    // The blank line before beta's contract went with alpha's.
+    expect(await readFile(join(root, 'pyproject.toml'), 'utf8')).toBe(await readFile(join(cwd, 'my-api', 'pyproject.toml'), 'utf8'));
+  });
+
   it.each([
     [['add-flow', 'checkout'], 2, /add-flow needs --uses/],
     [['add-flow', 'checkout', '--uses', ''], 2, /at least one domain/],
