@@ -96,6 +96,18 @@ describe('upgrade of a project whose job examples call a domain that is not the 
     await writeFile(join(project, registry), moved);
   };
   const swapRouters = usersLast('api_router.include_router(users_router)');
+  const swapFlows = async (project: string) => {
+    const text = await readFile(join(project, registry), 'utf8');
+    const swapped = text.replace('include_router(alpha_router)\napi_router.include_router(beta_router)', 'include_router(beta_router)\napi_router.include_router(alpha_router)');
+    expect(swapped).not.toBe(text);
+    await writeFile(join(project, registry), swapped);
+  };
+  const usersAfter = (router: string) => async (project: string) => {
+    const text = (await readFile(join(project, registry), 'utf8')).replace('api_router.include_router(users_router)\n', '');
+    const include = `api_router.include_router(${router}_router)\n`;
+    expect(text).toContain(include);
+    await writeFile(join(project, registry), text.replace(include, `${include}api_router.include_router(users_router)\n`));
+  };
   // What a user does before remove-domain users allows it: the examples call orders instead.
   const examplesCallOrders = async (project: string) => {
     for (const file of examples) {
@@ -118,6 +130,8 @@ describe('upgrade of a project whose job examples call a domain that is not the 
     ['the domain given fields create and add-field cannot give it in order', [['add-field', 'users', 'x:int=1'], ['remove-field', 'users', 'name'], ['add-field', 'users', 'name:str?']]],
     ['domains whose first fields refer to each other, routers reordered', [...crossReferences, swapRouters]],
     ['domains whose first fields refer to each other, one not as create makes it', [...crossReferences, ['add-field', 'users', 'name:text?']]],
+    ['two flows whose routers a domain\'s now sits between', [['add-flow', 'alpha', '--uses', 'users'], ['add-flow', 'beta', '--uses', 'users'], usersAfter('alpha')]],
+    ['two flows whose routers were swapped', [['add-flow', 'alpha', '--uses', 'users'], ['add-flow', 'beta', '--uses', 'users'], swapFlows]],
     ['a required reference to the domain, included after it', [['add-domain', 'posts', '--fields', 'title:str, owner:ref(users)'], swapRouters]],
     ['a required reference to the domain, whose include line was edited', [['add-domain', 'posts', '--fields', 'title:str, owner:ref(users)'], usersLast('api_router.include_router(users_router, prefix="/v1")')]],
   ] as Array<[string, Array<string[] | ((project: string) => Promise<void>)>]>)('%s: renders its base, and finds nothing to change', async (_, history) => {

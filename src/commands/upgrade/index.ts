@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError, describeError, UsageError } from '../../errors.js';
 import { domainRouterRegistration, MIGRATIONS_DIR, routerRegistry, sharedRouterRegistration } from '../../core/domain.js';
+import { contractLines, PYPROJECT } from '../../core/flow.js';
 import { MANIFEST_FILE, type Manifest } from '../../core/manifest.js';
 import { unresolvedConflicts } from '../../core/merge.js';
 import { byCodePoint } from '../../core/order.js';
@@ -28,7 +29,8 @@ export interface UpgradeOptions {
 }
 
 /**
- * The domains and flows whose routers routers/__init__.py imports, in the order it includes them.
+ * The domains and flows whose routers routers/__init__.py imports, in the order it includes them
+ * (the flows among them in their contracts' order).
  * One it no longer imports was removed (remove-domain keeps the files the user changed, and their
  * record) or is registered by hand elsewhere: its files are the user's, and upgrade leaves them.
  */
@@ -48,7 +50,13 @@ async function registeredRouters(plan: Plan, manifest: Manifest): Promise<{ regi
   };
   const registered = names.filter((name) => imported.has(registration(name).module));
   registered.sort((a, b) => position(a) - position(b) || byCodePoint(a, b));
-  return { registered, unregistered: names.filter((name) => !registered.includes(name)).sort(byCodePoint) };
+  // The flows keep their places among the domains, taken in the order of their contracts in
+  // pyproject.toml (add-flow appends each), which a registry reordered by hand does not change.
+  const pyproject = plan.read(PYPROJECT) ?? '';
+  const contractAt = (flow: string) => contractLines(pyproject, flow)?.[0] ?? Number.MAX_SAFE_INTEGER;
+  const flows = registered.filter((name) => manifest.flows[name]).sort((a, b) => contractAt(a) - contractAt(b));
+  const ordered = registered.map((name) => (manifest.flows[name] ? (flows.shift() as string) : name));
+  return { registered: ordered, unregistered: names.filter((name) => !registered.includes(name)).sort(byCodePoint) };
 }
 
 /**

@@ -124,7 +124,8 @@ export function examplesDomain(manifest: Manifest, order: string[]): string | un
  * stand-in field that comes out again after all its fields are added. Fields add-field cannot add
  * (core/evolve.ts) wait instead, and their domain with them, for the domains they refer to. The
  * first domain gets its fields beyond create's by add-field, and loses create's field by
- * remove-field if the record no longer has it. A flow waits for the domains it uses.
+ * remove-field if the record no longer has it. A flow waits for the domains it uses, and for the
+ * flows before it (add-flow appends its contract to pyproject.toml).
  *
  * The workers' and schedulers' example jobs call the domain create was given first, which the
  * manifest records (before format 5: taken to be the registry's first). When that domain is not
@@ -149,8 +150,11 @@ export function replaySteps(manifest: Manifest, order: string[]): ReplayStep[] {
     waiting = waiting.filter((name) => {
       const flow = manifest.flows[name];
       if (flow) {
-        if (!flow.uses.every((domain) => added.has(domain))) return true;
+        // add-flow appends the flow's contract: flows go in `order` (their contracts'), each after its domains.
+        const flowsBefore = order.slice(0, order.indexOf(name)).filter((other) => manifest.flows[other]);
+        if (!flow.uses.every((domain) => added.has(domain)) || !flowsBefore.every((other) => added.has(other))) return true;
         steps.push({ command: 'add-flow', name, uses: flow.uses });
+        added.add(name);
         return false;
       }
       const recorded = splitFieldSpec((manifest.domains[name] as Manifest['domains'][string]).fields);
