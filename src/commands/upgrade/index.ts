@@ -17,7 +17,7 @@ import { VERSION } from '../../package.js';
 import { type BaseOption, checkBaseOption, type CliPackage, installPackage, packageIn, packagePlans } from './base.js';
 import { changesBetween, compareVersions, isVersion } from './changelog.js';
 import { type Conflict, reconcile } from './reconcile.js';
-import { examplesDomain, ownPlans, type Rendering, replay, replaySteps, type ReplayStep } from './replay.js';
+import { examplesDomain, ownPlans, type Rendering, replay, replayOrder, replaySteps, type ReplayStep } from './replay.js';
 
 export interface UpgradeOptions {
   dryRun?: boolean;
@@ -103,7 +103,7 @@ async function renderings(manifest: Manifest, registered: string[], base: BaseOp
     let steps: ReplayStep[];
     let theirs: Rendering;
     try {
-      steps = replaySteps(manifest, registered);
+      steps = replaySteps(manifest, replayOrder(manifest, registered));
       theirs = await replay(ownPlans(ctx), steps, join(scratch, 'theirs'));
     } catch (error) {
       throw new CliError(`create-layered-backend ${VERSION} cannot render this project again: ${describeError(error)}; nothing was written`);

@@ -114,6 +114,29 @@ export function examplesDomain(manifest: Manifest, order: string[]): string | un
   return recorded;
 }
 
+/** The domains a domain's fields refer to, or a flow uses. */
+function dependencies(manifest: Manifest, name: string): string[] {
+  const flow = manifest.flows[name];
+  if (flow) return flow.uses;
+  const fields = splitFieldSpec((manifest.domains[name] as Manifest['domains'][string]).fields);
+  return fields.flatMap((spec) => parseFields(spec, (target) => domainName(target).module)[0]?.reference?.domain ?? []).filter((domain) => domain !== name);
+}
+
+/**
+ * `registered` (the domains and flows routers/__init__.py includes, in order), then the domains
+ * whose router was taken out of it by hand that they refer to or use, so the replay can add them:
+ * upgrade leaves those domains' files as they are, and their router lines out of the registry.
+ */
+export function replayOrder(manifest: Manifest, registered: string[]): string[] {
+  const order = [...registered];
+  for (let at = 0; at < order.length; at += 1) {
+    for (const domain of dependencies(manifest, order[at] as string)) {
+      if (!order.includes(domain) && manifest.domains[domain] && !manifest.domains[domain].removed) order.push(domain);
+    }
+  }
+  return order;
+}
+
 /**
  * The manifest's project as commands: create with its answers and the first domain in `order`
  * (the order the router registry includes them, which the registry's text keeps: create's domains
@@ -186,7 +209,7 @@ export function replaySteps(manifest: Manifest, order: string[]): ReplayStep[] {
       return false;
     });
     if (waiting.length === before) {
-      throw new Error(`${waiting.join(', ')} cannot be added again in any order: each refers, before its first other field, to a domain not added yet`);
+      throw new Error(`${waiting.join(', ')} cannot be added again in any order: each waits for a domain or flow that waits for it`);
     }
   }
   return [...steps, ...later];
