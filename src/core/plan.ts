@@ -94,13 +94,18 @@ const notRegular = (path: string) => new CliError(`${path} is not a regular file
  */
 function readOpened(fd: number, size: number): Buffer {
   const bytes = Buffer.allocUnsafe(size);
+  return bytes.subarray(0, readInto(fd, bytes, size));
+}
+
+/** Reads `fd` into `into` until it holds `length` bytes or the file ends; returns how many it holds. */
+function readInto(fd: number, into: Buffer, length: number): number {
   let filled = 0;
-  while (filled < size) {
-    const read = readSync(fd, bytes, filled, size - filled, null);
-    if (read === 0) return bytes.subarray(0, filled);
+  while (filled < length) {
+    const read = readSync(fd, into, filled, length - filled, null);
+    if (read === 0) break;
     filled += read;
   }
-  return bytes;
+  return filled;
 }
 
 /**
@@ -135,19 +140,24 @@ function entriesIn(dir: string): Dirent[] {
 const listing = (entries: Dirent[]) =>
   new Set(entries.filter((entry) => entry.name !== CACHE_DIR).map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name)));
 
-/**
- * What is at `file` now, following a symlink as the plan's read did; undefined for no file, or for
- * anything but a regular one (a FIFO or a device is not waited on or read).
- */
-export function bytesNow(file: string): Buffer | undefined {
-  let fd: number;
+/** A descriptor to read `file` by, following a symlink; undefined when nothing that opens is there. */
+function openIfThere(file: string): number | undefined {
   try {
-    fd = openSync(file, READ_NOW);
+    return openSync(file, READ_NOW);
   } catch (error) {
     // ENXIO: a socket, which cannot be opened at all.
     if (['ENOENT', 'ENOTDIR', 'ENXIO'].includes(errorCode(error) as string)) return undefined;
     throw error;
   }
+}
+
+/**
+ * What is at `file` now, following a symlink as the plan's read did; undefined for no file, or for
+ * anything but a regular one (a FIFO or a device is not waited on or read).
+ */
+export function bytesNow(file: string): Buffer | undefined {
+  const fd = openIfThere(file);
+  if (fd === undefined) return undefined;
   try {
     const stats = fstatSync(fd);
     return stats.isFile() ? readOpened(fd, stats.size) : undefined;
@@ -169,22 +179,12 @@ let scratch = Buffer.allocUnsafe(0);
  */
 export function holdsBytes(file: string, expected: Buffer): boolean {
   if (expected.length === 0) return bytesNow(file)?.length === 0;
-  let fd: number;
-  try {
-    fd = openSync(file, READ_NOW);
-  } catch (error) {
-    if (['ENOENT', 'ENOTDIR', 'ENXIO'].includes(errorCode(error) as string)) return false;
-    throw error;
-  }
+  const fd = openIfThere(file);
+  if (fd === undefined) return false;
   try {
     const want = expected.length + 1;
     if (scratch.length < want) scratch = Buffer.allocUnsafe(Math.max(want, 2 * scratch.length));
-    let filled = 0;
-    while (filled < want) {
-      const read = readSync(fd, scratch, filled, want - filled, null);
-      if (read === 0) break;
-      filled += read;
-    }
+    const filled = readInto(fd, scratch, want);
     return filled === expected.length && scratch.compare(expected, 0, filled, 0, filled) === 0;
   } catch (error) {
     if (['EISDIR', 'EAGAIN'].includes(errorCode(error) as string)) return false;
