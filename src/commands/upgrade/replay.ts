@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative, sep } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError, describeError } from '../../errors.js';
-import { MIGRATIONS_DIR, routerRegistry } from '../../core/domain.js';
+import { MIGRATIONS_DIR, recordedFields, routerRegistry } from '../../core/domain.js';
 import { refuseColumnsRowsCannotTake } from '../../core/evolve.js';
 import { DEFAULT_FIELDS, type Field, parseFields, splitFieldSpec } from '../../core/fields.js';
 import { hasJobExamples, type Manifest, MANIFEST_FILE, parseManifest } from '../../core/manifest.js';
@@ -118,8 +118,7 @@ export function examplesDomain(manifest: Manifest, order: string[]): string | un
 function dependencies(manifest: Manifest, name: string): string[] {
   const flow = manifest.flows[name];
   if (flow) return flow.uses;
-  const fields = splitFieldSpec((manifest.domains[name] as Manifest['domains'][string]).fields);
-  return fields.flatMap((spec) => parseFields(spec, (target) => domainName(target).module)[0]?.reference?.domain ?? []).filter((domain) => domain !== name);
+  return recordedFields(manifest, name).flatMap((field) => field.reference?.domain ?? []).filter((domain) => domain !== name);
 }
 
 /**
