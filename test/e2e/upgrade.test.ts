@@ -40,6 +40,20 @@ async function renderedFiles(): Promise<Record<string, string>> {
   return Object.fromEntries(Object.entries(tree).filter(([path]) => !path.includes('__pycache__')));
 }
 
+/** A new project, my-api, made with `createArgs`; `cli` runs a command in it and expects exit 0. */
+async function newProject(createArgs: string[]) {
+  const cwd = await tempDir();
+  const project = join(cwd, 'my-api');
+  const cli = async (...args: string[]) => {
+    const result = await runCli(args, project);
+    expect(result.exitCode, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+    return result;
+  };
+  const created = await runCli(['my-api', '--yes', '--no-install', '--no-git', ...createArgs], cwd);
+  expect(created.exitCode, created.stderr).toBe(0);
+  return { project, cli };
+}
+
 describe('the replay that renders a base', () => {
   it('reproduces every file of the project, byte for byte, with the built package and in process', async () => {
     const manifest = parseManifest(await readFile(join(root, '.create-layered-backend.json'), 'utf8'), 'manifest');
@@ -65,14 +79,7 @@ describe('upgrade of a project whose first domain create could not have made as 
     ['a domain add-domain made with name after another field', [['add-domain', 'items', '--fields', 'x:int=1, name:str'], ['remove-domain', 'users'], ['remove-domain', 'orders']]],
     ['create\'s domain whose name field was replaced', [['add-field', 'users', 'x:int=1'], ['remove-field', 'users', 'name'], ['add-field', 'users', 'name:str?']]],
   ])('%s: renders its base, and finds nothing to change', async (_, history) => {
-    const cwd = await tempDir();
-    const project = join(cwd, 'my-api');
-    const cli = async (...args: string[]) => {
-      const result = await runCli(args, args[0] === 'my-api' ? cwd : project);
-      expect(result.exitCode, `${args.join(' ')}: ${result.stderr}`).toBe(0);
-      return result;
-    };
-    await cli('my-api', '--yes', '--no-install', '--no-git');
+    const { project, cli } = await newProject([]);
     for (const args of history) await cli(...args);
     const before = await snapshotTree(project, { withFolders: true });
     expect((await cli('upgrade', '--dry-run', '--base', repo)).stdout).toContain('(nothing to change)');
@@ -145,14 +152,7 @@ describe('upgrade of a project whose job examples call a domain that is not the 
     ['a required reference to the domain, included after it', [['add-domain', 'posts', '--fields', 'title:str, owner:ref(users)'], swapRouters]],
     ['a required reference to the domain, whose include line was edited', [['add-domain', 'posts', '--fields', 'title:str, owner:ref(users)'], usersLast('api_router.include_router(users_router, prefix="/v1")')]],
   ] as Array<[string, Array<string[] | ((project: string) => Promise<void>)>]>)('%s: renders its base, and finds nothing to change', async (_, history) => {
-    const cwd = await tempDir();
-    const project = join(cwd, 'my-api');
-    const cli = async (...args: string[]) => {
-      const result = await runCli(args, args[0] === 'my-api' ? cwd : project);
-      expect(result.exitCode, `${args.join(' ')}: ${result.stderr}`).toBe(0);
-      return result;
-    };
-    await cli('my-api', '--yes', '--no-install', '--no-git', '--extras', 'workers,schedulers');
+    const { project, cli } = await newProject(['--extras', 'workers,schedulers']);
     for (const step of history) await (typeof step === 'function' ? step(project) : cli(...step));
     const manifestFile = join(project, '.create-layered-backend.json');
     const manifest = async () => JSON.parse(await readFile(manifestFile, 'utf8')) as Manifest;
@@ -175,9 +175,7 @@ describe('the examples\' domain in the manifest', () => {
   let project: string;
   const manifestFile = () => join(project, '.create-layered-backend.json');
   beforeAll(async () => {
-    const cwd = await tempDir();
-    expect((await runCli(['my-api', '--yes', '--no-install', '--no-git', '--extras', 'workers'], cwd)).exitCode).toBe(0);
-    project = join(cwd, 'my-api');
+    ({ project } = await newProject(['--extras', 'workers']));
     expect(JSON.parse(await readFile(manifestFile(), 'utf8'))).toMatchObject({ format: 5, examples: 'users' });
   });
 
