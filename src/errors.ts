@@ -11,9 +11,16 @@ export class CliError extends Error {
   }
 }
 
-/** The command line itself is wrong (unknown flag, missing value without a prompt to ask for it). */
+/**
+ * The command line itself is wrong (unknown flag, missing value without a prompt to ask for it).
+ * `atPrompt`: the same refusal as the wizard says it, where no flag is typed (the message may
+ * add what to type on the command line: "use --force", "with --name").
+ */
 export class UsageError extends CliError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly atPrompt: string = message,
+  ) {
     super(message, 2);
     this.name = 'UsageError';
   }
@@ -21,8 +28,8 @@ export class UsageError extends CliError {
 
 /** The user pressed Ctrl-C at a prompt. */
 export class CancelledError extends CliError {
-  constructor() {
-    super('cancelled', 130);
+  constructor(message = 'Cancelled; nothing was written') {
+    super(message, 130);
     this.name = 'CancelledError';
   }
 }
@@ -32,6 +39,7 @@ const OS_ERRORS: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
   ENOSPC: 'no space left on the device',
+  EFBIG: 'larger than the file size limit (ulimit -f)',
   EDQUOT: 'disk quota exceeded',
   EROFS: 'read-only file system',
   EISDIR: 'it is a folder',

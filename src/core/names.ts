@@ -239,7 +239,7 @@ function rejectUnsafe(kind: string, raw: string): void {
 
 function requireIdentifier(kind: string, raw: string, identifier: string): void {
   if (!/^[a-z][a-z0-9_]*$/.test(identifier)) {
-    throw new UsageError(`${kind} name "${raw}" must turn into a Python identifier (letters, digits, _), got "${identifier}"`);
+    throw new UsageError(`${kind} name "${raw}" must turn into a Python identifier of ASCII letters, digits and _, got "${identifier}"`);
   }
 }
 
@@ -400,7 +400,7 @@ export function projectName(folder: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
-  if (name === '') throw new UsageError(`The folder name "${folder}" has no letters or digits to name a project by; choose another`);
+  if (name === '') throw new UsageError(`The folder name "${folder}" has no ASCII letters or digits to name a project by; choose another`);
   if (name.length > MAX_PROJECT_LENGTH) {
     throw new UsageError(`The project name "${name}" (from the folder name) has ${name.length} characters, at most ${MAX_PROJECT_LENGTH}; choose a shorter folder name`);
   }
@@ -412,28 +412,33 @@ export function derivedPackageName(project: string): string {
   return packageName(snakeCase(project));
 }
 
+/** Why `name` cannot be the Python package, in words that fit after it; undefined when it can. */
+function packageNameProblem(name: string): { problem: string; withFlag?: string } | undefined {
+  if (!/^[a-z][a-z0-9_]*$/.test(name)) return { problem: 'is not a Python package name (lower-case letters, digits and _, starting with a letter)' };
+  if (PYTHON_KEYWORDS.has(name)) return { problem: 'is a Python keyword' };
+  if (SOFT_KEYWORDS.has(name)) return { problem: 'is a Python soft keyword; choose another' };
+  if (RESERVED_MODULES.has(name) || DEPENDENCY_MODULES.has(name) || STDLIB_MODULES.has(name) || COMMON_MODULES.has(name)) {
+    return { problem: `would shadow the module "${name}" that code imports; choose another`, withFlag: ' with --name' };
+  }
+  if (name.length > MAX_PACKAGE_LENGTH) {
+    return { problem: `is too long: ${name.length} characters, at most ${MAX_PACKAGE_LENGTH}; choose a shorter one`, withFlag: ' with --name' };
+  }
+  return undefined;
+}
+
 /**
  * A package name given as such (--name, the wizard) is taken exactly as written, or refused with
- * the name it could be: never changed behind the user's back.
+ * the name it could be (one that would itself be taken): never changed behind the user's back.
  */
 export function packageName(raw: string): string {
   const name = raw.trim();
   if (name === '') throw new UsageError('Package name is empty');
+  const refused = packageNameProblem(name);
+  if (refused === undefined) return name;
   const snake = snakeCase(name);
-  if (!/^[a-z][a-z0-9_]*$/.test(name)) {
-    const hint = /^[a-z][a-z0-9_]*$/.test(snake) ? `; did you mean "${snake}"?` : '';
-    throw new UsageError(`Package name "${raw}" is not a Python package name (lower-case letters, digits and _, starting with a letter)${hint}`);
-  }
-  refuseKeyword('Package', raw, name);
-  if (RESERVED_MODULES.has(name) || DEPENDENCY_MODULES.has(name) || STDLIB_MODULES.has(name) || COMMON_MODULES.has(name)) {
-    throw new UsageError(`Package name "${name}" would shadow the module "${name}" that code imports; choose another with --name`);
-  }
-  if (name.length > MAX_PACKAGE_LENGTH) {
-    throw new UsageError(
-      `Package name "${name}" is too long: ${name.length} characters, at most ${MAX_PACKAGE_LENGTH}; choose a shorter one with --name`,
-    );
-  }
-  return name;
+  const hint = snake !== name && packageNameProblem(snake) === undefined ? `; did you mean "${snake}"?` : '';
+  const message = `Package name "${/^[a-z][a-z0-9_]*$/.test(name) ? name : raw}" ${refused.problem}`;
+  throw new UsageError(`${message}${refused.withFlag ?? ''}${hint}`, `${message}${hint}`);
 }
 
 /** A project directory must be a plain folder name (or path) that npm and Python tooling accept. */

@@ -74,6 +74,8 @@ describe('create', () => {
       expect.stringMatching(/^ , : Give at least one domain/),
       expect.stringMatching(/^class\/x: Domain name "class\/x" must not contain path separators/),
     ]);
+    // The wizard's own words: no flag to type at a prompt.
+    expect(refused.join('\n')).not.toMatch(/--/);
     expect(output[0]).toBe('[intro] create-layered-backend');
     expect(output.at(-1)).toBe('[outro] shop is ready');
     const manifest = JSON.parse(await readFile(join(cwd, 'shop/.create-layered-backend.json'), 'utf8'));
@@ -88,11 +90,49 @@ describe('create', () => {
     expect(await snapshotTree(cwd)).toEqual({});
   });
 
-  it('Ctrl-C at a prompt exits 130 and writes nothing', async () => {
+  it('Ctrl-C at a prompt exits 130, writes nothing and gives the command line that starts again from there', async () => {
     const cwd = await tempDir();
     const { ctx } = testContext(cwd, { Database: 'CANCEL' });
     expect(await main(['my-api', '--no-git', '--no-install'], ctx)).toBe(130);
     expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
+    const cancelled = runCreate({ git: false }, testContext(cwd, { 'Where should the project go?': 'my shop', 'Domains to start with (comma-separated)': 'items', Database: 'CANCEL' }).ctx);
+    await expect(cancelled).rejects.toThrow(
+      "Cancelled; nothing was written. To start again with the answers so far: npx create-layered-backend --no-git 'my shop' --name my_shop --domains items --extras none",
+    );
+    await expect(cancelled).rejects.toHaveProperty('exitCode', 130);
+    await expect(runCreate({}, testContext(cwd, { 'Where should the project go?': 'CANCEL' }).ctx)).rejects.toThrow(
+      /^Cancelled; nothing was written. To start again: npx create-layered-backend \(--help lists a flag for each question\)$/,
+    );
+  });
+
+  it('a folder name that cannot be the package is accepted where it goes, and the package is asked without a suggestion', async () => {
+    const cwd = await tempDir();
+    const { ctx, refused } = testContext(cwd, {
+      'Where should the project go?': 'os',
+      'Python package name': ['', 'os', 'os_tools'],
+      'Domains to start with (comma-separated)': 'items',
+      'Optional folders': [],
+      Database: 'sqlite',
+      'Initialise a git repository?': false,
+      'Install the Python dependencies now?': false,
+    });
+    await runCreate({}, ctx);
+    expect(refused).toEqual([': Package name is empty', 'os: Package name "os" would shadow the module "os" that code imports; choose another']);
+    expect(JSON.parse(await readFile(join(cwd, 'os/.create-layered-backend.json'), 'utf8')).options.packageName).toBe('os_tools');
+  });
+
+  it('a file where the folder would go is a failure (exit 1) naming that file, at the prompt too', async () => {
+    const cwd = await tempDir();
+    await writeFile(join(cwd, 'afile'), 'mine\n');
+    for (const directory of ['afile', 'afile/sub']) {
+      const refusal = runCreate({ directory, ...quiet }, testContext(cwd).ctx);
+      await expect(refusal).rejects.toThrow(/^afile is a file, not a folder; choose another place for the project$/);
+      await expect(refusal).rejects.toHaveProperty('exitCode', 1);
+    }
+    const { ctx, refused } = testContext(cwd, { 'Where should the project go?': ['afile/sub', 'shop'], 'Python package name': 'CANCEL' });
+    await expect(runCreate({}, ctx)).rejects.toHaveProperty('exitCode', 130);
+    expect(refused).toEqual(['afile/sub: afile is a file, not a folder; choose another place for the project']);
+    expect(await snapshotTree(cwd)).toEqual({ afile: 'mine\n' });
   });
 
   it.each([

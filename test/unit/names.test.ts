@@ -125,7 +125,8 @@ describe('project and package names from a folder', () => {
   });
 
   it('refuses a folder name with nothing to name a project by', () => {
-    expect(() => projectName('___')).toThrow(/no letters or digits/);
+    expect(() => projectName('___')).toThrow(/no ASCII letters or digits/);
+    expect(() => projectName('日本語')).toThrow(/no ASCII letters or digits/);
   });
 });
 
@@ -151,6 +152,24 @@ describe('packageName, as given', () => {
     ['numpy', /would shadow/],
   ])('refuses %j', (raw, message) => {
     expect(() => packageName(raw)).toThrow(message);
+  });
+
+  it('suggests a name only when that name would itself be taken', () => {
+    expect(() => packageName('My_Api')).toThrow(/did you mean "my_api"\?/);
+    expect(() => packageName('Os')).toThrow(/^Package name "Os" is not a Python package name[^;]*\)$/);
+    expect(() => packageName('Import')).not.toThrow(/did you mean/);
+  });
+
+  it('names --name on the command line, and not at the prompt', () => {
+    const refusal = (() => {
+      try {
+        packageName('os');
+      } catch (error) {
+        return error as UsageError;
+      }
+    })();
+    expect(refusal?.message).toMatch(/choose another with --name$/);
+    expect(refusal?.atPrompt).toBe('Package name "os" would shadow the module "os" that code imports; choose another');
   });
 
   it('accepts a package as long as the limit and refuses a longer one', () => {

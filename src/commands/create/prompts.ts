@@ -1,11 +1,12 @@
-import { readdirSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { basename, dirname, relative, resolve } from 'node:path';
 import type { Context } from '../../context.js';
-import { UsageError } from '../../errors.js';
+import { CancelledError, CliError, UsageError } from '../../errors.js';
 import { DEFAULT_FIELDS, parseFields } from '../../core/fields.js';
 import { EXTRAS, type Database, type Extra } from '../../core/manifest.js';
 import { derivedPackageName, domainList, type Layout, LAYOUTS, packageName, projectDirectory, projectName } from '../../core/names.js';
 import type { DomainSpec } from '../../core/domain.js';
+import { shellWord } from './steps/next-steps.js';
 
 /** What commander hands over: anything may be missing. */
 export interface CreateFlags {
@@ -69,20 +70,36 @@ function parseDomains(raw: string) {
   return names;
 }
 
-/** The message of the usage error `check` throws, or undefined: how a prompt validates. */
+/** What the error `check` throws says at a prompt, or undefined: how a prompt validates. */
 const problem = (check: () => unknown) => {
   try {
     check();
     return undefined;
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    return error.message;
+    if (error instanceof UsageError) return error.atPrompt;
+    if (error instanceof CliError) return error.message;
+    throw error;
   }
 };
 
+/** The file in the way of a folder that cannot be listed because part of its path is a file. */
+function fileInTheWay(directory: string): string {
+  let path = directory;
+  while (dirname(path) !== path) {
+    try {
+      if (!statSync(path).isDirectory()) return path;
+    } catch {
+      // Not there: the file is further up.
+    }
+    path = dirname(path);
+  }
+  return directory;
+}
+
 /**
  * The target folder: one that does not exist, or an empty one (unless --force); its name must give
- * a project name and a package name. Checked at the prompt, so a bad answer is asked again.
+ * a project name. Checked at the prompt, so a bad answer is asked again. A file where the folder
+ * would go is the environment's, not the command line's: a failure (exit 1) naming that file.
  */
 function checkDirectory(raw: string, cwd: string, force: boolean) {
   const directory = resolve(cwd, projectDirectory(raw));
@@ -92,36 +109,84 @@ function checkDirectory(raw: string, cwd: string, force: boolean) {
     entries = readdirSync(directory);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') throw new UsageError(`${raw} is a file, not a folder; choose another`);
+    if (code === 'ENOTDIR') {
+      const file = fileInTheWay(directory);
+      throw new CliError(`${relative(cwd, file).startsWith('..') ? file : relative(cwd, file)} is a file, not a folder; choose another place for the project`);
+    }
     if (code !== 'ENOENT') throw error;
   }
   if (entries.length > 0 && !force) {
     const more = entries.length > 10 ? ` (and ${entries.length - 10} more)` : '';
-    throw new UsageError(`${raw} is not empty; it holds: ${entries.slice(0, 10).join(', ')}${more}. Choose a new or empty folder, or use --force to write into it`);
+    const refusal = `${raw} is not empty; it holds: ${entries.slice(0, 10).join(', ')}${more}. Choose a new or empty folder`;
+    throw new UsageError(`${refusal}, or use --force to write into it`, refusal);
   }
   return { directory, project };
 }
+
+/** The command line that answers what the wizard was told so far, to start again from there. */
+const resumeHint = (answers: string[]) =>
+  answers.length === 0
+    ? 'Cancelled; nothing was written. To start again: npx create-layered-backend (--help lists a flag for each question)'
+    : `Cancelled; nothing was written. To start again with the answers so far: npx create-layered-backend ${answers.join(' ')}`;
 
 /**
  * Turns partial flags into complete options, asking only for what is missing and only when
  * interactive. Every answer is validated where it is given, and a bad one is asked again.
  */
 export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context, 'interactive' | 'prompt' | 'cwd'>): Promise<CreateOptions> {
-  const { interactive, prompt, cwd } = ctx;
-  const force = flags.force ?? false;
+  const { interactive, prompt } = ctx;
   if (flags.json && !flags.dryRun) throw new UsageError('--json prints the plan of a dry run: add --dry-run');
   if (flags.directory === undefined && !interactive) {
     throw new UsageError('Missing project directory: create-layered-backend <directory>');
   }
-  if (interactive) await prompt.intro('create-layered-backend');
+  if (!interactive) return resolveOptions(flags, ctx, []);
+  await prompt.intro('create-layered-backend');
+  const answered: string[] = [];
+  try {
+    return await resolveOptions(flags, ctx, answered);
+  } catch (error) {
+    if (error instanceof CancelledError) throw new CancelledError(resumeHint(answered));
+    throw error;
+  }
+}
+
+/** The flags given on the command line, as the start of the command line that resumes the wizard. */
+function givenFlags(flags: CreateFlags): string[] {
+  const given = (flag: string, value: string | undefined) => (value === undefined ? [] : [flag, shellWord(value)]);
+  return [
+    ...(flags.directory === undefined ? [] : [shellWord(flags.directory)]),
+    ...given('--name', flags.name),
+    ...given('--domains', flags.domains),
+    ...given('--extras', flags.extras),
+    ...given('--db', flags.db),
+    ...given('--layout', flags.layout),
+    ...(flags.git === false ? ['--no-git'] : []),
+    ...(flags.install === false ? ['--no-install'] : []),
+    ...(flags.force ? ['--force'] : []),
+  ];
+}
+
+/** resolveCreateOptions' questions; each answer the wizard is given is added to `answered` as the flag that gives it. */
+async function resolveOptions(flags: CreateFlags, ctx: Pick<Context, 'interactive' | 'prompt' | 'cwd'>, answered: string[]): Promise<CreateOptions> {
+  const { interactive, prompt, cwd } = ctx;
+  const force = flags.force ?? false;
+  answered.push(...givenFlags(flags));
+  const asked = async <T>(question: Promise<T>, flag: (answer: T) => string[]) => {
+    const answer = await question;
+    answered.push(...flag(answer));
+    return answer;
+  };
 
   const directoryAnswer =
     flags.directory ??
-    (await prompt.text({
-      message: 'Where should the project go?',
-      placeholder: 'my-api',
-      validate: (value) => problem(() => derivedPackageName(checkDirectory(value, cwd, force).project)),
-    }));
+    (await asked(
+      prompt.text({
+        message: 'Where should the project go?',
+        placeholder: 'my-api',
+        validate: (value) => problem(() => checkDirectory(value, cwd, force)),
+      }),
+      (answer) => [shellWord(answer)],
+    ));
   const { directory, project } = checkDirectory(directoryAnswer, cwd, force);
   const folder = basename(directory);
   const derivedNames = project === folder ? [] : [`Project name "${project}", from the folder "${folder}"`];
@@ -129,10 +194,10 @@ export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context
   let pkg: string;
   if (flags.name !== undefined) pkg = packageName(flags.name);
   else if (interactive) {
-    const suggested = derivedPackageName(project);
-    pkg = packageName(
-      await prompt.text({ message: 'Python package name', placeholder: suggested, validate: (value) => problem(() => packageName(value)) }),
-    );
+    // The name derived from the folder is offered only when it would do (not for a folder "os").
+    const suggested = problem(() => derivedPackageName(project)) === undefined ? derivedPackageName(project) : undefined;
+    const question = prompt.text({ message: 'Python package name', placeholder: suggested, validate: (value) => problem(() => packageName(value)) });
+    pkg = packageName(await asked(question, (answer) => ['--name', shellWord(packageName(answer))]));
   } else {
     pkg = derivedPackageName(project);
     derivedNames.push(`Python package "${pkg}", from the project name`);
@@ -141,11 +206,14 @@ export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context
   const domainsRaw =
     flags.domains ??
     (interactive
-      ? await prompt.text({
-          message: 'Domains to start with (comma-separated)',
-          placeholder: DEFAULT_DOMAINS,
-          validate: (value) => problem(() => parseDomains(value)),
-        })
+      ? await asked(
+          prompt.text({
+            message: 'Domains to start with (comma-separated)',
+            placeholder: DEFAULT_DOMAINS,
+            validate: (value) => problem(() => parseDomains(value)),
+          }),
+          (answer) => ['--domains', shellWord(answer || DEFAULT_DOMAINS)],
+        )
       : DEFAULT_DOMAINS);
   const domains = parseDomains(domainsRaw).map((name) => ({ name, fields: parseFields(DEFAULT_FIELDS), fieldsSpec: DEFAULT_FIELDS }));
 
@@ -153,38 +221,49 @@ export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context
     flags.extras !== undefined
       ? parseExtras(flags.extras)
       : interactive
-        ? await prompt.multiselect<Extra>({
-            message: 'Optional folders',
-            options: [
-              { value: 'crawlers', label: 'crawlers/', hint: 'scrapers going through utils/http.py' },
-              { value: 'schedulers', label: 'schedulers/', hint: 'cron and interval jobs, each run once across replicas (Redis)' },
-              { value: 'clients', label: 'clients/', hint: 'typed clients for external APIs' },
-              { value: 'workers', label: 'workers/', hint: 'a task queue (taskiq): in-process by default, Redis in production' },
-            ],
-            initialValues: [],
-          })
+        ? await asked(
+            prompt.multiselect<Extra>({
+              message: 'Optional folders',
+              options: [
+                { value: 'crawlers', label: 'crawlers/', hint: 'scrapers going through utils/http.py' },
+                { value: 'schedulers', label: 'schedulers/', hint: 'cron and interval jobs, each run once across replicas (Redis)' },
+                { value: 'clients', label: 'clients/', hint: 'typed clients for external APIs' },
+                { value: 'workers', label: 'workers/', hint: 'a task queue (taskiq): in-process by default, Redis in production' },
+              ],
+              initialValues: [],
+            }),
+            (answer) => ['--extras', answer.length === 0 ? 'none' : answer.join(',')],
+          )
         : [];
 
   const db =
     flags.db !== undefined
       ? parseDb(flags.db)
       : interactive
-        ? await prompt.select<Database>({
-            message: 'Database',
-            options: [
-              { value: 'sqlite', label: 'SQLite', hint: 'embedded, nothing to run' },
-              { value: 'postgres', label: 'PostgreSQL', hint: 'asyncpg; a server to run' },
-            ],
-            initialValue: 'sqlite',
-          })
+        ? await asked(
+            prompt.select<Database>({
+              message: 'Database',
+              options: [
+                { value: 'sqlite', label: 'SQLite', hint: 'embedded, nothing to run' },
+                { value: 'postgres', label: 'PostgreSQL', hint: 'asyncpg; a server to run' },
+              ],
+              initialValue: 'sqlite',
+            }),
+            (answer) => ['--db', answer],
+          )
         : 'sqlite';
 
   // Not asked: layer-first is where the seed starts, and `flip` moves a project later.
   const layout = flags.layout === undefined ? 'layer-first' : parseLayout(flags.layout);
 
-  const git = flags.git ?? (interactive ? await prompt.confirm({ message: 'Initialise a git repository?', initialValue: true }) : true);
+  const git =
+    flags.git ??
+    (interactive ? await asked(prompt.confirm({ message: 'Initialise a git repository?', initialValue: true }), (answer) => (answer ? [] : ['--no-git'])) : true);
   const install =
-    flags.install ?? (interactive ? await prompt.confirm({ message: 'Install the Python dependencies now?', initialValue: true }) : true);
+    flags.install ??
+    (interactive
+      ? await asked(prompt.confirm({ message: 'Install the Python dependencies now?', initialValue: true }), (answer) => (answer ? [] : ['--no-install']))
+      : true);
 
   return {
     directory,
