@@ -78,6 +78,15 @@ function beforeDiskChange(): void {
   if (diskChanges === killAt) process.kill(process.pid, 'SIGKILL');
 }
 
+/** fs.writeFileSync whose failure names the file: a write that fills the disk (ENOSPC, EFBIG) names none. */
+export function writeFileNamed(path: string, content: string | Buffer): void {
+  try {
+    fs.writeFileSync(path, content);
+  } catch (error) {
+    throw withPath(error, path);
+  }
+}
+
 export const nodeFileSystem: FileSystem = {
   writeDurably(path, content, mode) {
     beforeDiskChange();
@@ -86,7 +95,9 @@ export const nodeFileSystem: FileSystem = {
       fs.writeFileSync(fd, content);
       // An edited or moved file keeps its mode exactly (umask does not apply to fchmod).
       if (mode !== undefined) fs.fchmodSync(fd, mode);
-      fsyncNamed(fd, path);
+      fs.fsyncSync(fd);
+    } catch (error) {
+      throw withPath(error, path);
     } finally {
       fs.closeSync(fd);
     }
@@ -436,7 +447,7 @@ export function writeNewFolder(root: string, changes: Change[]): void {
     for (const change of changes) {
       beforeDiskChange();
       if (change.kind === 'mkdir') fs.mkdirSync(join(staging, change.path));
-      else if (change.kind === 'create') fs.writeFileSync(join(staging, change.path), change.content);
+      else if (change.kind === 'create') writeFileNamed(join(staging, change.path), change.content);
     }
     try {
       fs.renameSync(staging, root);
@@ -454,6 +465,12 @@ export function writeNewFolder(root: string, changes: Change[]): void {
       } catch {
         break;
       }
+    }
+    // The staging folder is the run's own: a failure names the project's path the user gave.
+    const failed = error as { path?: unknown; dest?: unknown };
+    for (const key of ['path', 'dest'] as const) {
+      const path = failed[key];
+      if (typeof path === 'string' && (path === staging || path.startsWith(`${staging}/`))) failed[key] = root + path.slice(staging.length);
     }
     throw error;
   }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { CliError, InterruptedError } from '../errors.js';
+import { CliError, InterruptedError, withPath } from '../errors.js';
 
 /**
  * One command at a time per project, the way git's index.lock works: the lock file is created with
@@ -90,9 +90,13 @@ function tryCreate(path: string, holder: LockHolder): boolean {
   }
   try {
     fs.writeSync(fd, JSON.stringify(holder));
-  } finally {
+  } catch (error) {
+    // A full disk: an empty lock would hold the next run up until it judged it stale.
     fs.closeSync(fd);
+    fs.rmSync(path, { force: true });
+    throw withPath(error, path);
   }
+  fs.closeSync(fd);
   return true;
 }
 

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, existsSync, lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -214,6 +214,35 @@ describe.runIf(hasStrace)('file-system faults injected with strace', () => {
     expect(await snapshot(root)).toEqual(before);
   });
 
+  it('a full disk when the lock is written: one line naming the lock, exit 1, and no empty lock left to hold the next run up', async () => {
+    const root = await newProject();
+    const before = await snapshot(root);
+    const lock = join(root, '.create-layered-backend.lock');
+    const result = spawnSync(
+      'strace',
+      ['-f', '-qq', '-o', '/dev/null', '-P', lock, '-e', 'trace=write', '-e', 'inject=write:error=ENOSPC', process.execPath, bin, 'add-domain', 'widgets'],
+      { cwd: root, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr.trim()).toBe(`Cannot write ${lock}: no space left on the device (ENOSPC)`);
+    expect(await snapshot(root)).toEqual(before);
+  });
+
+  it.each([
+    ['mkdir', 'EACCES', 2],
+    ['mkdir', 'ENOSPC', 7],
+  ])('create, %s failing with %s (#%i): one line naming a path of the project, not its staging folder; nothing left', async (syscall, errno, when) => {
+    const cwd = await tempDir();
+    const result = spawnSync(
+      'strace',
+      ['-f', '-qq', '-o', '/dev/null', '-e', `trace=${syscall}`, '-e', `inject=${syscall}:error=${errno}:when=${when}`, process.execPath, bin, 'my-api', '--no-git', '--no-install'],
+      { cwd, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr.trim()).toMatch(new RegExp(`^Cannot ${syscall} ${cwd}/my-api(/\\S+)?: [^\\n]+ \\(${errno}\\)$`));
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   it('every unlink failing (EIO), the commit and the undo too: the error says the next run restores, and it does', async () => {
     const root = await newProject();
     const before = await snapshot(root);
@@ -286,6 +315,32 @@ describe.runIf(immutableFilesWork())('an immutable file', () => {
     } finally {
       spawnSync('chattr', ['-i', registry]);
     }
+  });
+});
+
+describe('a file size limit (ulimit -f): a write that goes past it fails with EFBIG, a path of its own unnamed', () => {
+  const limited = (args: string[], cwd: string) =>
+    spawnSync('sh', ['-c', 'ulimit -f 4 && exec "$@"', 'sh', process.execPath, bin, ...args], {
+      cwd,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+      encoding: 'utf8',
+    });
+
+  it('create: one line naming the file of the project, exit 1, nothing left', async () => {
+    const cwd = await tempDir();
+    const result = limited(['my-api', '--no-git', '--no-install'], cwd);
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr.trim()).toMatch(new RegExp(`^Cannot write ${cwd}/my-api/\\S+: larger than the file size limit \\(ulimit -f\\) \\(EFBIG\\)$`));
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('add-domain: one line naming the file, exit 1, project unchanged', async () => {
+    const root = await newProject();
+    const before = await snapshot(root);
+    const result = limited(['add-domain', 'widgets'], root);
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^Cannot write \/\S+: larger than the file size limit \(ulimit -f\) \(EFBIG\)$/);
+    expect(await snapshot(root)).toEqual(before);
   });
 });
 

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError, describeError } from '../../errors.js';
+import { writeFileNamed } from '../../core/apply.js';
 import { MIGRATIONS_DIR, recordedFields, routerRegistry } from '../../core/domain.js';
 import { refuseColumnsRowsCannotTake } from '../../core/evolve.js';
 import { DEFAULT_FIELDS, type Field, parseFields, splitFieldSpec } from '../../core/fields.js';
@@ -260,7 +261,7 @@ function applyPlan(json: string, root: string): string[] {
     else if (action === 'delete' || action === 'rmdir') rmSync(target, { recursive: true, force: true });
     else if (action === 'create' || action === 'edit' || action === 'replace') {
       mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, String(content));
+      writeFileNamed(target, String(content));
       if (action !== 'create') edited.push(path);
     } else if (action !== 'keep') throw new Error(`its plan has an action "${String(action)}" this version does not know`);
   }
@@ -306,11 +307,11 @@ async function filesImporting(root: string, name: string): Promise<Map<string, s
  */
 async function removeSettingAside(plans: PlanSource, step: ReplayStep & { command: 'remove-domain' }, root: string): Promise<string[]> {
   const setAside = await filesImporting(root, step.name);
-  for (const path of setAside.keys()) writeFileSync(join(root, path), '');
+  for (const path of setAside.keys()) writeFileNamed(join(root, path), '');
   const edited = applyPlan(await plans(step, root), root);
   for (const [path, text] of setAside) {
     if (!existsSync(join(root, path)) || edited.includes(path)) throw new Error(`it changed ${path}, which it was to leave alone`);
-    writeFileSync(join(root, path), text);
+    writeFileNamed(join(root, path), text);
   }
   return edited;
 }
