@@ -55,14 +55,17 @@ const seconds = (started: number) => `${Math.round((Date.now() - started) / 1000
 
 /**
  * A step on stderr: on a terminal one line that counts the seconds, rewritten when the step ends;
- * elsewhere (a CI log) a line when it starts and one when it ends.
+ * elsewhere (a CI log) a line when it starts and one when it ends. The counting line is cut to the
+ * terminal's width: a line that wraps cannot be rewritten, and each second would print another.
  */
 function stderrStep(label: string): Step {
   const started = Date.now();
   const live = isatty(2);
-  const timer = live ? setInterval(() => process.stderr.write(`\r${label}... ${seconds(started)}`), 1000) : undefined;
+  const room = (process.stderr.columns || 80) - ' ... 9999 s'.length;
+  const counting = label.length > room ? `${label.slice(0, Math.max(room - 1, 0))}…` : label;
+  const timer = live ? setInterval(() => process.stderr.write(`\r${counting}... ${seconds(started)}`), 1000) : undefined;
   timer?.unref();
-  process.stderr.write(live ? `${label}...` : `${label}...\n`);
+  process.stderr.write(live ? `${counting}...` : `${label}...\n`);
   const end = (text: string) => {
     clearInterval(timer);
     process.stderr.write(`${live ? '\r\x1b[K' : ''}${text}\n`);

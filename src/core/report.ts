@@ -1,10 +1,12 @@
 import type { Context } from '../context.js';
+import { VERSION } from '../package.js';
 import type { Change } from './plan.js';
 
 /**
  * The JSON plan's format: the contract between versions of this CLI (upgrade asks an older version
  * for its plan). A key only some commands print may be added (upgrade's `merged` and `conflicts`);
  * any other change a reader could notice (a key changed or gone, a new action) bumps it.
+ * `version` beside it: the create-layered-backend that printed the plan.
  */
 export const PLAN_FORMAT = 1;
 
@@ -17,8 +19,8 @@ export interface PlanReport {
   replaced?: string[];
   /** The command's files it leaves in place because they were changed since generation. */
   kept?: string[];
-  /** What runs after the files are written (create: the install, git). */
-  steps?: Array<{ name: string; run: string }>;
+  /** What runs after the files are written (create: the install, git); `skip`: why a step will not run. */
+  steps?: Array<{ name: string; run: string; skip?: string }>;
   /** Edits that merge the generator's changes with the user's (upgrade). */
   merged?: string[];
   /** Edits that leave conflict markers for the user to resolve, at these 1-based lines (upgrade). */
@@ -58,10 +60,10 @@ export function changeLines(report: PlanReport): string {
 export function reportPlan(ctx: Pick<Context, 'log'>, report: PlanReport, json: boolean): void {
   if (json) {
     const { command, options, steps = [], merged, conflicts } = report;
-    ctx.log.raw(JSON.stringify({ format: PLAN_FORMAT, dryRun: true, command, options, changes: actions(report), steps, merged, conflicts }, null, 2));
+    ctx.log.raw(JSON.stringify({ format: PLAN_FORMAT, version: VERSION, dryRun: true, command, options, changes: actions(report), steps, merged, conflicts }, null, 2));
     return;
   }
-  const then = (report.steps ?? []).map((step) => `  then   ${step.name}: ${step.run}`);
+  const then = (report.steps ?? []).map((step) => (step.skip ? `  skip   ${step.name}: ${step.skip}` : `  then   ${step.name}: ${step.run}`));
   // Files it would keep as they are (upgrade's changed ones) are listed after it says so.
   const nothing = report.changes.length === 0 ? ['  (nothing to change)'] : [];
   const lines = changeLines(report);

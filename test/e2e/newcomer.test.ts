@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -88,16 +88,34 @@ describe('output', () => {
     const cwd = await tempDir();
     const result = await runCli(['shop', '--dry-run', '--json', '--db', 'postgres', '--domains', 'products'], cwd);
     const plan = JSON.parse(result.stdout);
+    const { version } = JSON.parse(await readFile(join(import.meta.dirname, '../../package.json'), 'utf8'));
     expect(plan).toMatchObject({
       format: 1,
+      version,
       dryRun: true,
       command: 'create',
       options: { projectName: 'shop', packageName: 'shop', domains: ['products'], db: 'postgres', extras: [], git: true, install: true },
     });
-    expect(plan.steps.map((step: { name: string }) => step.name)).toEqual(['install', 'git']);
+    expect(plan.steps).toEqual([
+      { name: 'install', run: expect.stringMatching(/^uv sync$|^python3 -m venv \.venv && /) },
+      { name: 'git', run: "git init && git add --all && git commit --message 'Initial commit from create-layered-backend'" },
+    ]);
     expect(plan.changes.find((change: { path: string }) => change.path === 'pyproject.toml')).toMatchObject({ action: 'create' });
     expect(result.stderr).toBe('');
     expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
+  });
+
+  it('inside a git repository: the dry run says git will be skipped, and the run skips it saying so', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, '.git'));
+    const planned = JSON.parse((await runCli(['sub', '--dry-run', '--json', '--no-install'], cwd)).stdout);
+    expect(planned.steps).toEqual([{ name: 'git', run: expect.stringMatching(/^git init/), skip: `inside the repository at ${cwd}: no repository of its own` }]);
+    const text = await runCli(['sub', '--dry-run', '--no-install'], cwd);
+    expect(text.stdout).toContain(`\n  skip   git: inside the repository at ${cwd}: no repository of its own\n`);
+    const run = await runCli(['sub', '--no-install'], cwd);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`git: inside the repository at ${cwd}: no repository of its own\n`);
+    expect(existsSync(join(cwd, 'sub/.git'))).toBe(false);
   });
 
   it('a text dry run says nothing was written, and remove-domain lists the files it would keep', async () => {
@@ -158,32 +176,77 @@ describe('the install and git steps', () => {
     expect(existsSync(join(cwd, 'my-api/pyproject.toml'))).toBe(true);
   });
 
-  it('a failing install shows the installer\'s last words and how to retry, exit 1', async () => {
+  it('a failing install shows the installer\'s last words and how to retry, exit 1, and leaves no half-made .venv', async () => {
     const cwd = await tempDir();
     const tools = join(cwd, 'tools');
-    await fakeTool(tools, 'uv', 'echo "error: no network to reach PyPI" >&2; exit 2');
+    await fakeTool(tools, 'uv', 'mkdir -p .venv/lib; echo "error: no network to reach PyPI" >&2; exit 2');
     const result = await runCli(['my-api', '--no-git'], cwd, { PATH: `${tools}:/usr/bin:/bin` });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('error: no network to reach PyPI');
     expect(result.stderr).toContain('To install them: cd my-api && uv sync');
+    expect(existsSync(join(cwd, 'my-api/.venv'))).toBe(false);
   });
 
-  it('Ctrl-C during the install removes the half-made .venv and says what to run, exit 130', async () => {
+  it('Ctrl-C during the install removes the half-made .venv and says what to run, git included, exit 130', async () => {
     const cwd = await tempDir();
     const tools = join(cwd, 'tools');
     await fakeTool(tools, 'uv', 'case "$1" in --version) exit 0;; esac; mkdir -p .venv/lib; touch started; exec sleep 30');
-    const child = spawn(process.execPath, [bin, 'my-api', '--no-git'], {
+    const child = spawn(process.execPath, [bin, 'my api'], {
       cwd,
       env: { ...process.env, CI: 'true', NO_COLOR: '1', PATH: `${tools}:/usr/bin:/bin` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    while (!existsSync(join(cwd, 'my-api/started'))) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (!existsSync(join(cwd, 'my api/started'))) await new Promise((resolve) => setTimeout(resolve, 20));
     child.kill('SIGINT');
     expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(130);
-    expect(stderr).toMatch(/Install interrupted; the project is complete\. To install it: cd .*my-api && uv sync/);
-    expect(existsSync(join(cwd, 'my-api/.venv'))).toBe(false);
+    expect(stderr).toContain(
+      "Install interrupted; the project is complete. To install it: cd 'my api' && uv sync && git init && git add --all && git commit --message 'Initial commit from create-layered-backend'\n",
+    );
+    expect(existsSync(join(cwd, 'my api/.venv'))).toBe(false);
+    expect(existsSync(join(cwd, 'my api/.git'))).toBe(false);
+    expect(existsSync(join(cwd, 'my api/pyproject.toml'))).toBe(true);
+  });
+
+  it.runIf(spawnSync('script', ['--version']).status === 0)('on a narrow terminal the counting line fits, so each second rewrites it instead of adding one', async () => {
+    const cwd = await tempDir();
+    const tools = join(cwd, 'tools');
+    // No uv: the pip install, whose label (its three commands) is wider than the terminal.
+    await fakeTool(tools, 'python3', 'mkdir -p .venv/bin; printf "#!/bin/sh\\nsleep 1.3\\n" > .venv/bin/python; chmod +x .venv/bin/python');
+    const command = `stty cols 50; PATH=${tools}:/usr/bin:/bin ${process.execPath} ${bin} my-api --yes --no-git`;
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd, encoding: 'utf8', env: { ...process.env, CI: '', NO_COLOR: '1' } });
+    expect(result.status, result.stdout).toBe(0);
+    const counting = result.stdout.split(/[\r\n]+/).filter((line) => /\.\.\. \d+ s$/.test(line));
+    expect(counting.length).toBeGreaterThan(0);
+    for (const line of counting) expect(line.length).toBeLessThanOrEqual(50);
+  });
+
+  it('Ctrl-C during git\'s commit leaves no repository and says how to make one, exit 130', async () => {
+    const cwd = await tempDir();
+    const tools = join(cwd, 'tools');
+    await fakeTool(tools, 'git', 'case "$1" in init) mkdir .git;; commit) touch committing; exec sleep 30;; esac; exit 0');
+    const child = spawn(process.execPath, [bin, 'my-api', '--no-install'], {
+      cwd,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', PATH: `${tools}:/usr/bin:/bin` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    while (!existsSync(join(cwd, 'my-api/committing'))) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGINT');
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(130);
+    expect(stderr).toContain(
+      "Interrupted; no repository made, and the project is complete. To make one: cd my-api && git init && git add --all && git commit --message 'Initial commit from create-layered-backend'\n",
+    );
+    expect(existsSync(join(cwd, 'my-api/.git'))).toBe(false);
+  });
+
+  it('git not on PATH: says so, with the commands for later; the project is made, exit 0', async () => {
+    const cwd = await tempDir();
+    const result = await runCli(['my-api', '--no-install'], cwd, { PATH: join(cwd, 'nothing') });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/git: first commit: no repository made \(git is not on PATH\); to make one: cd my-api && git init && /);
     expect(existsSync(join(cwd, 'my-api/pyproject.toml'))).toBe(true);
   });
 
@@ -199,7 +262,9 @@ describe('the install and git steps', () => {
       GIT_CONFIG_VALUE_0: 'true',
     });
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/git: first commit: no repository made \(.*(identity|email|name).*\); run git init yourself/i);
+    expect(result.stderr).toContain(
+      'git: first commit: no repository made (git does not know who commits: git config --global user.name "Your Name" && git config --global user.email you@example.com); to make one: cd my-api && git init && ',
+    );
     expect(existsSync(join(cwd, 'my-api/.git'))).toBe(false);
   });
 });

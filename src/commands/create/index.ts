@@ -19,7 +19,7 @@ import { reportPlan } from '../../core/report.js';
 import { transact, trapSignals } from '../../core/transaction.js';
 import { VERSION } from '../../package.js';
 import { resolveCreateOptions, type CreateFlags, type CreateOptions } from './prompts.js';
-import { initGit } from './steps/git.js';
+import { enclosingRepository, gitCommandLine, initGit } from './steps/git.js';
 import { chooseInstaller, installCommandLine, installDependencies } from './steps/install.js';
 import { nextSteps, shellWord } from './steps/next-steps.js';
 
@@ -77,6 +77,9 @@ export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void>
   const options = await resolveCreateOptions(flags, ctx);
   const shown = relative(ctx.cwd, options.directory) || '.';
   const installer = chooseInstaller();
+  // A project made inside a repository belongs to it: git makes none of its own (create-vite's way).
+  const repository = options.git ? enclosingRepository(options.directory) : undefined;
+  const gitSkipped = repository === undefined ? undefined : `inside the repository at ${repository}: no repository of its own`;
   const run = {
     command: 'create',
     dryRun: options.dryRun,
@@ -96,7 +99,7 @@ export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void>
     // The install first, so that git's first commit holds uv.lock.
     steps: [
       ...(options.install ? [{ name: 'install', run: installCommandLine(installer) }] : []),
-      ...(options.git ? [{ name: 'git', run: 'git init && git add --all && git commit' }] : []),
+      ...(options.git ? [{ name: 'git', run: gitCommandLine, ...(gitSkipped ? { skip: gitSkipped } : {}) }] : []),
     ],
   };
   if (!options.json) for (const note of options.derivedNames) ctx.log.info(note);
@@ -138,13 +141,16 @@ export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void>
   }
   if (options.dryRun) return;
 
-  const installed = options.install && (await installDependencies(options.directory, installer, ctx));
-  if (options.git) await initGit(options.directory, ctx);
+  const cdTo = shellWord(shown);
+  const makesRepository = options.git && gitSkipped === undefined;
+  const installed = options.install && (await installDependencies(options.directory, cdTo, installer, makesRepository ? gitCommandLine : undefined, ctx));
+  if (gitSkipped) ctx.log.info(`git: ${gitSkipped}`);
+  else if (options.git) await initGit(options.directory, cdTo, ctx);
   const postgres = options.db === 'postgres' ? { serverUrl: POSTGRES_SERVER, database: options.packageName } : undefined;
   const steps = nextSteps({ directory: shown, packageName: options.packageName, db: options.db, postgres, installer, installed });
   ctx.log.info(['', 'Next steps:', ...steps.map((line) => `  ${line}`)].join('\n'));
   if (ctx.interactive) await ctx.prompt.outro(`${shown} is ready`);
   if (options.install && !installed) {
-    throw new CliError(`The dependencies were not installed; the project is complete. To install them: cd ${shellWord(shown)} && ${installCommandLine(installer)}`);
+    throw new CliError(`The dependencies were not installed; the project is complete. To install them: cd ${cdTo} && ${installCommandLine(installer)}`);
   }
 }

@@ -38,9 +38,17 @@ export const installCommandLine = (installer: Installer) => installer.commands.m
 
 /**
  * Runs the install with its progress on stderr and its own output kept for a failure. Ctrl-C stops
- * it, removes the half-made .venv and says how to run it later. Resolves to whether it worked.
+ * it and says how to run it later (`cd` to `shown`, the folder as a shell reads it), with
+ * `thenRun`, what the run would have done after it. A failed or stopped install leaves no
+ * half-made .venv. Resolves to whether it worked.
  */
-export async function installDependencies(directory: string, installer: Installer, ctx: Pick<Context, 'log'>): Promise<boolean> {
+export async function installDependencies(
+  directory: string,
+  shown: string,
+  installer: Installer,
+  thenRun: string | undefined,
+  ctx: Pick<Context, 'log'>,
+): Promise<boolean> {
   const retry = installCommandLine(installer);
   if (installer.tool === 'none') {
     ctx.log.warn(`Neither uv nor python3 is on PATH: install uv (https://docs.astral.sh/uv/) or Python 3.11+, then run: ${retry}`);
@@ -59,11 +67,12 @@ export async function installDependencies(directory: string, installer: Installe
       running = run;
       const result = await run;
       const signal = signals.received();
+      // The installer has stopped; a half-made .venv is of no use.
+      if ((signal || result.exitCode !== 0) && !venvExisted) rmSync(venv, { recursive: true, force: true });
       if (signal) {
-        // The installer has stopped; a half-made .venv is of no use.
-        if (!venvExisted) rmSync(venv, { recursive: true, force: true });
         step.fail('interrupted');
-        throw new InterruptedError(`Install interrupted; the project is complete. To install it: cd ${directory} && ${retry}`, signal);
+        const then = thenRun === undefined ? '' : ` && ${thenRun}`;
+        throw new InterruptedError(`Install interrupted; the project is complete. To install it: cd ${shown} && ${retry}${then}`, signal);
       }
       if (result.exitCode !== 0) {
         step.fail(`failed: ${[command, ...args].join(' ')} exited with ${result.exitCode}`);
