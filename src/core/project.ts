@@ -3,8 +3,15 @@ import { VERSION } from '../package.js';
 import { projectRouters, routerRegistrationLines } from './domain.js';
 import { type Database, type Extra, hasJobExamples } from './manifest.js';
 import { type DomainName, domainModule, domainName, type Layout } from './names.js';
+import type { Plan } from './plan.js';
 import { assignment, call, fromImports, importAs } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
+
+/**
+ * How the project's tools are typed in a command's next step, as create's next steps type them:
+ * through uv where uv installed the project (its uv.lock), else from the activated .venv.
+ */
+export const toolPrefix = (plan: Plan) => (plan.occupied('uv.lock') ? 'uv run ' : '');
 
 /** The PostgreSQL server a new --db postgres project's .env.example points at: a local default. */
 export const POSTGRES_SERVER = 'postgresql://postgres:postgres@127.0.0.1:5432';

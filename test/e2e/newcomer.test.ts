@@ -118,6 +118,17 @@ describe('output', () => {
     expect(existsSync(join(cwd, 'sub/.git'))).toBe(false);
   });
 
+  it('the editing commands type their next step as create did: through uv run where uv installed the project', async () => {
+    const cwd = await tempDir();
+    await runCli(['my-api', ...quiet], cwd);
+    const root = join(cwd, 'my-api');
+    expect((await runCli(['add-domain', 'widgets'], root)).stdout).toContain('Next: alembic upgrade head, then pytest.');
+    await writeFile(join(root, 'uv.lock'), 'version = 1\n');
+    expect((await runCli(['add-field', 'widgets', 'size:int?'], root)).stdout).toContain('Next: uv run alembic upgrade head adds the columns.');
+    expect((await runCli(['remove-field', 'widgets', 'size'], root)).stdout).toContain('Next: uv run alembic upgrade head drops the column.');
+    expect((await runCli(['add-domain', 'gadgets'], root)).stdout).toContain('Next: uv run alembic upgrade head, then uv run pytest.');
+  });
+
   it('a text dry run says nothing was written, and remove-domain lists the files it would keep', async () => {
     const cwd = await tempDir();
     await runCli(['my-api', ...quiet], cwd);

@@ -3,6 +3,7 @@ import { CliError } from '../../errors.js';
 import { domainRouterRegistration, migrationChain, planDomain, refuseMissingTestHelpers, registerRouter } from '../../core/domain.js';
 import { DEFAULT_FIELDS, domainFields, parseFields, refuseWhatRuffFlags } from '../../core/fields.js';
 import { domainName } from '../../core/names.js';
+import { toolPrefix } from '../../core/project.js';
 import { referenceResolver } from '../add-field/index.js';
 import { changeLines } from '../../core/report.js';
 import { editProject } from '../../core/transaction.js';
@@ -41,13 +42,14 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
     }
     await registerRouter(plan, manifest, domainRouterRegistration(manifest.options, name.module));
     await refuseMissingTestHelpers(plan);
+    const run = toolPrefix(plan);
     return {
       replaced,
       done(report) {
         ctx.log.success(`Added domain ${name.module} (${fields.map((field) => field.name).join(', ')}):`);
         ctx.log.info(changeLines(report));
         ctx.log.info(
-          `Routes: /${name.kebab} (POST, GET), /${name.kebab}/{${name.singular}_id} (GET, PATCH, DELETE). Next: alembic upgrade head, then pytest.`,
+          `Routes: /${name.kebab} (POST, GET), /${name.kebab}/{${name.singular}_id} (GET, PATCH, DELETE). Next: ${run}alembic upgrade head, then ${run}pytest.`,
         );
       },
     };

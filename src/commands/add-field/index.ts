@@ -5,6 +5,7 @@ import { planColumnMigration, refuseColumnsRowsCannotTake, refuseFieldsWrittenBy
 import { domainFields, parseFields, refuseWhatRuffFlags, splitFieldSpec } from '../../core/fields.js';
 import type { Manifest } from '../../core/manifest.js';
 import { domainName } from '../../core/names.js';
+import { toolPrefix } from '../../core/project.js';
 import { changeLines } from '../../core/report.js';
 import { editProject } from '../../core/transaction.js';
 
@@ -47,11 +48,12 @@ export async function runAddField(options: AddFieldOptions, ctx: Pick<Context, '
     await refuseMissingTestHelpers(plan);
     const migration = planColumnMigration(plan, manifest.options.packageName, name, added, await migrationChain(plan), 'add');
     manifest.domains[name.module] = { fields: spec, files: [...domain.files, migration].sort() };
+    const run = toolPrefix(plan);
     return {
       done(report) {
         ctx.log.success(`Added ${added.map((field) => field.column).join(', ')} to ${name.module}:`);
         ctx.log.info(changeLines(report));
-        ctx.log.info('Next: alembic upgrade head adds the columns.');
+        ctx.log.info(`Next: ${run}alembic upgrade head adds the columns.`);
       },
     };
   });

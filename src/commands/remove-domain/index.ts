@@ -14,6 +14,7 @@ import {
 import { isUnchanged, type Manifest } from '../../core/manifest.js';
 import { domainName, type DomainName } from '../../core/names.js';
 import type { Plan } from '../../core/plan.js';
+import { toolPrefix } from '../../core/project.js';
 import { dependsOn, readRevision, relinkRevision } from '../../core/python-edit.js';
 import { deleteGenerated, refuseDanglingImports } from '../../core/removal.js';
 import { changeLines } from '../../core/report.js';
@@ -106,13 +107,14 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     await refuseDanglingImports(plan, manifest, name.module);
     if (kept.length === 0) delete manifest.domains[name.module];
     else Object.assign(domain, { files: kept, removed: true });
+    const run = toolPrefix(plan);
     return {
       kept,
       done(report) {
         ctx.log.success(`Removed domain ${name.module}:`);
         ctx.log.info(changeLines(report));
         if (kept.length > 0) ctx.log.warn('Kept the files you changed since they were generated (--force removes them too).');
-        if (keptMigration) ctx.log.info('Next: alembic upgrade head drops the table.');
+        if (keptMigration) ctx.log.info(`Next: ${run}alembic upgrade head drops the table.`);
       },
     };
   });

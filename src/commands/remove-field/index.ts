@@ -4,6 +4,7 @@ import { liveDomain, migrationChain, recordedFields } from '../../core/domain.js
 import { planColumnMigration, replanDomainFiles, usesOfField } from '../../core/evolve.js';
 import { domainFields, splitFieldSpec } from '../../core/fields.js';
 import { domainName } from '../../core/names.js';
+import { toolPrefix } from '../../core/project.js';
 import { changeLines } from '../../core/report.js';
 import { editProject } from '../../core/transaction.js';
 import { referenceResolver } from '../add-field/index.js';
@@ -44,12 +45,13 @@ export async function runRemoveField(options: RemoveFieldOptions, ctx: Pick<Cont
     }
     const migration = planColumnMigration(plan, manifest.options.packageName, name, [removed], await migrationChain(plan), 'drop');
     manifest.domains[name.module] = { fields: spec, files: [...domain.files, migration].sort() };
+    const run = toolPrefix(plan);
     return {
       done(report) {
         ctx.log.success(`Removed ${removed.column} from ${name.module}:`);
         ctx.log.info(changeLines(report));
         if (uses.length > 0) ctx.log.warn(`Still using ${removed.column}, to fix by hand (lines as they were): ${uses.join(', ')}`);
-        ctx.log.info('Next: alembic upgrade head drops the column.');
+        ctx.log.info(`Next: ${run}alembic upgrade head drops the column.`);
       },
     };
   });
