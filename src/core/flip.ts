@@ -12,6 +12,7 @@ import { renderProject } from './project.js';
 import { moduleOfFile } from './python-edit.js';
 import { LINE_LENGTH } from './python-source.js';
 import type { RenderedFile } from './render.js';
+import { refuseBrokenToml } from './transaction.js';
 
 /**
  * flip: a project moved from one layout to the other (names.ts says where each domain's file goes
@@ -224,7 +225,10 @@ async function planLayoutTexts(plan: Plan, manifest: Manifest, placement: Placem
   for (const path of LAYOUT_TEXTS) {
     let ours = plan.read(path);
     if (ours === undefined) continue;
-    if (path === PYPROJECT) ours = flipFlowContracts(ours, manifest, to, conflicts);
+    if (path === PYPROJECT) {
+      refuseBrokenToml(PYPROJECT, ours);
+      ours = flipFlowContracts(ours, manifest, to, conflicts);
+    }
     const merged = mergeLines(ours, base.get(path) as string, theirs.get(path) as string);
     conflicts.push(...merged.conflicts.map((line) => `${path}:${line}`));
     let text = path.endsWith('.py') ? await rewrite(path, merged.text) : merged.text;

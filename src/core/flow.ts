@@ -6,6 +6,7 @@ import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
 import { definition, fromImport, fromImports, importAs } from './python-source.js';
 import { renderTree } from './render.js';
+import { refuseBrokenToml } from './transaction.js';
 
 /**
  * A flow (flows/<name>.py): a rule across domains, with its response model, a router, a test, and
@@ -93,6 +94,7 @@ export async function planFlow(plan: Plan, manifest: Manifest, flow: FlowName, u
   await registerRouter(plan, manifest, sharedRouterRegistration(pkg, flow.module));
   const pyproject = plan.read(PYPROJECT);
   if (pyproject === undefined) throw new CliError(`${PYPROJECT} is missing`);
+  refuseBrokenToml(PYPROJECT, pyproject);
   if (!/^\s*"\(?flows\)?",/m.test(pyproject)) {
     throw new CliError(`${PYPROJECT}'s layers contract has no flows layer: add "(flows)" between the routers and the services, then run again`);
   }
@@ -105,6 +107,7 @@ export async function planFlow(plan: Plan, manifest: Manifest, flow: FlowName, u
 export async function unplanFlow(plan: Plan, manifest: Manifest, flow: string): Promise<void> {
   await unregisterRouter(plan, manifest, sharedRouterRegistration(manifest.options.packageName, flow));
   const pyproject = plan.read(PYPROJECT);
+  if (pyproject !== undefined) refuseBrokenToml(PYPROJECT, pyproject);
   const block = pyproject === undefined ? undefined : contractLines(pyproject, flow);
   if (pyproject !== undefined && block) {
     const lines = pyproject.split('\n');

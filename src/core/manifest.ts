@@ -30,7 +30,7 @@ const ProjectPath = v.pipe(v.string(), v.check(isConfinedPath, PATH_MESSAGE));
 const Identifier = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9_]*$/, 'must be a lower-case Python identifier'));
 
 const jsonObject = <T extends object>() =>
-  v.custom<T>((input) => input !== null && typeof input === 'object' && !Array.isArray(input), 'Invalid type: Expected Object');
+  v.custom<T>((input) => input !== null && typeof input === 'object' && !Array.isArray(input), 'must be an object');
 
 /** A JSON object keyed by `key` (valibot's record alone would take an array for an empty object). */
 const objectOf = <K extends v.GenericSchema<string, string>, V extends v.GenericSchema>(key: K, value: V) =>
@@ -43,7 +43,7 @@ const objectOf = <K extends v.GenericSchema<string, string>, V extends v.Generic
  * still names its entry.
  */
 const ProjectPaths = v.pipe(
-  v.custom<string[]>((input) => Array.isArray(input) && input.every((path) => typeof path === 'string'), 'Invalid type: Expected Array of strings'),
+  v.custom<string[]>((input) => Array.isArray(input) && input.every((path) => typeof path === 'string'), 'must be a list of strings'),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const key = dataset.value.findIndex((path) => !isConfinedPath(path));
@@ -187,9 +187,17 @@ export function parseManifest(text: string, file: string): Manifest {
   if (!result.success) {
     const [issue] = result.issues;
     const key = v.getDotPath(issue) ?? '(top level)';
-    throw new CliError(`${file}: ${key}: ${issue.message}; restore it from version control`);
+    throw new CliError(`${file}: ${key}: ${issueText(issue)}; restore it from version control`);
   }
   return result.output;
+}
+
+/** An issue in words: the schema's own checks say what they expect; our checks have their messages. */
+function issueText(issue: v.BaseIssue<unknown>): string {
+  if (issue.kind !== 'schema' || issue.type === 'custom') return issue.message;
+  if (issue.received === 'undefined') return 'missing';
+  if (issue.expected === 'never') return 'not a key a manifest has';
+  return `${issue.received} where ${issue.expected} belongs`;
 }
 
 /** The manifest, read through the plan (so the read is checked again before anything is written). */

@@ -30,20 +30,33 @@ export interface Planned extends Pick<PlanReport, 'replaced' | 'kept' | 'merged'
   done(report: PlanReport): void;
 }
 
+/** Where and why `text` is not TOML (smol-toml's first line of its message); undefined when it parses. */
+export function tomlProblem(text: string): { line: number; reason: string } | undefined {
+  try {
+    parseToml(text);
+    return undefined;
+  } catch (error) {
+    return { line: (error as { line?: number }).line ?? 1, reason: (error as Error).message.split('\n')[0] as string };
+  }
+}
+
+/**
+ * A TOML file a command is about to edit, refused when it does not parse as it is: whatever its
+ * edit looked for would otherwise seem to be missing from it.
+ */
+export function refuseBrokenToml(path: string, text: string): void {
+  const broken = tomlProblem(text);
+  if (broken) throw new CliError(`${path} is not valid TOML (${broken.reason}); fix it, then run again`);
+}
+
 /** Where and why `text`, planned for `path`, would be a broken Python or TOML file; undefined when it parses. */
 export async function syntaxProblem(path: string, text: string): Promise<{ line: number; problem: string } | undefined> {
   if (path.endsWith('.py')) {
     const line = await syntaxErrorLine(text);
     return line === undefined ? undefined : { line, problem: `not be valid Python (line ${line})` };
   }
-  if (path.endsWith('.toml')) {
-    try {
-      parseToml(text);
-    } catch (error) {
-      return { line: (error as { line?: number }).line ?? 1, problem: `not be valid TOML (${(error as Error).message.split('\n')[0]})` };
-    }
-  }
-  return undefined;
+  const broken = path.endsWith('.toml') ? tomlProblem(text) : undefined;
+  return broken && { line: broken.line, problem: `not be valid TOML (${broken.reason})` };
 }
 
 /**

@@ -312,4 +312,13 @@ describe('flip', () => {
     });
     expect(await tree(root)).toEqual(linked);
   });
+
+  it('on a pyproject.toml that is not TOML: says so, writes nothing', async () => {
+    const root = await grownProject('layer-first');
+    const pyproject = join(root, 'pyproject.toml');
+    await writeFile(pyproject, (await readFile(pyproject, 'utf8')).replace('[tool.ruff]', '[tool.ruff'));
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runFlip({}, testContext(root).ctx)).rejects.toThrow(/^pyproject\.toml is not valid TOML \(.+\); fix it, then run again$/);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
 });

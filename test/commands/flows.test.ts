@@ -128,4 +128,19 @@ broken_contract_guidance = "A flow imports the services it names: add the import
       /layers contract has no flows layer: add "\(flows\)" between the routers and the services/,
     );
   });
+
+  it.each([
+    ['add-flow', () => runAddFlow({ name: 'checkout', uses: 'orders' }, testContext(root).ctx)],
+    ['remove-flow', () => runRemoveFlow({ name: 'checkout' }, testContext(root).ctx)],
+  ])('%s on a pyproject.toml that is not TOML says so, not that something is missing from it', async (command, run) => {
+    const { writeFile } = await import('node:fs/promises');
+    if (command === 'remove-flow') await runAddFlow({ name: 'checkout', uses: 'orders' }, testContext(root).ctx);
+    const pyproject = join(root, 'pyproject.toml');
+    await writeFile(pyproject, (await readFile(pyproject, 'utf8')).replace('[tool.ruff]', '[tool.ruff'));
+    const before = await snapshotTree(root, { withFolders: true });
+    const failure = run();
+    await expect(failure).rejects.toThrow(/^pyproject\.toml is not valid TOML \(.+\); fix it, then run again$/);
+    await expect(failure).rejects.toHaveProperty('exitCode', 1);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
 });

@@ -91,10 +91,12 @@ describe('the manifest', () => {
   it.each([
     ['a path out of the project', (m: Manifest) => m.domains.orders?.files.push('../../outside.txt'), /domains\.orders\.files\.\d+: must be a path inside the project/],
     ['an absolute path', (m: Manifest) => (m.files['/etc/passwd'] = m.files['README.md'] as string), /files\.\/etc\/passwd: must be a path inside the project/],
-    ['the wrong shape', (m: Manifest) => ((m as { domains: unknown }).domains = []), /domains: Invalid type: Expected Object; restore it from version control/],
-    ["a domain's files not a list", (m: Manifest) => ((m.domains.users as { files: unknown }).files = 'src'), /domains\.users\.files: Invalid type: Expected Array of strings/],
+    ['the wrong shape', (m: Manifest) => ((m as { domains: unknown }).domains = []), /: domains: must be an object; restore it from version control$/],
+    ["a domain's files not a list", (m: Manifest) => ((m.domains.users as { files: unknown }).files = 'src'), /: domains\.users\.files: must be a list of strings;/],
+    ['a key missing', (m: Manifest) => delete (m as { generator?: unknown }).generator, /: generator: missing; restore it from version control$/],
+    ['a key it does not have', (m: Manifest) => ((m.options as { colour?: string }).colour = 'red'), /: options\.colour: not a key a manifest has;/],
     ['a hash cut short', (m: Manifest) => (m.files['README.md'] = 'sha256-abc'), /files\.README\.md: must be a sha256 content hash/],
-    ['an unknown database', (m: Manifest) => ((m.options as { db: string }).db = 'mysql'), /options\.db: Invalid type/],
+    ['an unknown database', (m: Manifest) => ((m.options as { db: string }).db = 'mysql'), /: options\.db: "mysql" where \("sqlite" \| "postgres"\) belongs;/],
     ['a newer format', (m: Manifest) => ((m as { format: number }).format = 9), /format 9, newer than this create-layered-backend understands/],
   ])('with %s is refused with the key named, exit 1, nothing touched', async (_, tamper, message) => {
     await writeFile(join(cwd, 'outside.txt'), 'not yours\n');
