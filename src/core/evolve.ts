@@ -96,6 +96,7 @@ export function planColumnMigration(plan: Plan, packageName: string, name: Domai
   const changes = {
     table,
     columns: fields.map((field) => ({ ...field, serverDefault: serverDefault(field) })),
+    defaultedColumns: fields.filter((field) => serverDefault(field) !== undefined).map((field) => ({ column: field.column })),
     foreignKeys: fields.flatMap((field) => (field.reference ? [{ table, column: field.column, target: field.reference.domain, onDelete: field.reference.onDelete }] : [])),
     uniqueColumns: fields.filter((field) => field.unique).map((field) => ({ table, column: field.column })),
     indexedColumns: fields.filter(hasPlainIndex).map((field) => ({ table, column: field.column })),

@@ -164,7 +164,8 @@ const TYPES: Record<FieldType, TypeSpec> = {
     changed: '"19.50"',
     import: ['decimal', 'Decimal'],
     schema: 'Decimal12_2',
-    hostile: ['"NaN"', '"12345678901.5"'],
+    // Digits of another script, and a newline that a regular expression's $ would let through.
+    hostile: ['"NaN"', '"12345678901.5"', '"\\u0661\\u0662\\u0663"', '"1.5\\n"'],
   },
   date: {
     python: 'date',

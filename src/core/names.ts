@@ -124,8 +124,9 @@ export const TEMPLATE_SCOPES: Array<{ file: string; derived: string[]; names: st
     names:
       'Any CHANGES FILTERS HOSTILE PAYLOAD REFERENCES REQUIRED ROWS STORED TestClient UNIQUE _ body ' +
       'client created declared dict fetched field first float ids invalid item iter itertools json ' +
-      'json_type key list method name new next nothing operation page patched path paths posted ' +
-      'pytest range response row rows second set sorted str ' +
+      'json_type key list method name new next nothing operation page patched path paths payload ' +
+      'posted pytest range response row rows second set sorted str ' +
+      'test_a_field_the_api_does_not_have_is_a_422 ' +
       'test_a_method_the_path_does_not_serve_is_a_405_naming_those_it_does ' +
       'test_a_reference_to_no_row_is_a_409_naming_the_field ' +
       'test_a_value_another_row_holds_is_a_409_naming_the_field ' +

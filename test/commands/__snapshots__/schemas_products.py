@@ -13,13 +13,18 @@ from my_api.schemas.pagination import PageParams
 
 
 class ProductCreate(BaseModel):
+    # A field the API does not have (a misspelt one) is refused, not silently dropped.
+    model_config = ConfigDict(extra="forbid")
+
     name: ShortStr
     price: Decimal12_2
     in_stock: Bool
 
 
 class ProductUpdate(BaseModel):
-    """Every field optional: a PATCH changes only what it sends."""
+    """Every field optional: a PATCH changes only what it sends, and refuses unknown ones."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: Omittable[ShortStr] = None
     price: Omittable[Decimal12_2] = None

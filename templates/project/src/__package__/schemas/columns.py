@@ -18,13 +18,16 @@ from pydantic.json_schema import SkipJsonSchema
 INT32_MAX = 2**31 - 1
 # PostgreSQL text cannot hold NUL; refusing it everywhere keeps the contract the same on SQLite.
 _NO_NUL = r"^[^\x00]*$"
-_DECIMAL_12_2 = r"^-?\d{1,10}(\.\d{1,2})?$"
+# ASCII digits: Python's \d also takes other scripts' digits, which JSON Schema's does not.
+_DECIMAL_12_2 = r"-?[0-9]{1,10}(\.[0-9]{1,2})?"
 
 
 def _decimal_12_2(value: object) -> object:
     # Digits in a string only: a JSON number is a binary float that may have lost the exact value
     # already, and Decimal itself would also take "NaN", "1e3" or "1_000".
-    if isinstance(value, Decimal) or (isinstance(value, str) and re.match(_DECIMAL_12_2, value)):
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, str) and re.fullmatch(_DECIMAL_12_2, value):
         return value
     msg = 'a decimal is a string of digits: at most 10 before the point and 2 after, as "9.90"'
     raise ValueError(msg)
@@ -89,7 +92,7 @@ Decimal12_2 = Annotated[
     Decimal,
     Field(max_digits=12, decimal_places=2),
     BeforeValidator(_decimal_12_2),
-    WithJsonSchema({"type": "string", "pattern": _DECIMAL_12_2}),
+    WithJsonSchema({"type": "string", "pattern": f"^{_DECIMAL_12_2}$"}),
 ]
 # UTCDateTime: aware (a naive time's zone would be a guess) and representable in UTC.
 UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_string), AfterValidator(_in_utc)]

@@ -242,8 +242,11 @@ class HttpClient:
                 self._on_request(record)
 
     def _wait(self, state: RetryCallState) -> float:
+        # The server's Retry-After, but never less than the backoff: a "0" or a date already past
+        # (a skewed clock) would otherwise send every caller back at once, as it asks for relief.
+        backoff = float(self._backoff(state))
         delay = _retry_after(state)
-        return float(self._backoff(state)) if delay is None else delay
+        return backoff if delay is None else max(delay, backoff)
 
     def _stop(self, state: RetryCallState) -> bool:
         # Out of attempts, or the server asks for a longer wait than the policy allows.
