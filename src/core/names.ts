@@ -398,6 +398,9 @@ export function fieldNameProblem(name: string): string | undefined {
  */
 export function projectName(folder: string): string {
   const name = folder
+    // Accents come off their letters (Über -> uber, Café -> cafe) rather than the letters going.
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
@@ -442,11 +445,19 @@ export function packageName(raw: string): string {
   throw new UsageError(`${message}${refused.withFlag ?? ''}${hint}`, `${message}${hint}`);
 }
 
-/** A project directory must be a plain folder name (or path) that npm and Python tooling accept. */
+/**
+ * A project directory must be a plain folder name (or path) that npm and Python tooling accept.
+ * It may start by going up (`../my-api`, a sibling of this folder), but not come back down a path
+ * it named (`src/../x`), whose `cd` in the next steps would read as somewhere else.
+ */
 export function projectDirectory(raw: string): string {
   const trimmed = raw.trim();
   if (trimmed === '') throw new UsageError('Project directory is empty');
-  if (trimmed.split(/[\\/]/).includes('..')) throw new UsageError(`Project directory "${raw}" must not contain ".."`);
+  const segments = trimmed.split(/[\\/]/);
+  const down = segments.findIndex((segment) => segment !== '..');
+  if (down >= 0 && segments.slice(down).includes('..')) {
+    throw new UsageError(`Project directory "${raw}" must not go back up a path it names (".." after a folder)`);
+  }
   // Given after `--`, it would be created, and the printed `cd -x` read as an option.
   if (trimmed.startsWith('-')) throw new UsageError(`Project directory "${raw}" must not start with "-" (a shell reads it as an option)`);
   return trimmed;

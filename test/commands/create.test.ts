@@ -121,6 +121,15 @@ describe('create', () => {
     expect(JSON.parse(await readFile(join(cwd, 'os/.create-layered-backend.json'), 'utf8')).options.packageName).toBe('os_tools');
   });
 
+  it('makes a sibling of the current folder (../name), and its next steps cd there', async () => {
+    const cwd = await tempDir();
+    await mkdir(join(cwd, 'here'));
+    const { ctx, output } = testContext(join(cwd, 'here'));
+    await runCreate({ directory: '../sibling', ...quiet }, ctx);
+    expect(JSON.parse(await readFile(join(cwd, 'sibling/.create-layered-backend.json'), 'utf8')).options.projectName).toBe('sibling');
+    expect(output.join('\n')).toContain('\n  cd ../sibling\n');
+  });
+
   it('a file where the folder would go is a failure (exit 1) naming that file, at the prompt too', async () => {
     const cwd = await tempDir();
     await writeFile(join(cwd, 'afile'), 'mine\n');

@@ -12,6 +12,7 @@ import {
   MAX_PACKAGE_LENGTH,
   MAX_PROJECT_LENGTH,
   packageName,
+  projectDirectory,
   projectName,
   RESERVED_MODULES,
 } from '../../src/core/names.js';
@@ -122,6 +123,18 @@ describe('project and package names from a folder', () => {
   ])('%j gives the project %j and the package %j', (folder, project, pkg) => {
     expect(projectName(folder)).toBe(project);
     if (pkg) expect(derivedPackageName(projectName(folder))).toBe(pkg);
+  });
+
+  it('a project directory may go up first, not back up a path it names', () => {
+    expect(projectDirectory('../my-api')).toBe('../my-api');
+    expect(projectDirectory('../../work/my-api')).toBe('../../work/my-api');
+    expect(() => projectDirectory('src/../my-api')).toThrow(/must not go back up a path it names/);
+    expect(() => projectDirectory('../a/../b')).toThrow(UsageError);
+  });
+
+  it('keeps accented letters as their letters', () => {
+    expect(projectName('Über')).toBe('uber');
+    expect(projectName('Café Ünïcode')).toBe('cafe-unicode');
   });
 
   it('refuses a folder name with nothing to name a project by', () => {
