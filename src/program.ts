@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import pc from 'picocolors';
 import type { Context } from './context.js';
 import { findProjectRoot } from './core/manifest.js';
 import { UsageError } from './errors.js';
@@ -75,7 +76,8 @@ function buildProgram(ctx: Context): Command {
     .option('--json', 'with --dry-run: print the plan as JSON')
     .option('--force', 'write into a non-empty directory (says what it overwrites first)')
     // A usage error is one line: commander's message (with its "Did you mean" on the same line), then the hint.
-    .configureOutput({ outputError: (message, write) => write(`${message.trim().replace(/\s*\n\s*/g, ' ')} ${USAGE_HINT}\n`) })
+    // One line, red like the CLI's own errors.
+    .configureOutput({ outputError: (message, write) => write(`${pc.red(`${message.trim().replace(/\s*\n\s*/g, ' ')} ${USAGE_HINT}`)}\n`) })
     // `create-layered-backend help [command]`, as commander's own programs have it.
     .helpCommand(true)
     // Subcommands own their --dry-run, --json and --force; the create flags go before a subcommand.

@@ -64,6 +64,15 @@ describe('words on the command line', () => {
     expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
   });
 
+  it('commander\'s errors are red like the CLI\'s own, when colours are on', async () => {
+    const cwd = await tempDir();
+    const red = (args: string[]) => runCli(args, cwd, { NO_COLOR: '', FORCE_COLOR: '1' });
+    for (const result of [await red(['--dryrun']), await red(['x', '--db', 'mysql'])]) {
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toMatch(/^\x1b\[31m[^\n]+\x1b\[39m$/);
+    }
+  });
+
   it.each([
     [['other-api', '--json', ...quiet], '.'],
     [['add-domain', 'widgets', '--json'], 'my-api'],
