@@ -60,9 +60,10 @@ const seconds = (started: number) => `${Math.round((Date.now() - started) / 1000
  */
 function stderrStep(label: string): Step {
   const started = Date.now();
-  const live = isatty(2);
   const room = (process.stderr.columns || 80) - ' ... 9999 s'.length;
-  const counting = label.length > room ? `${label.slice(0, Math.max(room - 1, 0))}…` : label;
+  // Too narrow a terminal for a counting line that fits: lines, as in a CI log.
+  const live = isatty(2) && room >= 10;
+  const counting = label.length > room ? `${label.slice(0, room - 1)}…` : label;
   const timer = live ? setInterval(() => process.stderr.write(`\r${counting}... ${seconds(started)}`), 1000) : undefined;
   timer?.unref();
   process.stderr.write(live ? `${counting}...` : `${label}...\n`);

@@ -171,13 +171,20 @@ export function parseManifest(text: string, file: string): Manifest {
   } catch {
     throw new CliError(`${file} is not valid JSON; restore it from version control`);
   }
-  const format = (data as { format?: unknown } | null)?.format ?? 1;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new CliError(`${file} is not a JSON object; restore it from version control`);
+  }
+  // 0.1.0 wrote no format: that is format 1. Anything else must be a format's number.
+  const format = 'format' in data ? data.format : 1;
+  if (!Number.isInteger(format) || (format as number) < 1) {
+    throw new CliError(`${file}: format: ${JSON.stringify(format)} is not a format number; restore it from version control`);
+  }
   if (typeof format === 'number' && format > MANIFEST_FORMAT) {
     throw new CliError(`${file} has format ${format}, newer than this create-layered-backend understands; upgrade the CLI`);
   }
   // Older formats differ from the current one only by what they lack: flows (3), a layout and
   // placements (4); every project before 4 was layer-first.
-  if (data && typeof data === 'object' && typeof format === 'number' && format < MANIFEST_FORMAT) {
+  if (typeof format === 'number' && format < MANIFEST_FORMAT) {
     const older = data as { options?: unknown; files?: unknown };
     const options = older.options && typeof older.options === 'object' ? { ...older.options, layout: 'layer-first' } : older.options;
     const { files, ...rest } = older;

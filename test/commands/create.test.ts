@@ -100,6 +100,10 @@ describe('create', () => {
       "Cancelled; nothing was written. To start again with the answers so far: npx create-layered-backend --no-git 'my shop' --name my_shop --domains items --extras none",
     );
     await expect(cancelled).rejects.toHaveProperty('exitCode', 130);
+    // A dry run resumes as a dry run, and flags given stay given.
+    await expect(runCreate({ dryRun: true, json: true, git: true }, testContext(cwd, { 'Where should the project go?': 'CANCEL' }).ctx)).rejects.toThrow(
+      /To start again with the answers so far: npx create-layered-backend --git --dry-run --json$/,
+    );
     await expect(runCreate({}, testContext(cwd, { 'Where should the project go?': 'CANCEL' }).ctx)).rejects.toThrow(
       /^Cancelled; nothing was written. To start again: npx create-layered-backend \(--help lists a flag for each question\)$/,
     );
@@ -141,6 +145,12 @@ describe('create', () => {
     const { ctx, refused } = testContext(cwd, { 'Where should the project go?': ['afile/sub', 'shop'], 'Python package name': 'CANCEL' });
     await expect(runCreate({}, ctx)).rejects.toHaveProperty('exitCode', 130);
     expect(refused).toEqual(['afile/sub: afile is a file, not a folder; choose another place for the project']);
+    // A folder that cannot be listed is said at the prompt, not thrown out of it.
+    const { symlink } = await import('node:fs/promises');
+    await symlink('loop', join(cwd, 'loop'));
+    const looped = testContext(cwd, { 'Where should the project go?': ['loop', 'shop'], 'Python package name': 'CANCEL' });
+    await expect(runCreate({}, looped.ctx)).rejects.toHaveProperty('exitCode', 130);
+    expect(looped.refused).toEqual([expect.stringMatching(/^loop: Cannot scandir \S+loop: too many levels of symbolic links \(ELOOP\)$/)]);
     expect(await snapshotTree(cwd)).toEqual({ afile: 'mine\n' });
   });
 

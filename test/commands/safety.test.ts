@@ -98,6 +98,8 @@ describe('the manifest', () => {
     ['a hash cut short', (m: Manifest) => (m.files['README.md'] = 'sha256-abc'), /files\.README\.md: must be a sha256 content hash/],
     ['an unknown database', (m: Manifest) => ((m.options as { db: string }).db = 'mysql'), /: options\.db: "mysql" where \("sqlite" \| "postgres"\) belongs;/],
     ['a newer format', (m: Manifest) => ((m as { format: number }).format = 9), /format 9, newer than this create-layered-backend understands/],
+    ['a format that is no number', (m: Manifest) => ((m as { format: unknown }).format = null), /: format: null is not a format number;/],
+    ['a fractional format', (m: Manifest) => ((m as { format: unknown }).format = 4.5), /: format: 4.5 is not a format number;/],
   ])('with %s is refused with the key named, exit 1, nothing touched', async (_, tamper, message) => {
     await writeFile(join(cwd, 'outside.txt'), 'not yours\n');
     const manifest = await manifestOf();

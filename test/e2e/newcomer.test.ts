@@ -116,7 +116,7 @@ describe('output', () => {
 
   it('inside a git repository: the dry run says git will be skipped, and the run skips it saying so', async () => {
     const cwd = await tempDir();
-    await mkdir(join(cwd, '.git'));
+    spawnSync('git', ['init', '--quiet'], { cwd });
     const planned = JSON.parse((await runCli(['sub', '--dry-run', '--json', '--no-install'], cwd)).stdout);
     expect(planned.steps).toEqual([{ name: 'git', run: expect.stringMatching(/^git init/), skip: `inside the repository at ${cwd}: no repository of its own` }]);
     const text = await runCli(['sub', '--dry-run', '--no-install'], cwd);
@@ -125,6 +125,23 @@ describe('output', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout).toContain(`git: inside the repository at ${cwd}: no repository of its own\n`);
     expect(existsSync(join(cwd, 'sub/.git'))).toBe(false);
+  });
+
+  it('git decides what a repository is: GIT_DIR naming another one counts, a .git that is none does not', async () => {
+    const cwd = await tempDir();
+    const other = join(cwd, 'other');
+    await mkdir(other);
+    spawnSync('git', ['init', '--quiet'], { cwd: other });
+    const planned = JSON.parse((await runCli(['sub', '--dry-run', '--json', '--no-install'], cwd, { GIT_DIR: join(other, '.git') })).stdout);
+    expect(planned.steps[0].skip).toMatch(/^inside the repository at /);
+    const run = await runCli(['sub', '--no-install'], cwd, { GIT_DIR: join(other, '.git') });
+    expect(run.exitCode, run.stderr).toBe(0);
+    // Nothing was committed into the other repository.
+    expect(spawnSync('git', ['rev-parse', '--verify', 'HEAD'], { cwd: other }).status).not.toBe(0);
+    await mkdir(join(cwd, 'fake/.git'), { recursive: true });
+    const inFake = await runCli(['fake/proj', '--no-install'], cwd);
+    expect(inFake.stderr).toContain('git: first commit: done');
+    expect(spawnSync('git', ['log', '--oneline'], { cwd: join(cwd, 'fake/proj') }).stdout.toString()).toMatch(/Initial commit/);
   });
 
   it('the editing commands type their next step as create did: through uv run where uv installed the project', async () => {
@@ -245,7 +262,7 @@ describe('the install and git steps', () => {
   it('Ctrl-C during git\'s commit leaves no repository and says how to make one, exit 130', async () => {
     const cwd = await tempDir();
     const tools = join(cwd, 'tools');
-    await fakeTool(tools, 'git', 'case "$1" in init) mkdir .git;; commit) touch committing; exec sleep 30;; esac; exit 0');
+    await fakeTool(tools, 'git', 'case "$1" in rev-parse) exit 128;; init) mkdir .git;; commit) touch committing; exec sleep 30;; esac; exit 0');
     const child = spawn(process.execPath, [bin, 'my-api', '--no-install'], {
       cwd,
       env: { ...process.env, CI: 'true', NO_COLOR: '1', PATH: `${tools}:/usr/bin:/bin` },
@@ -259,6 +276,16 @@ describe('the install and git steps', () => {
     expect(stderr).toContain(
       "Interrupted; no repository made, and the project is complete. To make one: cd my-api && git init && git add --all && git commit --message 'Initial commit from create-layered-backend'\n",
     );
+    expect(existsSync(join(cwd, 'my-api/.git'))).toBe(false);
+  });
+
+  it('a git init that fails halfway leaves no .git', async () => {
+    const cwd = await tempDir();
+    const tools = join(cwd, 'tools');
+    await fakeTool(tools, 'git', 'case "$1" in rev-parse) exit 128;; init) mkdir -p .git/refs; exit 1;; esac; exit 0');
+    const result = await runCli(['my-api', '--no-install'], cwd, { PATH: `${tools}:/usr/bin:/bin` });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain('git: first commit: no repository made');
     expect(existsSync(join(cwd, 'my-api/.git'))).toBe(false);
   });
 

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import type { Context } from '../../context.js';
-import { CancelledError, CliError, UsageError } from '../../errors.js';
+import { CancelledError, CliError, environmentFault, UsageError } from '../../errors.js';
 import { DEFAULT_FIELDS, parseFields } from '../../core/fields.js';
 import { EXTRAS, type Database, type Extra } from '../../core/manifest.js';
 import { derivedPackageName, domainList, type Layout, LAYOUTS, packageName, projectDirectory, projectName } from '../../core/names.js';
@@ -78,6 +78,9 @@ const problem = (check: () => unknown) => {
   } catch (error) {
     if (error instanceof UsageError) return error.atPrompt;
     if (error instanceof CliError) return error.message;
+    // A folder that cannot be listed (a symlink loop, no permission): said at the prompt too.
+    const fault = environmentFault(error);
+    if (fault !== undefined) return fault;
     throw error;
   }
 };
@@ -162,7 +165,11 @@ function givenFlags(flags: CreateFlags): string[] {
     ...given('--layout', flags.layout),
     ...(flags.git === false ? ['--no-git'] : []),
     ...(flags.install === false ? ['--no-install'] : []),
+    ...(flags.git === true ? ['--git'] : []),
+    ...(flags.install === true ? ['--install'] : []),
     ...(flags.force ? ['--force'] : []),
+    ...(flags.dryRun ? ['--dry-run'] : []),
+    ...(flags.json ? ['--json'] : []),
   ];
 }
 

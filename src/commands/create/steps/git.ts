@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Context } from '../../../context.js';
@@ -10,14 +11,16 @@ const MESSAGE = 'Initial commit from create-layered-backend';
 export const gitCommandLine = `git init && git add --all && git commit --message '${MESSAGE}'`;
 
 /**
- * The repository `directory` would be inside of: the nearest folder at or above it holding a .git,
- * as git looks for one. The project then belongs to that repository, and gets none of its own.
+ * The work tree `directory` would be inside of, as git itself answers from the nearest folder that
+ * exists (a .git folder or file, GIT_DIR and GIT_WORK_TREE, a .git that is no repository): the
+ * project then belongs to it, and gets no repository of its own. Undefined without git.
  */
 export function enclosingRepository(directory: string): string | undefined {
-  for (let dir = directory; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, '.git'))) return dir;
-    if (dirname(dir) === dir) return undefined;
-  }
+  let dir = directory;
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  const answer = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8' });
+  const top = answer.status === 0 ? answer.stdout.trim() : '';
+  return top === '' ? undefined : top;
 }
 
 /** git's reason for a failure, in one line, with what to do about the usual ones. */
@@ -48,15 +51,15 @@ export async function initGit(directory: string, shown: string, ctx: Pick<Contex
     running = execa('git', args, { cwd: directory });
     await running;
   };
-  let initialised = false;
+  // Made by this run whichever step fails, init's own half-made folder included.
+  const made = !existsSync(join(directory, '.git'));
   try {
     await git('init', '--quiet');
-    initialised = true;
     await git('add', '--all');
     await git('commit', '--quiet', '--message', MESSAGE);
     step.done('done');
   } catch (error) {
-    if (initialised) rmSync(join(directory, '.git'), { recursive: true, force: true });
+    if (made) rmSync(join(directory, '.git'), { recursive: true, force: true });
     const signal = signals.received();
     if (signal) {
       step.fail('interrupted');
