@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCreate } from '../../src/commands/create/index.js';
+import { shellWord } from '../../src/commands/create/steps/next-steps.js';
 import { main } from '../../src/index.js';
 import { snapshotTree } from '../tree.js';
 import { tempDir, testContext } from '../helpers.js';
@@ -200,5 +202,17 @@ describe('create', () => {
     const plan = JSON.parse(output.join('\n'));
     expect(plan.changes.map((c: { path: string }) => c.path)).toContain('src/my_api/services/users.py');
     expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
+  });
+
+  it('quotes a folder for the printed next steps so that sh, bash and zsh read it back whole', () => {
+    const words = ['my-api', '=python3', "it's $HOME a", '~x', 'a b', '-dash', '*', 'Über straße', 'x$(id)', 'a=b'];
+    for (const shell of ['sh', 'bash', 'zsh'].filter((name) => spawnSync(name, ['-c', 'true']).status === 0)) {
+      for (const word of words) {
+        expect(spawnSync(shell, ['-c', `printf %s ${shellWord(word)}`], { encoding: 'utf8' }).stdout, `${shell}: ${word}`).toBe(word);
+      }
+    }
+    expect(shellWord('my-api')).toBe('my-api');
+    // zsh would expand a bare =python3 to the command's path.
+    expect(shellWord('=python3')).toBe("'=python3'");
   });
 });

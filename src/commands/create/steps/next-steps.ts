@@ -1,9 +1,9 @@
 import type { Database } from '../../../core/manifest.js';
 import { type Installer, installCommandLine } from './install.js';
 
-/** A word as a POSIX shell reads it back: quoted only when it has to be. */
+/** A word as a POSIX shell reads it back: quoted only when it has to be (zsh expands a leading =). */
 export function shellWord(word: string): string {
-  return /^[\w./:@%+=-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+  return /^[\w./:@%+-][\w./:@%+=-]*$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 export interface NextStepsProject {
