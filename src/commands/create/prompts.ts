@@ -114,7 +114,8 @@ function checkDirectory(raw: string, cwd: string, force: boolean) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOTDIR') {
       const file = fileInTheWay(directory);
-      throw new CliError(`${relative(cwd, file).startsWith('..') ? file : relative(cwd, file)} is a file, not a folder; choose another place for the project`);
+      const named = relative(cwd, file);
+      throw new CliError(`${named.startsWith('..') ? file : named} is a file, not a folder; choose another place for the project`);
     }
     if (code !== 'ENOENT') throw error;
   }
