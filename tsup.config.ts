@@ -76,14 +76,16 @@ const lazyChildProcessInCommander: Plugin = {
 };
 
 /**
- * dist/on-demand.cjs, bundled on its own: the main bundle requires it only when a run prompts or
- * spawns a process (see src/on-demand.ts).
+ * Entry points bundled on their own, which the main bundle requires as the files they are:
+ * dist/on-demand.cjs only when a run prompts or spawns a process (see src/on-demand.ts), and
+ * dist/code-cache.cjs, which the bin loads the bundle with, so that both share its one instance
+ * (see src/code-cache.ts).
  */
-const onDemandFile: Plugin = {
-  name: 'on-demand-file',
+const siblingEntries: Plugin = {
+  name: 'sibling-entries',
   setup(build) {
-    build.onResolve({ filter: /\/on-demand\.js$/ }, (args) =>
-      args.kind === 'entry-point' ? undefined : { path: './on-demand.cjs', external: true },
+    build.onResolve({ filter: /\/(on-demand|code-cache)\.js$/ }, (args) =>
+      args.kind === 'entry-point' ? undefined : { path: `./${/([\w-]+)\.js$/.exec(args.path)?.[1]}.cjs`, external: true },
     );
   },
 };
@@ -128,12 +130,12 @@ async function writeThirdPartyNotices(): Promise<void> {
 const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/on-demand.ts'],
+  entry: ['src/index.ts', 'src/on-demand.ts', 'src/code-cache.ts'],
   define: { __CLB_VERSION__: JSON.stringify(version) },
   // Everything bundled: the package has no dependencies, so npx installs one package and a run
   // resolves nothing in node_modules.
   noExternal: [/.*/],
-  esbuildPlugins: [lazyChildProcessInCommander, onDemandFile, builtPackageFiles],
+  esbuildPlugins: [lazyChildProcessInCommander, siblingEntries, builtPackageFiles],
   esbuildOptions(options) {
     // import() of dist/on-demand.cjs becomes a require: the bundle is CommonJS through and through.
     options.supported = { ...options.supported, 'dynamic-import': false };

@@ -13,10 +13,12 @@ const printed = argv.length === 1 ? { '--help': 'help.txt', '-h': 'help.txt', '-
 if (printed) {
   process.stdout.write(require('node:fs').readFileSync(`${__dirname}/../dist/${printed}`));
 } else {
-  // Node 22.1 and later keep V8's compiled code of the bundle in a cache on this machine, so the
-  // next run skips parsing and compiling it; Node 20 has no such cache and compiles each time.
+  // The bundle loads through a cache of the code V8 compiled for it in earlier runs, on this
+  // machine (dist/code-cache.cjs). Node's own compile cache (22.1 and later) keeps what its loader
+  // compiles: tree-sitter's glue, the prompts and process packages.
   require('node:module').enableCompileCache?.();
-  require('../dist/index.cjs')
+  const { requireCached } = require('../dist/code-cache.cjs');
+  requireCached(require('node:path').join(__dirname, '..', 'dist', 'index.cjs'))
     .main(argv)
     .then((code) => {
       process.exitCode = code;

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import pc from 'picocolors';
+import { saveCodeCaches } from './code-cache.js';
 import { consoleLogger, isInteractiveTerminal, type Context } from './context.js';
 import { CliError, environmentFault } from './errors.js';
 import { runCommandLine } from './program.js';
@@ -18,7 +19,7 @@ export async function main(argv: string[], overrides: Partial<Context> = {}): Pr
     ...overrides,
   };
   try {
-    await runCommandLine(argv, ctx);
+    saveCodeCaches(await runCommandLine(argv, ctx));
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {

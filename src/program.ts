@@ -198,11 +198,16 @@ function buildProgram(ctx: Context): Command {
 }
 
 /**
- * Runs a command line as a user typed it. Errors are thrown (commander prints its own usage errors
- * first): the caller decides what they mean, as main turns them into exit codes.
+ * Runs a command line as a user typed it and returns the command it ran (`create` for the top
+ * level). Errors are thrown (commander prints its own usage errors first): the caller decides
+ * what they mean, as main turns them into exit codes.
  */
-export async function runCommandLine(argv: string[], ctx: Context): Promise<void> {
+export async function runCommandLine(argv: string[], ctx: Context): Promise<string> {
   const program = buildProgram(ctx).exitOverride();
+  let ran = 'create';
+  program.hook('preAction', (_program, action) => {
+    if (action !== program) ran = action.name();
+  });
   for (const command of program.commands) command.exitOverride();
   // A mistyped command with its options (`adddomain products --fields ...`) is told so before
   // commander refuses the options it does not know at the top level.
@@ -216,4 +221,5 @@ export async function runCommandLine(argv: string[], ctx: Context): Promise<void
   // commander would print either as an error.
   const args = first === 'help' && (second === 'create' || second === 'help') ? ['--help', ...argv.slice(2)] : argv;
   await program.parseAsync(args, { from: 'user' });
+  return ran;
 }

@@ -1,5 +1,6 @@
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { requireCached } from '../code-cache.js';
+import { CliError, incompleteInstallation } from '../errors.js';
 import type { TemplateTree } from './template-files.js';
 import { type CompiledTemplate, templateHelpers } from './template-runtime.js';
 
@@ -10,14 +11,23 @@ import { type CompiledTemplate, templateHelpers } from './template-runtime.js';
  */
 
 const beside = (file: string) => fileURLToPath(new URL(`./${file}`, import.meta.url));
-const require = createRequire(import.meta.url);
 
 /** What the build writes per tree: each file's path and its compiled template, or its text. */
 type CompiledTree = Array<[path: string, template: CompiledTemplate | string]>;
 
+/** A file of the package's, run as CommonJS; a missing one is an incomplete install, said as such. */
+function requirePackageFile(file: string): unknown {
+  try {
+    return requireCached(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).path === file) throw new CliError(incompleteInstallation(file));
+    throw error;
+  }
+}
+
 export function templateTree(name: string): TemplateTree | undefined {
-  // Every tree the code names is built: a missing file is an incomplete install, reported as such.
-  return (require(beside(`templates/${name}.cjs`)) as CompiledTree).map(([path, template]) =>
+  // Every tree the code names is built.
+  return (requirePackageFile(beside(`templates/${name}.cjs`)) as CompiledTree).map(([path, template]) =>
     typeof template === 'string'
       ? { path, render: () => template, verbatim: true }
       : { path: path.slice(0, -'.hbs'.length), render: (data: object) => template(data, templateHelpers), verbatim: false },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Edit, Node, Parser, Point, Tree } from 'web-tree-sitter';
+import { setV8Flags } from '../code-cache.js';
 import { CliError, incompleteInstallation, withPath } from '../errors.js';
 import { pythonGrammar, treeSitterGlue, treeSitterRuntime } from './package-files.js';
 import { collection, columns, LINE_LENGTH, plainImportOrder, pythonString, type RouterLines, routerImport, routerInclude } from './python-source.js';
@@ -38,10 +39,8 @@ function treeSitter(): Promise<TreeSitter> {
     // set at run time does not bring the flags it implies, and Node 24's V8 tiers up unless those
     // are set too: there add-domain went from ~120 to ~93 ms with them, and a script parsing 12
     // files from ~90 to ~58 ms; Node 20 and 22 measure the same either way. Set once tree-sitter's
-    // code is loaded: V8 refuses compile caches made under other flags. node:v8 is required here,
-    // not at the top: loading it (with its heap and profiler bindings) costs ~1.5 ms, and most runs
-    // never start tree-sitter.
-    (requireHere('node:v8') as typeof import('node:v8')).setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
+    // code is loaded: V8 refuses compile caches made under other flags.
+    setV8Flags('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
     await Parser.init({ wasmBinary: readWasm(treeSitterRuntime()) });
     const parser = new Parser();
     parser.setLanguage(await Language.load(readWasm(pythonGrammar())));
