@@ -1,3 +1,4 @@
+import { parse as parseToml } from 'smol-toml';
 import { CliError } from '../errors.js';
 import { occupiedBy, type ProjectPlace, registerRouter, sharedRouterRegistration, unregisterRouter } from './domain.js';
 import type { Manifest } from './manifest.js';
@@ -85,6 +86,26 @@ export function flowTemplateData(place: ProjectPlace, flow: FlowName, uses: stri
   };
 }
 
+/**
+ * Whether one of the package's layers contracts has a flows layer, as import-linter reads it: a
+ * layer of its own, optional (`(flows)`), or beside others (`flows | x`, `flows : x`), however the
+ * file is spelled (quotes, a list on one line, full module names without `containers`). `text` is
+ * TOML (refuseBrokenToml saw to it).
+ */
+export function hasFlowsLayer(text: string, packageName: string): boolean {
+  const contracts = (parseToml(text) as { tool?: { importlinter?: { contracts?: unknown } } }).tool?.importlinter?.contracts;
+  if (!Array.isArray(contracts)) return false;
+  return contracts.some((contract: { type?: unknown; containers?: unknown; layers?: unknown }) => {
+    if (contract?.type !== 'layers' || !Array.isArray(contract.layers)) return false;
+    // Layers are named inside their containers, or in full where a contract has none.
+    const flows = contract.containers === undefined ? `${packageName}.flows` : 'flows';
+    if (contract.containers !== undefined && !(Array.isArray(contract.containers) && contract.containers.includes(packageName))) return false;
+    return contract.layers.some(
+      (layer) => typeof layer === 'string' && layer.split(/[|:]/).some((module) => module.trim().replace(/^\((.*)\)$/, '$1').trim() === flows),
+    );
+  });
+}
+
 /** Plans the flow's files, its router's registration and its contract. Returns the files it would replace. */
 export async function planFlow(plan: Plan, manifest: Manifest, flow: FlowName, uses: string[]): Promise<string[]> {
   const pkg = manifest.options.packageName;
@@ -95,7 +116,7 @@ export async function planFlow(plan: Plan, manifest: Manifest, flow: FlowName, u
   const pyproject = plan.read(PYPROJECT);
   if (pyproject === undefined) throw new CliError(`${PYPROJECT} is missing`);
   refuseBrokenToml(PYPROJECT, pyproject);
-  if (!/^\s*"\(?flows\)?",/m.test(pyproject)) {
+  if (!hasFlowsLayer(pyproject, pkg)) {
     throw new CliError(`${PYPROJECT}'s layers contract has no flows layer: add "(flows)" between the routers and the services, then run again`);
   }
   if (!contractLines(pyproject, flow.module)) plan.write(PYPROJECT, `${pyproject.replace(/\n*$/, '\n')}${contractBlock(manifest.options, flow.module, uses)}`);

@@ -129,6 +129,32 @@ broken_contract_guidance = "A flow imports the services it names: add the import
     );
   });
 
+  // The layers contract as import-linter reads it, not as create printed it.
+  it.each([
+    ['single quotes', (text: string) => text.replace('    "flows",\n', "    'flows',\n")],
+    ['a list on one line', (text: string) => text.replace(/layers = \[\n((?:    .*\n)+?)\]\n/, (_, body: string) => `layers = [${body.trim().split('\n').map((line) => line.trim()).join(' ')}]\n`)],
+    ['flows beside another layer', (text: string) => text.replace('    "flows",\n', '    "flows | (crawlers)",\n')],
+    ['full module names, no containers', (text: string) => text.replace('containers = ["my_api"]\nlayers = [\n    "main",', 'layers = [\n    "my_api.main",').replace('    "flows",\n', '    "my_api.flows",\n')],
+  ])('accepts a flows layer written with %s', async (_, respell) => {
+    const pyproject = join(root, 'pyproject.toml');
+    const { writeFile } = await import('node:fs/promises');
+    const text = await readFile(pyproject, 'utf8');
+    expect(respell(text)).not.toBe(text);
+    await writeFile(pyproject, respell(text));
+    await runAddFlow({ name: 'checkout', uses: 'orders' }, testContext(root).ctx);
+    expect(await readFile(join(root, 'src/my_api/flows/checkout.py'), 'utf8')).toContain('async def overview(');
+  });
+
+  it('refuses a flows layer that is only a line of another table, not of the layers contract', async () => {
+    const pyproject = join(root, 'pyproject.toml');
+    const { writeFile } = await import('node:fs/promises');
+    const text = (await readFile(pyproject, 'utf8')).replace('    "flows",\n', '');
+    await writeFile(pyproject, `${text}\n[tool.elsewhere]\nnames = [\n    "flows",\n]\n`);
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddFlow({ name: 'checkout', uses: 'orders' }, testContext(root).ctx)).rejects.toThrow(/layers contract has no flows layer/);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
   it.each([
     ['add-flow', () => runAddFlow({ name: 'checkout', uses: 'orders' }, testContext(root).ctx)],
     ['remove-flow', () => runRemoveFlow({ name: 'checkout' }, testContext(root).ctx)],
