@@ -14,7 +14,7 @@ import {
   type Revision,
   type RouterRegistration,
 } from './python-edit.js';
-import { call, columns, fromImport, fromImports, importAs, LINE_LENGTH, plainImportOrder, pythonString, routerImport, routerInclude } from './python-source.js';
+import { call, columns, fromImport, fromImports, importAs, LINE_LENGTH, naturalOrder, pythonString, routerImport, routerInclude } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
 
 /** Where a project's code lives: its package and its layout, as the manifest records them. */
@@ -55,8 +55,12 @@ export const sharedRouterRegistration = (packageName: string, name: string) =>
  * add-domain's syntax-tree edit produces the same lines.
  */
 export function routerRegistrationLines(registrations: RouterRegistration[]) {
+  // plainImportOrder, each module lower-cased once rather than at each of a grown registry's
+  // thousands of comparisons.
+  const keyed = registrations.map((registration) => ({ registration, lower: registration.module.toLowerCase() }));
+  keyed.sort((a, b) => naturalOrder(a.lower, b.lower) || naturalOrder(a.registration.module, b.registration.module));
   return {
-    imports: [...registrations].sort((a, b) => plainImportOrder(a.module, b.module)).flatMap((registration) => routerImport(registration).split('\n')),
+    imports: keyed.flatMap(({ registration }) => routerImport(registration).split('\n')),
     includes: registrations.map(routerInclude),
   };
 }
