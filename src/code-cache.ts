@@ -85,6 +85,8 @@ function fileIdentity(file: string): string {
 function readCache(cacheFile: string, source: string): { data: Buffer; covered: string[] } | undefined {
   let bytes: Buffer;
   try {
+    // A FIFO or a device there would hold the read (or never end it): regular files only.
+    if (!statSync(cacheFile).isFile()) return undefined;
     bytes = readFileSync(cacheFile);
   } catch {
     return undefined;

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, cpSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bin, tempDir } from '../helpers.js';
@@ -142,6 +142,27 @@ describe('the code cache', () => {
     expect(result.stderr).toBe('');
     const remade = readFileSync(file);
     expect(remade.subarray(remade.indexOf(10) + 1, remade.indexOf(10) + 33).every((byte) => byte === 0xff)).toBe(false);
+  });
+
+  it('a FIFO or a device where a cache goes is passed over, not waited on', async () => {
+    const cache = await tempDir();
+    const work = await tempDir();
+    expect(run(bin, ['one', '--yes', '--no-install', '--no-git'], work, cache).status).toBe(0);
+    const { folder, files } = cacheFiles(cache);
+    const bundle = bundleCache(folder, files);
+    rmSync(bundle);
+    expect(spawnSync('mkfifo', [bundle]).status).toBe(0);
+    const templates = join(folder, files.find((name) => name.startsWith('project.cjs-')) as string);
+    rmSync(templates);
+    symlinkSync('/dev/zero', templates);
+    const result = spawnSync(process.execPath, [bin, 'two', '--yes', '--no-install', '--no-git'], {
+      cwd: work,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', NODE_COMPILE_CACHE: cache },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toBe('');
   });
 
   it('runs at once with no cache yet each leave a whole cache, which the next run uses', async () => {
