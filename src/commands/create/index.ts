@@ -78,7 +78,7 @@ export async function runCreate(flags: CreateFlags, ctx: Context): Promise<void>
   const shown = relative(ctx.cwd, options.directory) || '.';
   const installer = chooseInstaller();
   // A project made inside a repository belongs to it: no repository of its own (create-next-app's way).
-  const repository = options.git ? enclosingRepository(options.directory) : undefined;
+  const repository = options.git ? await enclosingRepository(options.directory) : undefined;
   const gitSkipped = repository === undefined ? undefined : `inside the repository at ${repository}: no repository of its own`;
   const run = {
     command: 'create',

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Context } from '../../../context.js';
@@ -14,8 +13,10 @@ export const gitCommandLine = `git init && git add --all && git commit --message
  * The work tree `directory` would be inside of, as git itself answers from the nearest folder that
  * exists (a .git folder or file, GIT_DIR and GIT_WORK_TREE, a .git that is no repository): the
  * project then belongs to it, and gets no repository of its own. Undefined without git.
+ * child_process (with net, dgram and streams, ~2 ms) is loaded here, so --no-git runs never load it.
  */
-export function enclosingRepository(directory: string): string | undefined {
+export async function enclosingRepository(directory: string): Promise<string | undefined> {
+  const { spawnSync } = await import('node:child_process');
   let dir = directory;
   while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
   const answer = spawnSync('git', ['rev-parse', '--show-toplevel'], { cwd: dir, encoding: 'utf8' });
