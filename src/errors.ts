@@ -60,6 +60,12 @@ const OS_ERRORS: Record<string, string> = {
 export const incompleteInstallation = (file: string) =>
   `Cannot load ${file}: this installation of create-layered-backend is incomplete; reinstall it`;
 
+/** What a file-system error means, with its code ("permission denied (EACCES)"); undefined for any other error. */
+export function osReason(error: unknown): string | undefined {
+  const { code } = (error ?? {}) as NodeJS.ErrnoException;
+  return code !== undefined && code in OS_ERRORS ? `${OS_ERRORS[code]} (${code})` : undefined;
+}
+
 /**
  * One line for an error the environment caused (a full disk, a read-only folder), naming the path;
  * undefined for anything else, which is a bug.
@@ -69,9 +75,14 @@ export function environmentFault(error: unknown): string | undefined {
   if (code === 'MODULE_NOT_FOUND') {
     return incompleteInstallation(/Cannot find module '([^']+)'/.exec((error as Error).message)?.[1] ?? 'a file of the package');
   }
-  if (code === undefined || !(code in OS_ERRORS) || path === undefined) return undefined;
+  const reason = osReason(error);
+  if (reason === undefined) return undefined;
+  if (syscall === 'uv_cwd') {
+    return `Cannot read the current folder: ${reason}${code === 'ENOENT' ? ': it was deleted or moved away; cd into a folder that exists' : ''}`;
+  }
+  if (path === undefined) return undefined;
   const what = syscall ? `Cannot ${syscall} ${path}${dest ? ` to ${dest}` : ''}` : `Cannot use ${path}`;
-  return `${what}: ${OS_ERRORS[code]} (${code})`;
+  return `${what}: ${reason}`;
 }
 
 /**

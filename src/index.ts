@@ -11,14 +11,15 @@ import { clackPrompter } from './prompter.js';
  * 0 success, 1 failure, 2 usage error, 130 cancelled.
  */
 export async function main(argv: string[], overrides: Partial<Context> = {}): Promise<number> {
-  const ctx: Context = {
-    cwd: process.cwd(),
-    interactive: isInteractiveTerminal(),
-    log: consoleLogger(),
-    prompt: overrides.prompt ?? clackPrompter(),
-    ...overrides,
-  };
   try {
+    const ctx: Context = {
+      // Fails when the shell's folder was deleted or moved away meanwhile: a fault like any other.
+      cwd: overrides.cwd ?? process.cwd(),
+      interactive: isInteractiveTerminal(),
+      log: consoleLogger(),
+      prompt: overrides.prompt ?? clackPrompter(),
+      ...overrides,
+    };
     saveCodeCaches(await runCommandLine(argv, ctx));
     return 0;
   } catch (error) {

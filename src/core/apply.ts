@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { hash } from 'node:crypto';
 import { dirname, isAbsolute, join, relative } from 'node:path';
-import { CliError, describeError, withPath } from '../errors.js';
+import { CliError, describeError, osReason, withPath } from '../errors.js';
 import { processAlive } from './lock.js';
 import { bytesNow, type Change, isPlanPath } from './plan.js';
 
@@ -454,6 +454,9 @@ export function writeNewFolder(root: string, changes: Change[]): void {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new CliError(`${root} was filled by something else meanwhile; nothing was written`);
+      // The rename's source is the run's own staging folder: what failed is putting the project at root.
+      const reason = osReason(error);
+      if (reason !== undefined) throw new CliError(`Cannot put the project in place at ${root}: ${reason}; nothing was written`);
       throw error;
     }
   } catch (error) {

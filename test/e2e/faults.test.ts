@@ -251,6 +251,18 @@ describe.runIf(hasStrace)('file-system faults injected with strace', () => {
     expect(named.filter((path) => path.startsWith('/my-api')).length).toBeGreaterThan(0);
   });
 
+  it('create, the rename that puts the project in place failing: one line naming the project\'s path, not the staging folder; nothing left', async () => {
+    const cwd = await tempDir();
+    const result = spawnSync(
+      'strace',
+      ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=rename,renameat,renameat2', '-e', 'inject=rename,renameat,renameat2:error=EACCES:when=1', process.execPath, bin, 'my-api', '--no-git', '--no-install'],
+      { cwd, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr.trim()).toBe(`Cannot put the project in place at ${cwd}/my-api: permission denied (EACCES); nothing was written`);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
   it('every unlink failing (EIO), the commit and the undo too: the error says the next run restores, and it does', async () => {
     const root = await newProject();
     const before = await snapshot(root);
@@ -349,6 +361,22 @@ describe('a file size limit (ulimit -f): a write that goes past it fails with EF
     expect(result.status, result.stderr).toBe(1);
     expect(result.stderr.trim()).toMatch(/^Cannot write \/\S+: larger than the file size limit \(ulimit -f\) \(EFBIG\)$/);
     expect(await snapshot(root)).toEqual(before);
+  });
+});
+
+describe('the current folder', () => {
+  it('deleted under the shell: one line saying so, exit 1, for create and for a command in a project', async () => {
+    const cwd = await tempDir();
+    for (const args of [['my-api', '--no-git', '--no-install'], ['add-domain', 'widgets']]) {
+      const gone = join(cwd, 'gone');
+      const result = spawnSync('sh', ['-c', 'gone=$1; shift; mkdir "$gone" && cd "$gone" && rmdir "$gone" && exec "$@"', 'sh', gone, process.execPath, bin, ...args], {
+        env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+        encoding: 'utf8',
+      });
+      expect(result.status, result.stderr).toBe(1);
+      expect(result.stderr).toBe('Cannot read the current folder: no such file or folder (ENOENT): it was deleted or moved away; cd into a folder that exists\n');
+    }
+    expect(readdirSync(cwd)).toEqual([]);
   });
 });
 
