@@ -458,6 +458,8 @@ export function projectDirectory(raw: string): string {
   if (down >= 0 && segments.slice(down).includes('..')) {
     throw new UsageError(`Project directory "${raw}" must not go back up a path it names (".." after a folder)`);
   }
+  // A line break or another control character: a folder no listing or printed `cd` shows as it is.
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new UsageError(`Project directory ${JSON.stringify(raw)} must not hold a line break, a tab or another control character`);
   // Given after `--`, it would be created, and the printed `cd -x` read as an option.
   if (trimmed.startsWith('-')) throw new UsageError(`Project directory "${raw}" must not start with "-" (a shell reads it as an option)`);
   return trimmed;

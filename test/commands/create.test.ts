@@ -152,11 +152,31 @@ describe('create', () => {
     await symlink('loop', join(cwd, 'loop'));
     const looped = testContext(cwd, { 'Where should the project go?': ['loop', 'shop'], 'Python package name': 'CANCEL' });
     await expect(runCreate({}, looped.ctx)).rejects.toHaveProperty('exitCode', 130);
-    expect(looped.refused).toEqual([expect.stringMatching(/^loop: Cannot scandir \S+loop: too many levels of symbolic links \(ELOOP\)$/)]);
+    expect(looped.refused).toEqual([expect.stringMatching(/^loop: Cannot \w+ \S+loop: too many levels of symbolic links \(ELOOP\)$/)]);
     expect(await snapshotTree(cwd)).toEqual({ afile: 'mine\n' });
   });
 
+  it('a symbolic link where the project goes: made in the folder it leads to; a link that leads nowhere is refused (exit 1)', async () => {
+    const cwd = await tempDir();
+    const { symlink } = await import('node:fs/promises');
+    await mkdir(join(cwd, 'real'));
+    await symlink('real', join(cwd, 'my-api'));
+    const { ctx } = testContext(cwd);
+    await runCreate({ directory: 'my-api', ...quiet }, ctx);
+    const manifest = JSON.parse(await readFile(join(cwd, 'real/.create-layered-backend.json'), 'utf8'));
+    // Named as the user named it, not after the folder the link leads to.
+    expect(manifest.options.packageName).toBe('my_api');
+    const { lstat } = await import('node:fs/promises');
+    expect((await lstat(join(cwd, 'my-api'))).isSymbolicLink()).toBe(true);
+    await symlink('nowhere', join(cwd, 'dangling'));
+    const refusal = runCreate({ directory: 'dangling', ...quiet }, testContext(cwd).ctx);
+    await expect(refusal).rejects.toThrow(/^dangling is a symbolic link to nowhere, which does not exist; choose another place for the project$/);
+    await expect(refusal).rejects.toHaveProperty('exitCode', 1);
+  });
+
   it.each([
+    [['a\nb', '--yes'], 2],
+    [['tab\there', '--yes'], 2],
     [['bad/../x', '--yes'], 2],
     [['--yes', '--', '-x'], 2],
     [['my-api', '--domains', 'users,nones'], 2],

@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import type { Context } from '../../context.js';
 import { CancelledError, CliError, environmentFault, UsageError } from '../../errors.js';
@@ -100,13 +100,34 @@ function fileInTheWay(directory: string): string {
 }
 
 /**
+ * A symbolic link where the project goes leads to the folder the project is made in, as `cd link`
+ * would go there (the project cannot replace the link: a folder is not renamed onto one). A link
+ * that leads nowhere is in the way, like a file.
+ */
+function linkedFolder(directory: string, raw: string): string {
+  try {
+    if (!lstatSync(directory).isSymbolicLink()) return directory;
+  } catch {
+    // Not there, or a file in its path: what listing it then says.
+    return directory;
+  }
+  try {
+    return realpathSync(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new CliError(`${raw} is a symbolic link to ${readlinkSync(directory)}, which does not exist; choose another place for the project`);
+  }
+}
+
+/**
  * The target folder: one that does not exist, or an empty one (unless --force); its name must give
  * a project name. Checked at the prompt, so a bad answer is asked again. A file where the folder
  * would go is the environment's, not the command line's: a failure (exit 1) naming that file.
  */
 function checkDirectory(raw: string, cwd: string, force: boolean) {
-  const directory = resolve(cwd, projectDirectory(raw));
-  const project = projectName(basename(directory));
+  const given = resolve(cwd, projectDirectory(raw));
+  const project = projectName(basename(given));
+  const directory = linkedFolder(given, raw);
   let entries: string[] = [];
   try {
     entries = readdirSync(directory);
