@@ -8,10 +8,11 @@ import { assignment, call, fromImports, importAs } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
 
 /**
- * How the project's tools are typed in a command's next step, as create's next steps type them:
- * through uv where uv installed the project (its uv.lock), else from the activated .venv.
+ * How the project's tools are typed in a command's next step: through uv where uv installed the
+ * project (its uv.lock), else from its .venv, which a new shell has not activated; as they are
+ * where neither is there (a project made with --no-install has its tools where the user put them).
  */
-export const toolPrefix = (plan: Plan) => (plan.occupied('uv.lock') ? 'uv run ' : '');
+export const toolPrefix = (plan: Plan) => (plan.occupied('uv.lock') ? 'uv run ' : plan.occupied('.venv') ? '.venv/bin/' : '');
 
 /** The PostgreSQL server a new --db postgres project's .env.example points at: a local default. */
 export const POSTGRES_SERVER = 'postgresql://postgres:postgres@127.0.0.1:5432';

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -144,11 +144,16 @@ describe('output', () => {
     expect(spawnSync('git', ['log', '--oneline'], { cwd: join(cwd, 'fake/proj') }).stdout.toString()).toMatch(/Initial commit/);
   });
 
-  it('the editing commands type their next step as create did: through uv run where uv installed the project', async () => {
+  it('the editing commands type their next step as it runs in a new shell: through uv run where uv installed the project, else from .venv', async () => {
     const cwd = await tempDir();
     await runCli(['my-api', ...quiet], cwd);
     const root = join(cwd, 'my-api');
     expect((await runCli(['add-domain', 'widgets'], root)).stdout).toContain('Next: alembic upgrade head, then pytest.');
+    // pip's virtualenv, which a new shell has not activated.
+    await mkdir(join(root, '.venv/bin'), { recursive: true });
+    await symlink('/usr/bin/python3', join(root, '.venv/bin/python'));
+    expect((await runCli(['remove-domain', 'widgets'], root)).stdout).toContain('Next: .venv/bin/alembic upgrade head drops the table.');
+    expect((await runCli(['add-domain', 'widgets'], root)).stdout).toContain('Next: .venv/bin/alembic upgrade head, then .venv/bin/pytest.');
     await writeFile(join(root, 'uv.lock'), 'version = 1\n');
     expect((await runCli(['add-field', 'widgets', 'size:int?'], root)).stdout).toContain('Next: uv run alembic upgrade head adds the columns.');
     expect((await runCli(['remove-field', 'widgets', 'size'], root)).stdout).toContain('Next: uv run alembic upgrade head drops the column.');
@@ -210,6 +215,17 @@ describe('the install and git steps', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('Neither uv nor python3 is on PATH');
     expect(result.stdout).toContain('python3 -m venv .venv');
+    expect(existsSync(join(cwd, 'my-api/pyproject.toml'))).toBe(true);
+  });
+
+  it('python3 older than the project needs: said before pip runs, with what to install; the project kept, no .venv, exit 1', async () => {
+    const cwd = await tempDir();
+    const tools = join(cwd, 'tools');
+    await fakeTool(tools, 'python3', 'case "$1" in -c) echo 3.10; exit 0;; esac; mkdir -p .venv; exit 1');
+    const result = await runCli(['my-api', '--no-git'], cwd, { PATH: `${tools}:/usr/bin:/bin` });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('python3 on PATH is Python 3.10; the project needs 3.11 or newer. Install it (or uv: https://docs.astral.sh/uv/), then run: cd my-api && python3 -m venv .venv');
+    expect(existsSync(join(cwd, 'my-api/.venv'))).toBe(false);
     expect(existsSync(join(cwd, 'my-api/pyproject.toml'))).toBe(true);
   });
 

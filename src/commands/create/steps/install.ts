@@ -55,6 +55,15 @@ export async function installDependencies(
     return false;
   }
   const { execa } = await import('../../../on-demand.js');
+  if (installer.tool === 'pip') {
+    // pip would fail only after a minute, in its resolver's words ("No matching distribution").
+    const asked = await execa('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { reject: false });
+    const version = /^(\d+)\.(\d+)$/.exec(String(asked.stdout).trim());
+    if (asked.exitCode === 0 && version && Number(version[1]) * 100 + Number(version[2]) < 311) {
+      ctx.log.warn(`python3 on PATH is Python ${version[0]}; the project needs 3.11 or newer. Install it (or uv: https://docs.astral.sh/uv/), then run: cd ${shown} && ${retry}`);
+      return false;
+    }
+  }
   const venv = join(directory, '.venv');
   const venvExisted = existsSync(venv);
   const step = ctx.log.step(`Installing dependencies (${retry})`);
