@@ -250,7 +250,7 @@ function schemaDeclarations(field: Field) {
       const { defaultValue: typed } = field;
       const escaped = typed !== undefined && /^["']/.test(defaultValue) && defaultValue !== pythonString(typed) ? ", with escapes for what ruff's RUF001 reports" : '';
       throw new UsageError(
-        `Invalid --fields: the default of "${field.name}" does not fit a ${LINE_LENGTH}-column line (${columns(defaultValue)} columns as Python source${escaped})`,
+        `Invalid fields: the default of "${field.name}" does not fit a ${LINE_LENGTH}-column line (${columns(defaultValue)} columns as Python source${escaped})`,
       );
     }
     return `${target} = (\n        ${defaultValue}\n    )`;
@@ -468,10 +468,19 @@ export function planMigration(plan: Plan, place: ProjectPlace, spec: DomainSpec,
   return file.path;
 }
 
+/** How a domain was asked for: what for, and the name as the user typed it (`nope` for the module `nopes`). */
+export interface DomainRequest {
+  purpose?: string;
+  asked?: string;
+}
+
 /** The manifest's record of a domain; refused, listing the project's domains, when there is none. */
-export function recordedDomain(manifest: Manifest, module: string, purpose = 'in this project'): Manifest['domains'][string] {
+export function recordedDomain(manifest: Manifest, module: string, { purpose = 'in this project', asked = module }: DomainRequest = {}): Manifest['domains'][string] {
   const recorded = manifest.domains[module];
-  if (!recorded) throw new CliError(`No domain "${module}" ${purpose} (domains: ${liveDomains(manifest).join(', ') || 'none'})`);
+  if (!recorded) {
+    const derived = asked === module ? '' : `as a module: ${module}; `;
+    throw new CliError(`No domain "${asked}" ${purpose} (${derived}domains: ${liveDomains(manifest).join(', ') || 'none'})`);
+  }
   return recorded;
 }
 
@@ -481,8 +490,8 @@ export function liveDomains(manifest: Manifest): string[] {
 }
 
 /** A domain the project has, to change or to use: one removed (its edited files kept) is refused. */
-export function liveDomain(manifest: Manifest, module: string, purpose?: string): Manifest['domains'][string] {
-  const recorded = recordedDomain(manifest, module, purpose);
+export function liveDomain(manifest: Manifest, module: string, request?: DomainRequest): Manifest['domains'][string] {
+  const recorded = recordedDomain(manifest, module, request);
   if (recorded.removed) {
     throw new CliError(
       `The domain ${module} was removed; remove-domain kept the files you had changed (${recorded.files.join(', ')}): remove-domain ${module} --force deletes them`,

@@ -205,7 +205,7 @@ const TYPES: Record<FieldType, TypeSpec> = {
 };
 
 function fail(message: string): never {
-  throw new UsageError(`Invalid --fields: ${message}`);
+  throw new UsageError(`Invalid fields: ${message}`);
 }
 
 const INT32_MIN = -(2n ** 31n);

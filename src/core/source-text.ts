@@ -58,7 +58,8 @@ export function decodeSource(path: string, bytes: Buffer): SourceText {
   try {
     return { text: strictUtf8.decode(bom ? bytes.subarray(3) : bytes), encoding, bom };
   } catch {
-    throw new CliError(`${path} is not valid UTF-8; declare its encoding (PEP 263) or convert it to UTF-8`);
+    const declare = path.endsWith('.py') ? 'declare its encoding (PEP 263) or ' : '';
+    throw new CliError(`${path} is not valid UTF-8; ${declare}convert it to UTF-8`);
   }
 }
 

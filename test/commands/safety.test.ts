@@ -117,6 +117,20 @@ describe('the manifest', () => {
     expect(await snapshotTree(cwd, { withFolders: true })).toEqual(before);
   });
 
+  it('a manifest that is not UTF-8 is said so, without advice meant for Python files', async () => {
+    await writeFile(join(root, '.create-layered-backend.json'), Buffer.from([0xff, 0xfe, 0x7b]));
+    const failure = runRemoveDomain({ name: 'orders' }, testContext(root).ctx);
+    await expect(failure).rejects.toThrow(/^\.create-layered-backend\.json is not valid UTF-8; convert it to UTF-8$/);
+    await expect(failure).rejects.toHaveProperty('exitCode', 1);
+  });
+
+  it('a domain it does not have is named as the user typed it, with the module that was looked for', async () => {
+    const failure = runRemoveDomain({ name: 'nope' }, testContext(root).ctx);
+    await expect(failure).rejects.toThrow('No domain "nope" in this project (as a module: nopes; domains: orders, users)');
+    await expect(failure).rejects.toHaveProperty('exitCode', 1);
+    await expect(runRemoveDomain({ name: 'invoices' }, testContext(root).ctx)).rejects.toThrow('No domain "invoices" in this project (domains: orders, users)');
+  });
+
   it('a manifest of 0.1.0 (no format number, no flows, no layout) is read and rewritten in the current format', async () => {
     const {
       format,

@@ -19,7 +19,7 @@ export interface AddFieldOptions {
 /** Resolves a referenced domain's name to its module, which must exist (or be the domain itself). */
 export const referenceResolver = (manifest: Manifest, self: string) => (target: string) => {
   const module = domainName(target).module;
-  if (module !== self) liveDomain(manifest, module, 'to refer to');
+  if (module !== self) liveDomain(manifest, module, { purpose: 'to refer to', asked: target });
   return module;
 };
 
@@ -31,7 +31,7 @@ export async function runAddField(options: AddFieldOptions, ctx: Pick<Context, '
   refuseColumnsRowsCannotTake(adding);
   const run = { command: 'add-field', dryRun: options.dryRun, json: options.json, options: { domain: name.module, fields: options.fields } };
   await editProject(ctx, run, async (plan, manifest) => {
-    const domain = liveDomain(manifest, name.module);
+    const domain = liveDomain(manifest, name.module, { asked: options.domain });
     const before = recordedFields(manifest, name.module);
     const existing = new Set(before.flatMap((field) => [field.name, field.column]));
     const again = adding.find((field) => existing.has(field.name) || existing.has(field.column));

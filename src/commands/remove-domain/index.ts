@@ -77,7 +77,7 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     options: { name: name.module, force: options.force ?? false, purge: options.purge ?? false },
   };
   await editProject(ctx, run, async (plan, manifest) => {
-    const domain = recordedDomain(manifest, name.module);
+    const domain = recordedDomain(manifest, name.module, { asked: options.name });
     const referring = referrers(manifest, name.module);
     if (referring.length > 0) {
       const [first] = referring as [{ domain: string; field: string }];

@@ -22,7 +22,7 @@ export async function runRemoveField(options: RemoveFieldOptions, ctx: Pick<Cont
   const name = domainName(options.domain);
   const run = { command: 'remove-field', dryRun: options.dryRun, json: options.json, options: { domain: name.module, field: options.field, force: options.force ?? false } };
   await editProject(ctx, run, async (plan, manifest) => {
-    const domain = liveDomain(manifest, name.module);
+    const domain = liveDomain(manifest, name.module, { asked: options.domain });
     const before = recordedFields(manifest, name.module);
     const index = before.findIndex((field) => field.name === options.field || field.column === options.field);
     const removed = before[index];
