@@ -115,13 +115,47 @@ async function shippedPackages(): Promise<string[]> {
   return [...dirs].sort();
 }
 
+/**
+ * The MIT licence's text (https://opensource.org/license/mit), for a package that declares it but
+ * ships no licence file (change-case): the licence asks that its notice go with every copy.
+ */
+const mitLicence = (holder: string) => `MIT License
+
+Copyright (c) ${holder}
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+associated documentation files (the "Software"), to deal in the Software without restriction,
+including without limitation the rights to use, copy, modify, merge, publish, distribute,
+sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT
+NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES
+OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN
+CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+`;
+
+interface PackageMeta {
+  name: string;
+  version: string;
+  license: string;
+  author?: string | { name: string };
+}
+
 /** The packages whose code dist/ carries, with their licence texts, as their licences ask. */
 async function writeThirdPartyNotices(): Promise<void> {
   const notices = [];
   for (const dir of await shippedPackages()) {
-    const meta = JSON.parse(await readFile(`${dir}/package.json`, 'utf8')) as { name: string; version: string; license: string };
+    const meta = JSON.parse(await readFile(`${dir}/package.json`, 'utf8')) as PackageMeta;
     const licence = (await readdir(dir)).find((file) => /^licen[cs]e(\.md|\.txt)?$/i.test(file));
-    const text = licence ? await readFile(`${dir}/${licence}`, 'utf8') : '(no licence file in the package)\n';
+    let text: string;
+    if (licence) text = await readFile(`${dir}/${licence}`, 'utf8');
+    else if (meta.license === 'MIT' && meta.author) text = mitLicence(typeof meta.author === 'string' ? meta.author : meta.author.name);
+    else throw new Error(`${dir}: no licence file, and no text for its licence "${meta.license}" here; add one before shipping it`);
     notices.push(`${meta.name} ${meta.version} (${meta.license})\n\n${text}`);
   }
   await writeFile('dist/THIRD_PARTY_LICENSES.txt', notices.join(`\n${'-'.repeat(72)}\n\n`));

@@ -32,6 +32,9 @@ describe('the package npm would publish', () => {
     const notices = readFileSync(join(repo, 'dist/THIRD_PARTY_LICENSES.txt'), 'utf8');
     const named = new Set([...notices.matchAll(/^(\S+) \d+\.\d+\.\d+\S* \([^)\n]+\)$/gm)].map((match) => match[1]));
     expect([...closure].filter((name) => !named.has(name))).toEqual([]);
+    // Each with its licence's text, as MIT and the others ask of every copy.
+    const entries = notices.split(/\n-{72}\n\n/);
+    expect(entries.filter((entry) => !/copyright|licensed under|permission is hereby granted/i.test(entry)).map((entry) => entry.split('\n')[0])).toEqual([]);
   });
 
   it('installs as one package, offline, and runs', async () => {
