@@ -57,7 +57,7 @@ export async function refuseDanglingImports(plan: Plan, manifest: Manifest, what
   }
   if (uses.length > 0) {
     throw new CliError(
-      `Cannot remove ${what} while other code uses it: ${[...new Set(uses)].join('; ')}. Remove those uses first (--force also removes its own edited files)`,
+      `Cannot remove ${what} while code that stays uses it: ${[...new Set(uses)].join('; ')}. Remove those uses first (--force also removes its own edited files)`,
     );
   }
 }

@@ -115,7 +115,8 @@ describe('create', () => {
     const cwd = await tempDir();
     const { ctx, refused } = testContext(cwd, {
       'Where should the project go?': 'os',
-      'Python package name': ['', 'os', 'os_tools'],
+      // Said why the folder's name gives none.
+      'Python package name (from the folder: Package name "os" would shadow the module "os" that code imports; choose another)': ['', 'os', 'os_tools'],
       'Domains to start with (comma-separated)': 'items',
       'Optional folders': [],
       Database: 'sqlite',
@@ -161,8 +162,9 @@ describe('create', () => {
     const { symlink } = await import('node:fs/promises');
     await mkdir(join(cwd, 'real'));
     await symlink('real', join(cwd, 'my-api'));
-    const { ctx } = testContext(cwd);
+    const { ctx, output } = testContext(cwd);
     await runCreate({ directory: 'my-api', ...quiet }, ctx);
+    expect(output.join('\n')).not.toMatch(/from the folder "real"/);
     const manifest = JSON.parse(await readFile(join(cwd, 'real/.create-layered-backend.json'), 'utf8'));
     // Named as the user named it, not after the folder the link leads to.
     expect(manifest.options.packageName).toBe('my_api');

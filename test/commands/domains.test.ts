@@ -232,13 +232,16 @@ describe('remove-domain', () => {
     );
   });
 
-  it('keeps and lists a file the user edited, unless --force', async () => {
+  it('keeps and lists a file the user edited, unless --force; a kept test file is said to fail now', async () => {
     const schemas = join(root, 'src/my_api/schemas/orders.py');
     await writeFile(schemas, `${await readFile(schemas, 'utf8')}\n# my note\n`);
+    const tests = join(root, 'tests/test_orders_api.py');
+    await writeFile(tests, `${await readFile(tests, 'utf8')}\n# my case\n`);
     const { ctx, output } = testContext(root);
     await runRemoveDomain({ name: 'orders' }, ctx);
     expect(output.join('\n')).toContain('  keep    src/my_api/schemas/orders.py');
-    expect(output).toContain('Kept the files you changed since they were generated (--force removes them too).');
+    expect(output).toContain('Kept the files you changed since they were generated (--force removes them too): src/my_api/schemas/orders.py, tests/test_orders_api.py');
+    expect(output).toContain('tests/test_orders_api.py tests the routes just removed: pytest fails until you delete it (or remove-domain orders --force)');
     expect(await readFile(schemas, 'utf8')).toContain('# my note');
     await runRemoveDomain({ name: 'orders', force: true }, testContext(root).ctx);
     const left = Object.keys(await snapshotTree(root)).filter((path) => path.includes('orders') && !path.startsWith('migrations/'));
@@ -252,7 +255,7 @@ describe('remove-domain', () => {
     await writeFile(join(root, 'src/my_api/services/checkout.py'), checkout.join('\n'));
     const before = await snapshotTree(root, { withFolders: true });
     await expect(runRemoveDomain({ name: 'orders' }, testContext(root).ctx)).rejects.toThrow(
-      /Cannot remove orders while other code uses it: src\/my_api\/services\/checkout.py:3 imports my_api.schemas.orders; src\/my_api\/services\/orders.py:\d+ imports my_api.repositories.orders/,
+      /Cannot remove orders while code that stays uses it: src\/my_api\/services\/checkout.py:3 imports my_api.schemas.orders; src\/my_api\/services\/orders.py:\d+ imports my_api.repositories.orders/,
     );
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });

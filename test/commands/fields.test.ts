@@ -345,7 +345,7 @@ describe('the job examples\' tests after the fields of their domain change', () 
     for (const file of ['src/jobs/workers/tasks.py', 'src/jobs/routers/imports/handlers.py']) await writeFile(join(project, file), '"""Ours now."""\n');
     const before = await snapshotTree(project, { withFolders: true });
     await expect(runRemoveDomain({ name: 'users' }, testContext(project).ctx)).rejects.toThrow(
-      'Cannot remove users while other code uses it: tests/test_workers.py:21 imports test_users_api.',
+      'Cannot remove users while code that stays uses it: tests/test_workers.py:21 imports test_users_api.',
     );
     expect(await snapshotTree(project, { withFolders: true })).toEqual(before);
   });

@@ -145,7 +145,7 @@ function checkDirectory(raw: string, cwd: string, force: boolean) {
     const refusal = `${raw} is not empty; it holds: ${entries.slice(0, 10).join(', ')}${more}. Choose a new or empty folder`;
     throw new UsageError(`${refusal}, or use --force to write into it`, refusal);
   }
-  return { directory, project };
+  return { directory, project, folder: basename(given) };
 }
 
 /** The command line that answers what the wizard was told so far, to start again from there. */
@@ -216,16 +216,17 @@ async function resolveOptions(flags: CreateFlags, ctx: Pick<Context, 'interactiv
       }),
       (answer) => [shellWord(answer)],
     ));
-  const { directory, project } = checkDirectory(directoryAnswer, cwd, force);
-  const folder = basename(directory);
+  const { directory, project, folder } = checkDirectory(directoryAnswer, cwd, force);
   const derivedNames = project === folder ? [] : [`Project name "${project}", from the folder "${folder}"`];
 
   let pkg: string;
   if (flags.name !== undefined) pkg = packageName(flags.name);
   else if (interactive) {
-    // The name derived from the folder is offered only when it would do (not for a folder "os").
-    const suggested = problem(() => derivedPackageName(project)) === undefined ? derivedPackageName(project) : undefined;
-    const question = prompt.text({ message: 'Python package name', placeholder: suggested, validate: (value) => problem(() => packageName(value)) });
+    // The name derived from the folder is offered only when it would do; for a folder "os", why not.
+    const unfit = problem(() => derivedPackageName(project));
+    const suggested = unfit === undefined ? derivedPackageName(project) : undefined;
+    const message = unfit === undefined ? 'Python package name' : `Python package name (from the folder: ${unfit})`;
+    const question = prompt.text({ message, placeholder: suggested, validate: (value) => problem(() => packageName(value)) });
     pkg = packageName(await asked(question, (answer) => ['--name', shellWord(packageName(answer))]));
   } else {
     pkg = derivedPackageName(project);

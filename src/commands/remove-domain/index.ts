@@ -113,7 +113,10 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
       done(report) {
         ctx.log.success(`Removed domain ${name.module}:`);
         ctx.log.info(changeLines(report));
-        if (kept.length > 0) ctx.log.warn('Kept the files you changed since they were generated (--force removes them too).');
+        if (kept.length > 0) ctx.log.warn(`Kept the files you changed since they were generated (--force removes them too): ${kept.join(', ')}`);
+        // Its own API tests call routes that are gone: pytest fails until they go too.
+        const keptTests = kept.filter((file) => file.startsWith('tests/'));
+        if (keptTests.length > 0) ctx.log.warn(`${keptTests.join(', ')} test${keptTests.length === 1 ? 's' : ''} the routes just removed: pytest fails until you delete ${keptTests.length === 1 ? 'it' : 'them'} (or remove-domain ${name.module} --force)`);
         if (keptMigration) ctx.log.info(`Next: ${run}alembic upgrade head drops the table.`);
       },
     };
