@@ -5,7 +5,7 @@ import { isUnchanged, type Manifest } from './manifest.js';
 import { mergeLines } from './merge.js';
 import type { DomainName } from './names.js';
 import type { Plan } from './plan.js';
-import { importedModules, moduleOfFile, nameUseLines } from './python-edit.js';
+import { importedModules, moduleOfFile, nameUseLines, syntaxErrorLine } from './python-edit.js';
 import { pythonFilesUnder } from './removal.js';
 import { stringArgument } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
@@ -28,7 +28,7 @@ export interface Replanned {
  * says it is unchanged since (whatever this version's templates would render for the old fields),
  * else the old fields' rendering.
  */
-export function replanDomainFiles(plan: Plan, manifest: Manifest, name: DomainName, before: Field[], after: Field[]): Replanned {
+export async function replanDomainFiles(plan: Plan, manifest: Manifest, name: DomainName, before: Field[], after: Field[]): Promise<Replanned> {
   const base = renderDomain(manifest.options, { name, fields: before });
   const theirs = renderDomain(manifest.options, { name, fields: after });
   const replanned: Replanned = { conflicts: [], files: new Map() };
@@ -44,7 +44,11 @@ export function replanDomainFiles(plan: Plan, manifest: Manifest, name: DomainNa
       continue;
     }
     const merged = mergeLines(ours, generatedAs, file.content);
-    if (merged.conflicts.length > 0) replanned.conflicts.push(...merged.conflicts.map((line) => `${file.path}:${line}`));
+    // Merged lines that Python would not read (a class the user indented with tabs among the
+    // generator's spaces) are a conflict at the first such line, as lines both changed are.
+    const unreadable = merged.conflicts.length === 0 && file.path.endsWith('.py') ? await syntaxErrorLine(merged.text) : undefined;
+    if (unreadable !== undefined) replanned.conflicts.push(`${file.path}:${unreadable}`);
+    else if (merged.conflicts.length > 0) replanned.conflicts.push(...merged.conflicts.map((line) => `${file.path}:${line}`));
     else plan.generate(file, blankAfterClassDocstrings(merged.text));
   }
   return replanned;

@@ -31,6 +31,35 @@ function aroundBase(a: string[], o: string[], b: string[]): string[] | undefined
   return undefined;
 }
 
+/**
+ * The indentation a text steps in: the most common increase from a line to a deeper next one
+ * (four spaces as ruff formats, a tab, two spaces); undefined for a text without nested lines.
+ */
+function indentStep(text: string): string | undefined {
+  const counts = new Map<string, number>();
+  let previous: string | undefined;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const indent = /^[ \t]*/.exec(line)?.[0] ?? '';
+    if (previous !== undefined && indent.length > previous.length && indent.startsWith(previous)) {
+      const step = indent.slice(previous.length);
+      counts.set(step, (counts.get(step) ?? 0) + 1);
+    }
+    previous = indent;
+  }
+  let most: [string, number] | undefined;
+  for (const entry of counts) if (!most || entry[1] > most[1]) most = entry;
+  return most?.[0];
+}
+
+/** `text` with each indentation made of whole `from` steps made of `to` steps; other lines as they are. */
+function reindent(text: string, from: string, to: string): string {
+  return text.replace(/^[ \t]+/gm, (indent) => {
+    const levels = indent.length / from.length;
+    return Number.isInteger(levels) && indent === from.repeat(levels) ? to.repeat(levels) : indent;
+  });
+}
+
 /** Where both sides changed the same lines: ours, what it was (absent in a two-way merge), theirs. */
 interface Clash {
   ours: string[];
@@ -48,7 +77,13 @@ interface Clash {
  */
 function merge(ours: string, base: string | undefined, theirs: string, resolve: (clash: Clash, eol: string, merged: string[]) => string[]): string {
   const eol = ours.includes('\r\n') ? '\r\n' : '\n';
-  const withEndings = (text: string) => inLineEndingsOf(ours, text);
+  // A file the user indents otherwise than the generator (tabs, two spaces: ruff's indent-style
+  // and indent-width) merges with the generator's lines in its own indentation: four-space lines
+  // put among two-space ones would nest inside the statement above them.
+  const ourStep = indentStep(ours);
+  const generatedStep = indentStep(theirs);
+  const respaced = ourStep !== undefined && generatedStep !== undefined && ourStep !== generatedStep;
+  const withEndings = (text: string) => inLineEndingsOf(ours, respaced ? reindent(text, generatedStep, ourStep) : text);
   const unterminated = ours !== '' && !ours.endsWith('\n');
   const a = lines(unterminated ? ours + eol : ours);
   const b = lines(withEndings(theirs));

@@ -75,8 +75,50 @@ function parseNoted(parser: Parser, source: string, oldTree?: Tree): Tree {
   }
   if (!tree) throw new Error('tree-sitter returned no tree');
   if (errorLines.size >= REMEMBERED_TEXTS) errorLines.clear();
-  errorLines.set(source, tree.rootNode.hasError ? (firstError(tree.rootNode) ?? tree.rootNode).startPosition.row + 1 : undefined);
+  errorLines.set(source, tree.rootNode.hasError ? (firstError(tree.rootNode) ?? tree.rootNode).startPosition.row + 1 : indentationErrorLine(tree.rootNode, source));
   return tree;
+}
+
+/** An indentation measured as Python's tokenizer does, with a tab as 8 columns and as 1. */
+const indentWidths = (indent: string) => {
+  let tab8 = 0;
+  for (const char of indent) tab8 = char === '\t' ? tab8 - (tab8 % 8) + 8 : tab8 + 1;
+  return { tab8, tab1: indent.length };
+};
+
+/**
+ * The 1-based line where `source` breaks Python's indentation rules, which tree-sitter does not
+ * apply: the statements of a block start at one indentation, deeper than the line that opens the
+ * block, whether a tab counts 8 columns or 1 (CPython's TabError and "unindent does not match").
+ * A file of tabs merged with lines of spaces parses here, and not in Python.
+ */
+function indentationErrorLine(root: Node, source: string): number | undefined {
+  const lines = source.split('\n');
+  const indentOf = (row: number, column: number) => {
+    const prefix = (lines[row] ?? '').slice(0, column);
+    return /^[ \t]*$/.test(prefix) ? indentWidths(prefix) : undefined;
+  };
+  // A statement of the module itself starts at the line's start (tree-sitter takes a line
+  // indented less than the block above it, but deeper than the block's opener, as one).
+  for (const statement of root.namedChildren) {
+    if (statement && statement.type !== 'comment' && indentOf(statement.startPosition.row, statement.startPosition.column)?.tab1) return statement.startPosition.row + 1;
+  }
+  for (const block of root.descendantsOfType('block')) {
+    const opener = block?.parent;
+    if (!block || !opener) continue;
+    const outer = indentOf(opener.startPosition.row, opener.startPosition.column);
+    let first: { tab8: number; tab1: number } | undefined;
+    for (const statement of block.namedChildren) {
+      // A comment's line does not count, as in Python; nor a statement after `:` or `;` on a line.
+      if (!statement || statement.type === 'comment') continue;
+      const inner = indentOf(statement.startPosition.row, statement.startPosition.column);
+      if (!inner) continue;
+      first ??= inner;
+      const deeper = !outer || (inner.tab8 > outer.tab8 && inner.tab1 > outer.tab1);
+      if (!deeper || inner.tab8 !== first.tab8 || inner.tab1 !== first.tab1) return statement.startPosition.row + 1;
+    }
+  }
+  return undefined;
 }
 
 /** Parses `source`, hands its tree to `use`, and frees the tree (it lives in WebAssembly memory). */

@@ -139,6 +139,36 @@ describe('add-field, as hostile users tried it', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it.each([
+    ['two spaces', '  '],
+    ['tabs', '\t'],
+  ])('merges into files the user reformatted with %s in the same indentation; remove-field gives them back', async (_, unit) => {
+    const files = ['src/my_api/services/orders.py', 'src/my_api/repositories/orders.py', 'src/my_api/schemas/orders.py'];
+    for (const file of files) await writeFile(at(file), (await read(file)).replace(/^(?: {4})+/gm, (indent) => unit.repeat(indent.length / 4)));
+    const before = await snapshotTree(root);
+    const fields = 'code:str!?, sku:str!?';
+    await runAddField({ domain: 'orders', fields }, testContext(root).ctx);
+    // What a project left as generated gets, line for line, each line at the same depth (sku's
+    // uniqueness check beside code's, not nested in it), in the user's indentation.
+    const cwd = await tempDir();
+    await runCreate({ directory: 'my-api', git: false, install: false }, testContext(cwd).ctx);
+    await runAddField({ domain: 'orders', fields }, testContext(join(cwd, 'my-api')).ctx);
+    const inFours = (text: string) => text.replace(new RegExp(`^(?:${unit})+`, 'gm'), (indent) => '    '.repeat(indent.length / unit.length));
+    for (const file of files) expect(inFours(await read(file)), file).toBe(await readFile(join(cwd, 'my-api', file), 'utf8'));
+    await runRemoveField({ domain: 'orders', field: 'sku' }, testContext(root).ctx);
+    await runRemoveField({ domain: 'orders', field: 'code' }, testContext(root).ctx);
+    expect(withoutMigrationsAndManifest(await snapshotTree(root))).toEqual(withoutMigrationsAndManifest(before));
+  });
+
+  it('refuses, writing nothing, to merge lines Python would not read: a class body the user indented with tabs among spaces', async () => {
+    const model = 'src/my_api/repositories/orders.py';
+    await writeFile(at(model), (await read(model)).replace(/^ {4}(__tablename__|id: Mapped|name: Mapped)/gm, '\t$1'));
+    const before = await snapshotTree(root, { withFolders: true });
+    const failure = runAddField({ domain: 'orders', fields: 'email:str?' }, testContext(root).ctx);
+    await expect(failure).rejects.toThrow(new RegExp(`^add-field cannot merge the new fields with your changes at ${model}:\\d+; nothing was written$`));
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
   it('merges into a file whose last line has no newline, and leaves it so', async () => {
     const schemas = await read('src/my_api/schemas/orders.py');
     await writeFile(at('src/my_api/schemas/orders.py'), schemas.slice(0, -1));

@@ -98,6 +98,35 @@ describe('mergeWithMarkers', () => {
   });
 });
 
+describe('a file indented otherwise than the generator', () => {
+  // The uniqueness checks of a service: a new field's check joins after the last one's.
+  const checks = text('async def check(data):', '    if data.code is not None:', '        await unique(data.code)', '    return data');
+  const withSku = text(
+    'async def check(data):',
+    '    if data.code is not None:',
+    '        await unique(data.code)',
+    '    if data.sku is not None:',
+    '        await unique(data.sku)',
+    '    return data',
+  );
+
+  it.each([
+    ['two spaces (ruff indent-width = 2)', '  '],
+    ['tabs (ruff indent-style = "tab")', '\t'],
+  ])('%s: the generator\'s lines come in its indentation, at the depth they have in the generator\'s', (_, unit) => {
+    const inUnit = (code: string) => code.replace(/^(?: {4})+/gm, (indent) => unit.repeat(indent.length / 4));
+    expect(mergeLines(inUnit(checks), checks, withSku)).toEqual({ text: inUnit(withSku), conflicts: [] });
+    // A user's own line stays as they wrote it.
+    const mine = inUnit(checks).replace('return data', 'return data  # mine');
+    expect(mergeLines(mine, checks, withSku).text).toBe(inUnit(withSku).replace('return data', 'return data  # mine'));
+  });
+
+  it('a file in the generator\'s indentation is merged as before, and so is one with nothing nested', () => {
+    expect(mergeLines(checks, checks, withSku).text).toBe(withSku);
+    expect(mergeLines('x = 1\n', 'x = 1\n', 'x = 1\ny = 2\n').text).toBe('x = 1\ny = 2\n');
+  });
+});
+
 describe('unresolvedConflicts', () => {
   it('finds each marked block still open, and nothing in a resolved file or in a lone marker-like line', () => {
     const marked = mergeWithMarkers(base.replace('    b: int', '    b: float'), base, base.replace('    b: int', '    b: str')).text;

@@ -158,6 +158,23 @@ api_router.include_router(orders_router)
   });
 });
 
+describe('syntaxErrorLine, with the indentation rules Python applies and tree-sitter does not', () => {
+  it('accepts a file indented with tabs, or two spaces, throughout', async () => {
+    const code = 'def f(x):\n    if x:\n        return 1\n    # a comment anywhere\n  # here too\n    return 2\n\n\nif True: y = 1\n';
+    expect(await syntaxErrorLine(code)).toBeUndefined();
+    expect(await syntaxErrorLine(code.replaceAll('    ', '\t'))).toBeUndefined();
+    expect(await syntaxErrorLine(code.replaceAll('    ', '  '))).toBeUndefined();
+    expect(await syntaxErrorLine('x = """\n\t  odd\n      lines\n"""\n')).toBeUndefined();
+  });
+
+  it('finds spaces among tabs in one block (TabError) and a block no deeper than its opener', async () => {
+    expect(await syntaxErrorLine('def f(x):\n\tif x:\n\t\treturn 1\n        return 2\n')).toBe(4);
+    expect(await syntaxErrorLine('class A:\n\ta = 1\n        b = 2\n')).toBe(3);
+    // Less deep than the block above, deeper than its opener: no level Python knows.
+    expect(await syntaxErrorLine('class A:\n\ta = 1\n    b = 2\n')).toBe(3);
+  });
+});
+
 describe('Alembic revision files', () => {
   const revision = '"""Create orders."""\n\nrevision: str = "create_orders"\ndown_revision: str | None = "create_users"  # parent\n';
 

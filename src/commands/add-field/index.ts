@@ -39,7 +39,7 @@ export async function runAddField(options: AddFieldOptions, ctx: Pick<Context, '
     const spec = [...splitFieldSpec(domain.fields), ...splitFieldSpec(options.fields)].join(', ');
     const after = domainFields(spec, name.module, referenceResolver(manifest, name.module));
     const added = after.slice(before.length);
-    const replanned = replanDomainFiles(plan, manifest, name, before, after);
+    const replanned = await replanDomainFiles(plan, manifest, name, before, after);
     const { conflicts } = replanned;
     if (conflicts.length > 0) {
       throw new CliError(`add-field cannot merge the new fields with your changes at ${conflicts.join(', ')}; nothing was written`);

@@ -34,7 +34,7 @@ export async function runRemoveField(options: RemoveFieldOptions, ctx: Pick<Cont
       .filter((_, position) => position !== index)
       .join(', ');
     const after = domainFields(spec, name.module, referenceResolver(manifest, name.module));
-    const replanned = replanDomainFiles(plan, manifest, name, before, after);
+    const replanned = await replanDomainFiles(plan, manifest, name, before, after);
     const { conflicts } = replanned;
     if (conflicts.length > 0) {
       throw new CliError(`remove-field cannot merge the change with your edits at ${conflicts.join(', ')}; nothing was written`);
