@@ -268,7 +268,11 @@ const order = (a: { statement: FromImport; kind: Statement['kind'] }, b: { state
 function rewriteRun(run: Statement[], source: string, splices: Splices, eol: string, lineLength: number): void {
   if (!run.some((statement) => statement.becomes !== undefined)) return;
   for (const statement of run) attachComments(statement);
-  const indent = ' '.repeat(run[0]?.node.startPosition.column ?? 0);
+  // The run's own indentation (a tab-indented function's imports keep their tabs); spaces as wide
+  // as its column where other code comes first on its line.
+  const startIndex = run[0]?.node.startIndex ?? 0;
+  const before = source.slice(source.lastIndexOf('\n', startIndex - 1) + 1, startIndex);
+  const indent = /^[ \t]*$/.test(before) ? before : ' '.repeat(run[0]?.node.startPosition.column ?? 0);
   // The run after the rewrite: unchanged statements as they are, the changed ones as they become;
   // plain names of the same module merged, as isort would.
   interface Item {

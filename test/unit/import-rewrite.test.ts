@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderDomain } from '../../src/core/domain.js';
 import { parseFields } from '../../src/core/fields.js';
 import { type ModuleMoves, rewriteImports } from '../../src/core/import-rewrite.js';
+import { syntaxErrorLine } from '../../src/core/python-edit.js';
 import { fromImports } from '../../src/core/python-source.js';
 import { DOMAIN_ROLES, domainModule, domainName, type Layout, layoutPackages, otherLayout } from '../../src/core/names.js';
 
@@ -116,6 +117,14 @@ from . import repository
     expect((await rewriteImports(crlf, stays('src/my_api/flows/report.py'), moves('layer-first'))).text).toBe(domainFirst.replaceAll('\n', '\r\n'));
     const shared = 'from my_api.core.db import transaction\nfrom . import sibling\n';
     expect((await rewriteImports(shared, stays('src/my_api/core/x.py'), moves('layer-first'))).text).toBe(shared);
+  });
+
+  it('keeps the indentation of imports inside a tab-indented function when it prints them anew', async () => {
+    const inFunction = 'def helper():\n\tfrom my_api.services.users import get_user\n\tfrom my_api.repositories import users\n\treturn (get_user, users)\n';
+    const { text } = await rewriteImports(inFunction, stays('src/my_api/flows/report.py'), moves('layer-first'));
+    expect(text).not.toBe(inFunction);
+    expect(text.split('\n').filter((line) => line.startsWith('from') || line.startsWith(' '))).toEqual([]);
+    expect(await syntaxErrorLine(text)).toBeUndefined();
   });
 
   it('says which imports it cannot rewrite: a layer package itself, and an import with comments that must split', async () => {
