@@ -34,8 +34,14 @@ export async function replanDomainFiles(plan: Plan, manifest: Manifest, name: Do
   const replanned: Replanned = { conflicts: [], files: new Map() };
   for (const [index, file] of theirs.entries()) {
     const ours = plan.read(file.path);
-    // A file the user deleted stays deleted.
-    if (ours === undefined) continue;
+    if (ours === undefined) {
+      // A test file the user deleted stays deleted. The domain's code the change reaches (its
+      // model, schemas, service checks) moved or deleted would leave a column no model maps.
+      if (!file.path.startsWith('tests/') && (base[index] as RenderedFile).content !== file.content) {
+        throw new CliError(`${file.path} is not there (moved or deleted since it was generated), and the change reaches it; restore it, then run again. Nothing was written`);
+      }
+      continue;
+    }
     const unchanged = isUnchanged(plan.original(file.path), manifest.files[file.path]);
     const generatedAs = unchanged ? ours.replaceAll('\r\n', '\n') : (base[index] as RenderedFile).content;
     replanned.files.set(file.path, { ours, generatedAs });

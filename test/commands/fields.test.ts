@@ -85,11 +85,24 @@ describe('add-field', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
-  it('leaves a file the user deleted deleted', async () => {
+  it('leaves a test file the user deleted deleted', async () => {
     await rm(at('tests/test_orders_api.py'));
     await runAddField({ domain: 'orders', fields: 'qty:int?' }, testContext(root).ctx);
     expect(Object.keys(await snapshotTree(root))).not.toContain('tests/test_orders_api.py');
   });
+
+  it.each(['src/my_api/repositories/orders.py', 'src/my_api/schemas/orders.py', 'src/my_api/services/orders.py'])(
+    'refuses, writing nothing, when %s, which the new fields reach, was moved away',
+    async (file) => {
+      const { rename } = await import('node:fs/promises');
+      await rename(at(file), at(file.replace('orders.py', 'purchases.py')));
+      const before = await snapshotTree(root, { withFolders: true });
+      const failure = runAddField({ domain: 'orders', fields: 'code:str!?' }, testContext(root).ctx);
+      await expect(failure).rejects.toThrow(`${file} is not there (moved or deleted since it was generated), and the change reaches it; restore it, then run again. Nothing was written`);
+      await expect(failure).rejects.toHaveProperty('exitCode', 1);
+      expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    },
+  );
 
   it.each([
     ['orders', 'qty:int', /the rows already in the table need a value: give a default \(qty:int=...\) or make it optional/],
