@@ -1,9 +1,9 @@
 import { CliError, UsageError } from '../errors.js';
-import { freeRevision, type MigrationChain, renderDomain } from './domain.js';
+import { freeRevision, type MigrationChain, recordedFields, renderDomain } from './domain.js';
 import { type Field, hasPlainIndex } from './fields.js';
 import { isUnchanged, type Manifest } from './manifest.js';
 import { mergeLines } from './merge.js';
-import type { DomainName } from './names.js';
+import { type DomainName, domainName } from './names.js';
 import type { Plan } from './plan.js';
 import { importedModules, moduleOfFile, nameUseLines, syntaxErrorLine } from './python-edit.js';
 import { pythonFilesUnder } from './removal.js';
@@ -199,10 +199,24 @@ export async function usesOfField(plan: Plan, manifest: Manifest, module: string
     const source = plan.read(path) as string;
     const imports = await importedModules(source, path);
     const importsDomain = imports.some(({ module: imported }) => domainModules.some((wanted) => imported === wanted || imported.startsWith(`${wanted}.`)));
-    // A test the templates wrote is about something else; one of the user's may call the API.
-    if (importsDomain || (path.startsWith('tests/') && manifest.files[path] === undefined)) {
-      uses.push(...(await handWrittenUses(path, source, undefined, field.column, true)));
+    // A test as the templates wrote it is about something else; one the user wrote, or lines they
+    // added to a generated one (conftest.py, another domain's tests), may call this API.
+    if (importsDomain) uses.push(...(await handWrittenUses(path, source, undefined, field.column, true)));
+    else if (path.startsWith('tests/') && !isUnchanged(plan.original(path), manifest.files[path])) {
+      uses.push(...(await handWrittenUses(path, source, generatedTest(manifest, path), field.column, true)));
     }
   }
   return uses;
+}
+
+/**
+ * Another domain's test file as the generator writes it for that domain's fields, so that its
+ * own lines (its "sku" where it has a field of that name) are not taken for the user's; undefined
+ * for a test of the project's own (conftest.py), whose generated lines name no field.
+ */
+function generatedTest(manifest: Manifest, path: string): string | undefined {
+  const owner = Object.keys(manifest.domains).find((domain) => manifest.domains[domain]?.removed !== true && manifest.domains[domain]?.files.includes(path));
+  if (owner === undefined) return undefined;
+  const spec = { name: domainName(owner), fields: recordedFields(manifest, owner) };
+  return renderDomain(manifest.options, spec).find((file) => file.path === path)?.content;
 }

@@ -331,6 +331,19 @@ describe('remove-field', () => {
     expect(await read(path)).not.toContain('qty: Int32');
   });
 
+  it('finds the field in lines the user added to generated tests (conftest.py, another domain\'s), not in what the generator wrote there', async () => {
+    await runAddField({ domain: 'orders', fields: 'sku:str?' }, testContext(root).ctx);
+    // users has a field of the same name: its generated tests say "sku" for their own domain.
+    await runAddField({ domain: 'users', fields: 'sku:str?' }, testContext(root).ctx);
+    await append('tests/test_users_api.py', '\n\ndef test_order_for_user(client):\n    assert client.post("/orders", json={"name": "a", "sku": "x"}).status_code == 201\n');
+    await append('tests/conftest.py', '\n\nORDER = {"name": "a", "sku": "x"}\n');
+    const usersLine = (await read('tests/test_users_api.py')).trimEnd().split('\n').length;
+    const conftestLine = (await read('tests/conftest.py')).trimEnd().split('\n').length;
+    await expect(runRemoveField({ domain: 'orders', field: 'sku' }, testContext(root).ctx)).rejects.toThrow(
+      `Cannot remove orders.sku while code uses it: tests/conftest.py:${conftestLine}, tests/test_users_api.py:${usersLine}.`,
+    );
+  });
+
   it('refuses, naming file and line, while the user\'s code uses the field', async () => {
     await runAddField({ domain: 'orders', fields: 'status:str=new' }, testContext(root).ctx);
     await append('src/my_api/services/orders.py', '\n\ndef label(order: OrderRead) -> str:\n    return order.status\n');
