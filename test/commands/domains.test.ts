@@ -157,6 +157,21 @@ describe('remove-domain', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it('--purge with its create migration edited: says why the migrations stay and a new one drops the table, in a dry run too', async () => {
+    await runAddDomain({ name: 'products' }, testContext(root).ctx);
+    const created = join(root, 'migrations/versions/create_products.py');
+    await writeFile(created, `${await readFile(created, 'utf8')}\n# my data fix\n`);
+    const why = '--purge: migrations/versions/create_products.py changed since generated, so the migrations stay and a new one drops the table (--purge --force deletes them anyway)';
+    const dry = testContext(root);
+    await runRemoveDomain({ name: 'products', purge: true, dryRun: true }, dry.ctx);
+    expect(dry.output).toContain(why);
+    const { ctx, output } = testContext(root);
+    await runRemoveDomain({ name: 'products', purge: true }, ctx);
+    expect(output).toContain(why);
+    expect(await readFile(created, 'utf8')).toContain('# my data fix');
+    expect(await readFile(join(root, 'migrations/versions/drop_products.py'), 'utf8')).toContain('op.drop_table("products")');
+  });
+
   it('--purge of a domain in the middle of the migration chain relinks the next migration', async () => {
     await runAddDomain({ name: 'products' }, testContext(root).ctx);
     await runAddDomain({ name: 'invoices' }, testContext(root).ctx);

@@ -107,6 +107,10 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     await refuseDanglingImports(plan, manifest, name.module);
     if (kept.length === 0) delete manifest.domains[name.module];
     else Object.assign(domain, { files: kept, removed: true });
+    if (options.purge === true && keptMigration) {
+      const edited = migrations.filter((migration) => !isUnchanged(plan.original(migration), manifest.files[migration]));
+      ctx.log.warn(`--purge: ${edited.join(', ')} changed since generated, so the migrations stay and a new one drops the table (--purge --force deletes them anyway)`);
+    }
     const run = toolPrefix(plan);
     return {
       kept,
