@@ -85,6 +85,13 @@ describe('add-field', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it('names the field whose column a new field would take: a reference user holds user_id', async () => {
+    await runAddField({ domain: 'orders', fields: 'user:ref(users)?' }, testContext(root).ctx);
+    await expect(runAddField({ domain: 'orders', fields: 'user_id:int?' }, testContext(root).ctx)).rejects.toThrow(
+      'orders already has the column user_id (of its field user) (fields: name, user)',
+    );
+  });
+
   it('leaves a test file the user deleted deleted', async () => {
     await rm(at('tests/test_orders_api.py'));
     await runAddField({ domain: 'orders', fields: 'qty:int?' }, testContext(root).ctx);
@@ -111,6 +118,7 @@ describe('add-field', () => {
     ['orders', 'customer:ref(invoices)?', /No domain "invoices" to refer to \(domains: orders, users\)/],
     ['invoices', 'qty:int?', /No domain "invoices" in this project \(domains: orders, users\)/],
     ['orders', 'name:str?', /orders already has the field name \(fields: name\)/],
+    ['orders', 'name_id:int?, name:str?', /orders already has the field name \(fields: name\)/],
     ['orders', 'qty:money?', /unknown type "money"/],
   ])('refuses %s %j in one line, writing nothing', async (domain, fields, message) => {
     const before = await snapshotTree(root, { withFolders: true });

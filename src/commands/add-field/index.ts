@@ -33,9 +33,13 @@ export async function runAddField(options: AddFieldOptions, ctx: Pick<Context, '
   await editProject(ctx, run, async (plan, manifest) => {
     const domain = liveDomain(manifest, name.module, { asked: options.domain });
     const before = recordedFields(manifest, name.module);
-    const existing = new Set(before.flatMap((field) => [field.name, field.column]));
-    const again = adding.find((field) => existing.has(field.name) || existing.has(field.column));
-    if (again) throw new CliError(`${name.module} already has the field ${again.name} (fields: ${before.map((field) => field.name).join(', ')})`);
+    // A name or a column taken: `user_id` is the column of a reference `user`, and `user` that of `user_id`.
+    for (const field of adding) {
+      const holder = before.find((old) => [old.name, old.column].some((taken) => taken === field.name || taken === field.column));
+      if (holder === undefined) continue;
+      const which = holder.name === field.name ? `the field ${field.name}` : `the column ${holder.column} (of its field ${holder.name})`;
+      throw new CliError(`${name.module} already has ${which} (fields: ${before.map((old) => old.name).join(', ')})`);
+    }
     const spec = [...splitFieldSpec(domain.fields), ...splitFieldSpec(options.fields)].join(', ');
     const after = domainFields(spec, name.module, referenceResolver(manifest, name.module));
     const added = after.slice(before.length);
