@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { domainRouterRegistration, printedRegistry, sharedRouterRegistration } from '../../src/core/domain.js';
@@ -166,6 +169,21 @@ describe('syntaxErrorLine, with the indentation rules Python applies and tree-si
     expect(await syntaxErrorLine(code.replaceAll('    ', '  '))).toBeUndefined();
     expect(await syntaxErrorLine('x = """\n\t  odd\n      lines\n"""\n')).toBeUndefined();
   });
+
+  // Every module of the standard library parses in CPython: none may be refused.
+  const stdlib = spawnSync('python3', ['-c', 'import os; print(os.path.dirname(os.__file__))'], { encoding: 'utf8' }).stdout?.trim();
+  it.runIf(stdlib)('accepts every module of the Python standard library (its tests and Python 2 code left out)', async () => {
+    const flagged: string[] = [];
+    const files = readdirSync(stdlib as string, { recursive: true, encoding: 'utf8' }).filter(
+      (path) => path.endsWith('.py') && !/(^|\/)(test|tests|lib2to3|site-packages|idle_test)\//.test(path),
+    );
+    for (const path of files) {
+      const line = await syntaxErrorLine(readFileSync(join(stdlib as string, path), 'latin1'));
+      if (line !== undefined) flagged.push(`${path}:${line}`);
+    }
+    expect(files.length).toBeGreaterThan(500);
+    expect(flagged).toEqual([]);
+  }, 60_000);
 
   it('finds spaces among tabs in one block (TabError) and a block no deeper than its opener', async () => {
     expect(await syntaxErrorLine('def f(x):\n\tif x:\n\t\treturn 1\n        return 2\n')).toBe(4);
