@@ -32,14 +32,22 @@ function aroundBase(a: string[], o: string[], b: string[]): string[] | undefined
 }
 
 /**
- * The indentation a text steps in: the most common increase from a line to a deeper next one
- * (four spaces as ruff formats, a tab, two spaces); undefined for a text without nested lines.
+ * The indentation a text steps in: the most common increase from a line of code to a deeper next
+ * one (four spaces as ruff formats, a tab, two spaces); undefined for a text without nested lines.
+ * Lines inside a triple-quoted string (a docstring's example, its Args: section, which ruff leaves
+ * as written) and comments do not count: they are not the code's indentation.
  */
 function indentStep(text: string): string | undefined {
   const counts = new Map<string, number>();
   let previous: string | undefined;
+  let inString: string | undefined;
   for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
+    const startsInString = inString !== undefined;
+    for (const [quotes] of line.matchAll(/"""|'''/g)) {
+      if (inString === undefined) inString = quotes;
+      else if (quotes === inString) inString = undefined;
+    }
+    if (startsInString || line.trim() === '' || line.trimStart().startsWith('#')) continue;
     const indent = /^[ \t]*/.exec(line)?.[0] ?? '';
     if (previous !== undefined && indent.length > previous.length && indent.startsWith(previous)) {
       const step = indent.slice(previous.length);

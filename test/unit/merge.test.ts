@@ -121,6 +121,23 @@ describe('a file indented otherwise than the generator', () => {
     expect(mergeLines(mine, checks, withSku).text).toBe(inUnit(withSku).replace('return data', 'return data  # mine'));
   });
 
+  // What a team writes in docstrings keeps the indentation they gave it, which ruff leaves alone:
+  // a JSON example two spaces a level, an Args: section four deeper. It is not the code's step.
+  const documented = (code: string, unit: string) =>
+    code.replace(
+      'async def check(data):\n',
+      `async def check(data):\n${unit}"""Check.\n\n${unit}Args:\n${unit}    data: the body, as\n${['{', '"a": {', '"b": {', '"c": {', '"d": {', '"e": 1'].map((line, depth) => `${unit}      ${'  '.repeat(depth)}${line}\n`).join('')}${unit}"""\n`,
+    );
+
+  it.each([
+    ['four spaces', '    '],
+    ['two spaces', '  '],
+    ['tabs', '\t'],
+  ])('a file in %s with docstrings indented their own way: merged in the code\'s indentation', (_, unit) => {
+    const inUnit = (code: string) => code.replace(/^(?: {4})+/gm, (indent) => unit.repeat(indent.length / 4));
+    expect(mergeLines(documented(inUnit(checks), unit), checks, withSku)).toEqual({ text: documented(inUnit(withSku), unit), conflicts: [] });
+  });
+
   it('a file in the generator\'s indentation is merged as before, and so is one with nothing nested', () => {
     expect(mergeLines(checks, checks, withSku).text).toBe(withSku);
     expect(mergeLines('x = 1\n', 'x = 1\n', 'x = 1\ny = 2\n').text).toBe('x = 1\ny = 2\n');
