@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runAddDomain } from '../../src/commands/add-domain/index.js';
@@ -96,6 +96,22 @@ broken_contract_guidance = "A flow imports the services it names: add the import
       /The flow checkout uses orders: remove-flow checkout first/,
     );
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('remove-flow keeping files the user changed ends the flow: the files stay theirs, and the domains it used can go', async () => {
+    await runAddFlow({ name: 'checkout', uses: 'orders' }, testContext(root).ctx);
+    // Every file of the flow changed (a ruff format with tabs does that): all are kept.
+    const files = JSON.parse(await readFile(join(root, '.create-layered-backend.json'), 'utf8')).flows.checkout.files as string[];
+    for (const file of files) await writeFile(join(root, file), `${await readFile(join(root, file), 'utf8')}\n# mine\n`);
+    const { ctx, output } = testContext(root);
+    await runRemoveFlow({ name: 'checkout' }, ctx);
+    expect(output).toContain(`Kept the files you changed since they were generated, now yours alone (--force removes them): ${files.join(', ')}`);
+    for (const file of files) expect(await readFile(join(root, file), 'utf8')).toContain('# mine');
+    const manifest = JSON.parse(await readFile(join(root, '.create-layered-backend.json'), 'utf8'));
+    expect([manifest.flows, files.filter((file) => manifest.files[file] !== undefined)]).toEqual([{}, []]);
+    await expect(runRemoveFlow({ name: 'checkout' }, testContext(root).ctx)).rejects.toThrow(/^No flow "checkout" in this project/);
+    // What the kept file imports of orders still holds orders back, naming the line.
+    await expect(runRemoveDomain({ name: 'orders' }, testContext(root).ctx)).rejects.toThrow(/Cannot remove orders while code that stays uses it: src\/my_api\/flows\/checkout\.py:\d+ imports/);
   });
 
   it('the longest names still give lines of at most 100 columns (found by a hostile run)', async () => {

@@ -29,14 +29,16 @@ export async function runRemoveFlow(options: RemoveFlowOptions, ctx: Pick<Contex
     const kept = deleteGenerated(plan, manifest, recorded.files, options.force ?? false);
     await unplanFlow(plan, manifest, flow.module);
     await refuseDanglingImports(plan, manifest, `the flow ${flow.module}`);
-    if (kept.length === 0) delete manifest.flows[flow.module];
-    else recorded.files = kept;
+    // The flow is gone (its router, its contract); the files the user changed stay theirs and no
+    // longer recorded, so no flow holds the domains it used back from remove-domain.
+    delete manifest.flows[flow.module];
+    for (const file of kept) delete manifest.files[file];
     return {
       kept,
       done(report) {
         ctx.log.success(`Removed flow ${flow.module}:`);
         ctx.log.info(changeLines(report));
-        if (kept.length > 0) ctx.log.warn('Kept the files you changed since they were generated (--force removes them too).');
+        if (kept.length > 0) ctx.log.warn(`Kept the files you changed since they were generated, now yours alone (--force removes them): ${kept.join(', ')}`);
       },
     };
   });
