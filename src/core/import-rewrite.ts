@@ -1,6 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import { compact, moduleOfFile, parseOwned, Splices } from './python-edit.js';
 import {
+  columns,
   canonicalFromImports,
   type FromImport,
   fromImportOrder,
@@ -376,7 +377,7 @@ function lengthenedLines(before: string, after: string, lineLength: number): num
   const old = new Set(before.split(/\r?\n/));
   return after
     .split(/\r?\n/)
-    .flatMap((line, index) => (line.length > lineLength && !old.has(line) ? [index + 1] : []));
+    .flatMap((line, index) => (columns(line) > lineLength && !old.has(line) ? [index + 1] : []));
 }
 
 /**

@@ -44,13 +44,14 @@ const isConfusable = (codePoint: number) => confusable(codePoint) === 1;
 
 /**
  * The columns `line` takes as ruff measures a line against LINE_LENGTH, character by character as
- * ruff measured each (RUFF_WIDTHS): one for most, two for an East Asian wide one, none for a mark.
- * Only a default's text can hold anything but ASCII.
+ * ruff measured each (RUFF_WIDTHS): one for most, two for an East Asian wide one, none for a mark;
+ * a tab to the next multiple of four (ruff's default indent-width), as in a tab-indented file.
+ * Only a default's text, or a file the user indents with tabs, holds anything but printable ASCII.
  */
 export function columns(line: string): number {
   if (/^[\x20-\x7e]*$/.test(line)) return line.length;
   let width = 0;
-  for (const char of line) width += charWidth(char.codePointAt(0) as number);
+  for (const char of line) width = char === '\t' ? width + 4 - (width % 4) : width + charWidth(char.codePointAt(0) as number);
   return width;
 }
 
@@ -247,8 +248,9 @@ export function printFromImport(statement: FromImport, indent = '', eol = '\n', 
   const last = statement.names.at(-1)?.trailing;
   const commented = statement.names.some((name, index) => (name.leading?.length ?? 0) > 0 || (name.trailing !== undefined && index < spelled.length - 1));
   const line = `${indent}from ${statement.module} import ${spelled.join(', ')}`;
-  if (!commented && line.length <= lineLength) return last === undefined ? line : `${line}  ${last}`;
-  const inner = `${indent}    `;
+  if (!commented && columns(line) <= lineLength) return last === undefined ? line : `${line}  ${last}`;
+  // One level deeper, in the statement's own indentation (a tab where the file indents with tabs).
+  const inner = `${indent}${indent.includes('\t') ? '\t' : '    '}`;
   const body = statement.names.flatMap((name, index) => [
     ...(name.leading ?? []).map((comment) => `${inner}${comment}`),
     `${inner}${spelled[index]},${name.trailing === undefined ? '' : `  ${name.trailing}`}`,

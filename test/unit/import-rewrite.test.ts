@@ -127,6 +127,16 @@ from . import repository
     expect(await syntaxErrorLine(text)).toBeUndefined();
   });
 
+  it('measures a tab-indented import as ruff does, a tab to the next multiple of four: one too long is wrapped, with tabs', async () => {
+    // 95 characters once the module moves, within 100; ruff counts 101 columns, each tab four.
+    const names = 'get_user, list_users, create_user, delete_user, ping';
+    const twoDeep = `def helper():\n\tif True:\n\t\tfrom my_api.services.users import ${names}\n\t\treturn get_user\n`;
+    const { text, longLines } = await rewriteImports(twoDeep, stays('src/my_api/flows/report.py'), moves('layer-first'));
+    expect(text).toContain('\t\tfrom my_api.domains.users.service import (\n\t\t\tcreate_user,\n');
+    expect(longLines).toEqual([]);
+    expect(await syntaxErrorLine(text)).toBeUndefined();
+  });
+
   it('says which imports it cannot rewrite: a layer package itself, and an import with comments that must split', async () => {
     const source = `import my_api.services
 from my_api import repositories
