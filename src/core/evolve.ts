@@ -1,11 +1,12 @@
 import { CliError, UsageError } from '../errors.js';
-import { freeRevision, type MigrationChain, recordedFields, renderDomain } from './domain.js';
+import { freeRevision, liveDomains, type MigrationChain, recordedFields, renderDomain } from './domain.js';
 import { type Field, hasPlainIndex } from './fields.js';
 import { isUnchanged, type Manifest } from './manifest.js';
 import { mergeLines } from './merge.js';
 import { type DomainName, domainName } from './names.js';
 import type { Plan } from './plan.js';
 import { importedModules, moduleOfFile, nameUseLines, syntaxErrorLine } from './python-edit.js';
+import { renderProject } from './project.js';
 import { pythonFilesUnder } from './removal.js';
 import { stringArgument } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
@@ -210,13 +211,19 @@ export async function usesOfField(plan: Plan, manifest: Manifest, module: string
 }
 
 /**
- * Another domain's test file as the generator writes it for that domain's fields, so that its
- * own lines (its "sku" where it has a field of that name) are not taken for the user's; undefined
- * for a test of the project's own (conftest.py), whose generated lines name no field.
+ * A test file as the generator writes it: another domain's for that domain's fields, or one of the
+ * project's own (conftest.py, the schedulers' tests), so that its own lines (another domain's
+ * "sku", a scheduler's "due") are not taken for the user's, whatever the file's indentation.
  */
 function generatedTest(manifest: Manifest, path: string): string | undefined {
-  const owner = Object.keys(manifest.domains).find((domain) => manifest.domains[domain]?.removed !== true && manifest.domains[domain]?.files.includes(path));
-  if (owner === undefined) return undefined;
-  const spec = { name: domainName(owner), fields: recordedFields(manifest, owner) };
-  return renderDomain(manifest.options, spec).find((file) => file.path === path)?.content;
+  const domains = liveDomains(manifest);
+  const owner = domains.find((domain) => manifest.domains[domain]?.files.includes(path));
+  if (owner !== undefined) {
+    const spec = { name: domainName(owner), fields: recordedFields(manifest, owner) };
+    return renderDomain(manifest.options, spec).find((file) => file.path === path)?.content;
+  }
+  // The example jobs call the domain the manifest names, as create's first.
+  const first = manifest.examples;
+  const ordered = first === undefined ? domains : [first, ...domains.filter((domain) => domain !== first)];
+  return renderProject({ ...manifest.options, domains: ordered }, manifest.generator.version).find((file) => file.path === path)?.content;
 }

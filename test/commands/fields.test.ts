@@ -352,6 +352,19 @@ describe('remove-field', () => {
     );
   });
 
+  it('does not take what the generator wrote in a project test the user edited for a use: the schedulers\' .due() beside a field due', async () => {
+    const cwd = await tempDir();
+    await runCreate({ directory: 'my-api', extras: 'schedulers', git: false, install: false }, testContext(cwd).ctx);
+    root = join(cwd, 'my-api');
+    await runAddField({ domain: 'orders', fields: 'due:date?' }, testContext(root).ctx);
+    // Reformatted with two spaces: every line of it differs from what was generated.
+    const tests = 'tests/test_schedulers.py';
+    await writeFile(at(tests), (await read(tests)).replace(/^(?: {4})+/gm, (indent) => '  '.repeat(indent.length / 4)));
+    expect(await read(tests)).toMatch(/\.due\(/);
+    await runRemoveField({ domain: 'orders', field: 'due' }, testContext(root).ctx);
+    expect(await read('src/my_api/schemas/orders.py')).not.toContain('due');
+  });
+
   it('refuses, naming file and line, while the user\'s code uses the field', async () => {
     await runAddField({ domain: 'orders', fields: 'status:str=new' }, testContext(root).ctx);
     await append('src/my_api/services/orders.py', '\n\ndef label(order: OrderRead) -> str:\n    return order.status\n');
