@@ -1,5 +1,5 @@
 import { diff3Merge, diffComm } from 'node-diff3';
-import { inLineEndingsOf } from './source-text.js';
+import { inLineEndingsOf, reindent } from './source-text.js';
 
 /**
  * Three-way merge by lines, as git merges: `base` is what the generator wrote, `ours` the file as
@@ -58,14 +58,6 @@ function indentStep(text: string): string | undefined {
   let most: [string, number] | undefined;
   for (const entry of counts) if (!most || entry[1] > most[1]) most = entry;
   return most?.[0];
-}
-
-/** `text` with each indentation made of whole `from` steps made of `to` steps; other lines as they are. */
-function reindent(text: string, from: string, to: string): string {
-  return text.replace(/^[ \t]+/gm, (indent) => {
-    const levels = indent.length / from.length;
-    return Number.isInteger(levels) && indent === from.repeat(levels) ? to.repeat(levels) : indent;
-  });
 }
 
 /** Where both sides changed the same lines: ours, what it was (absent in a two-way merge), theirs. */

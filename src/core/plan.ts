@@ -2,7 +2,7 @@ import { closeSync, constants as fsConstants, type Dirent, fstatSync, type Stats
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { CliError, withPath } from '../errors.js';
 import { byCodePoint } from './order.js';
-import { decodeSource, encodeSource, inLineEndingsOf, type SourceText, UTF8 } from './source-text.js';
+import { decodeSource, encodeSource, inLineEndingsOf, reindent, type SourceText, UTF8 } from './source-text.js';
 
 /** One step of a plan, in the order apply performs them: folders made, files changed, folders pruned. */
 export type Change =
@@ -209,6 +209,8 @@ export class Plan {
   private readonly buildParsed = new Set<string>();
   /** Files written with conflict markers for the user to resolve. */
   private readonly conflicted = new Set<string>();
+  /** The indentation the project's ruff format gives Python files, where not four spaces (indentPythonWith). */
+  private pythonIndent: string | undefined;
   /** What each folder the plan listed held then: a file saved into one meanwhile changes what it decides. */
   private readonly listed = new Map<string, Set<string>>();
   /** Null once the root is found missing: a new project's plan looks once, not once per file. */
@@ -361,10 +363,19 @@ export class Plan {
    * what goes on disk when that differs (the rendering merged with the user's changes).
    */
   generate(file: { path: string; content: string; parsedByBuild: boolean }, written = file.content): void {
-    this.write(file.path, written);
-    this.rendered.set(file.path, file.content);
-    if (file.parsedByBuild) this.buildParsed.add(file.path);
+    // A rendering written as it is, in a project that formats Python with tabs or another width,
+    // goes in that indentation, and is recorded so (a merge's text is already in the file's own).
+    const respaced = written === file.content && this.pythonIndent !== undefined && file.path.endsWith('.py');
+    const content = respaced ? reindent(file.content, '    ', this.pythonIndent as string) : file.content;
+    this.write(file.path, respaced ? content : written);
+    this.rendered.set(file.path, content);
+    if (file.parsedByBuild && !respaced) this.buildParsed.add(file.path);
     else this.buildParsed.delete(file.path);
+  }
+
+  /** Python renderings from here on are written indented with `unit` (a tab, two spaces) instead of four spaces. */
+  indentPythonWith(unit: string | undefined): void {
+    this.pythonIndent = unit;
   }
 
   /**

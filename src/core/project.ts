@@ -1,3 +1,4 @@
+import { parse as parseToml } from 'smol-toml';
 import { CliError } from '../errors.js';
 import { VERSION } from '../package.js';
 import { projectRouters, routerRegistrationLines } from './domain.js';
@@ -13,6 +14,38 @@ import { type RenderedFile, renderTree } from './render.js';
  * where neither is there (a project made with --no-install has its tools where the user put them).
  */
 export const toolPrefix = (plan: Plan) => (plan.occupied('uv.lock') ? 'uv run ' : plan.occupied('.venv') ? '.venv/bin/' : '');
+
+/** What ruff's settings say of indentation, where they are read. */
+interface RuffSettings {
+  'indent-width'?: unknown;
+  format?: { 'indent-style'?: unknown };
+}
+
+/**
+ * The indentation the team's ruff format settings give Python files, where it is not the four
+ * spaces the templates are written in: a tab (`indent-style = "tab"`) or `indent-width` spaces.
+ * Read where ruff reads them, the first file that has them: .ruff.toml, ruff.toml (settings at
+ * the top), pyproject.toml ([tool.ruff]). A file that is not TOML says nothing here.
+ */
+export function ruffIndent(plan: Plan): string | undefined {
+  for (const [file, inPyproject] of [['.ruff.toml', false], ['ruff.toml', false], ['pyproject.toml', true]] as const) {
+    const text = plan.read(file);
+    if (text === undefined || (inPyproject && !text.includes('[tool.ruff'))) continue;
+    // The settings ruff uses; without a word of indentation (as generated), four spaces, unparsed.
+    if (!/indent-(?:width|style)/.test(text)) return undefined;
+    let settings: RuffSettings;
+    try {
+      const parsed = parseToml(text) as RuffSettings & { tool?: { ruff?: RuffSettings } };
+      settings = (inPyproject ? parsed.tool?.ruff : parsed) ?? {};
+    } catch {
+      return undefined;
+    }
+    if (settings.format?.['indent-style'] === 'tab') return '\t';
+    const width = settings['indent-width'];
+    return typeof width === 'number' && Number.isInteger(width) && width > 0 && width !== 4 && width <= 16 ? ' '.repeat(width) : undefined;
+  }
+  return undefined;
+}
 
 /** The PostgreSQL server a new --db postgres project's .env.example points at: a local default. */
 export const POSTGRES_SERVER = 'postgresql://postgres:postgres@127.0.0.1:5432';

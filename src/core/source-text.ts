@@ -76,4 +76,12 @@ export function encodeSource(path: string, text: string, like: Pick<SourceText, 
 /** `text` in the line endings of `like`: CRLF throughout if `like` has any (git's autocrlf), else as it is. */
 export const inLineEndingsOf = (like: string, text: string): string => (like.includes('\r\n') ? text.replace(/\r?\n/g, '\r\n') : text);
 
+/** `text` with each indentation made of whole `from` steps made of `to` steps; other lines as they are. */
+export function reindent(text: string, from: string, to: string): string {
+  return text.replace(/^[ \t]+/gm, (indent) => {
+    const levels = indent.length / from.length;
+    return Number.isInteger(levels) && indent === from.repeat(levels) ? to.repeat(levels) : indent;
+  });
+}
+
 export const UTF8: Pick<SourceText, 'encoding' | 'bom'> = { encoding: 'utf-8', bom: false };

@@ -5,6 +5,7 @@ import { applyChanges, readJournal, rollBackJournal } from './apply.js';
 import { liveHolder, lockProject } from './lock.js';
 import { findProjectRoot, loadManifest, type Manifest, planManifest } from './manifest.js';
 import { type Change, Plan } from './plan.js';
+import { ruffIndent } from './project.js';
 import { syntaxErrorLine } from './python-edit.js';
 import { type PlanReport, reportPlan } from './report.js';
 
@@ -202,6 +203,7 @@ export function editProject(
   if (run.json && !run.dryRun) throw new UsageError(`--json prints the plan of a dry run: add --dry-run`);
   return transact(findProjectRoot(ctx.cwd), ctx, run, async (plan) => {
     const manifest = loadManifest(plan);
+    plan.indentPythonWith(ruffIndent(plan));
     const planned = await build(plan, manifest);
     planManifest(plan, manifest);
     return planned;

@@ -5,6 +5,7 @@ import { runAddDomain } from '../../src/commands/add-domain/index.js';
 import { runAddField } from '../../src/commands/add-field/index.js';
 import { runCreate } from '../../src/commands/create/index.js';
 import { runRemoveDomain } from '../../src/commands/remove-domain/index.js';
+import { syntaxErrorLine } from '../../src/core/python-edit.js';
 import { snapshotTree } from '../tree.js';
 import { tempDir, testContext } from '../helpers.js';
 
@@ -148,6 +149,39 @@ describe('remove-domain', () => {
     const again = await readFile(join(root, 'migrations/versions/create_products_2.py'), 'utf8');
     expect(again).toContain('revision: str = "create_products_2"');
     expect(again).toContain('down_revision: str | None = "drop_products"');
+  });
+
+  it.each([
+    ['indent-style = "tab" in [tool.ruff.format]', '[tool.ruff.format]\nindent-style = "tab"\n', '\t'],
+    ['indent-width = 2 in ruff.toml', null, '  '],
+  ])('a project formatted with %s: new files come in that indentation; add then remove --purge gives its bytes back', async (_, pyproject, unit) => {
+    // The team's settings, and every Python file as ruff format then leaves it.
+    if (pyproject) await writeFile(join(root, 'pyproject.toml'), `${await readFile(join(root, 'pyproject.toml'), 'utf8')}\n${pyproject}`);
+    else await writeFile(join(root, 'ruff.toml'), 'line-length = 100\nindent-width = 2\n');
+    const inUnit = (text: string) => text.replace(/^(?: {4})+/gm, (indent) => unit.repeat(indent.length / 4));
+    for (const [path, text] of Object.entries(await snapshotTree(root))) {
+      if (path.endsWith('.py')) await writeFile(join(root, path), inUnit(text as string));
+    }
+    const before = await snapshotTree(root, { withFolders: true });
+    const commands = async (project: string) => {
+      await runAddDomain({ name: 'products', fields: 'name:str, price:decimal, owner:ref(users)?' }, testContext(project).ctx);
+      await runAddField({ domain: 'products', fields: 'sku:str!?' }, testContext(project).ctx);
+    };
+    await commands(root);
+    // What the same commands write in a project left in four spaces, in the team's indentation.
+    const cwd = await tempDir();
+    await runCreate({ directory: 'my-api', git: false, install: false }, testContext(cwd).ctx);
+    await commands(join(cwd, 'my-api'));
+    const plain = await snapshotTree(join(cwd, 'my-api'));
+    const after = await snapshotTree(root);
+    const written = Object.keys(after).filter((path) => path.endsWith('.py') && after[path] !== before[path]);
+    expect(written.length).toBeGreaterThan(8);
+    for (const path of written) {
+      expect(after[path], path).toBe(inUnit(plain[path] as string));
+      expect(await syntaxErrorLine(after[path] as string), path).toBeUndefined();
+    }
+    await runRemoveDomain({ name: 'products', purge: true }, testContext(root).ctx);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
   it('add then remove --purge leaves the project byte-identical', async () => {
