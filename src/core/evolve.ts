@@ -195,6 +195,7 @@ export async function usesOfField(plan: Plan, manifest: Manifest, module: string
   const own = (manifest.domains[module]?.files ?? []).filter((path) => path.endsWith('.py') && !path.startsWith('migrations/'));
   const domainModules = own.map(moduleOfFile).filter((name) => name !== undefined);
   const uses = await usesInDomainFiles(replanned, field.column);
+  const generatedTest = generatedTests(manifest);
   for (const path of [...pythonFilesUnder(plan, `src/${manifest.options.packageName}`), ...pythonFilesUnder(plan, 'tests')]) {
     if (own.includes(path)) continue;
     const source = plan.read(path) as string;
@@ -204,26 +205,31 @@ export async function usesOfField(plan: Plan, manifest: Manifest, module: string
     // added to a generated one (conftest.py, another domain's tests), may call this API.
     if (importsDomain) uses.push(...(await handWrittenUses(path, source, undefined, field.column, true)));
     else if (path.startsWith('tests/') && !isUnchanged(plan.original(path), manifest.files[path])) {
-      uses.push(...(await handWrittenUses(path, source, generatedTest(manifest, path), field.column, true)));
+      uses.push(...(await handWrittenUses(path, source, generatedTest(path), field.column, true)));
     }
   }
   return uses;
 }
 
 /**
- * A test file as the generator writes it: another domain's for that domain's fields, or one of the
- * project's own (conftest.py, the schedulers' tests), so that its own lines (another domain's
- * "sku", a scheduler's "due") are not taken for the user's, whatever the file's indentation.
+ * Each test file as the generator writes it: another domain's for that domain's fields, or one of
+ * the project's own (conftest.py, the schedulers' tests), so that its own lines (another domain's
+ * "sku", a scheduler's "due") are not taken for the user's, whatever the file's indentation. The
+ * skeleton is rendered once, for the first of the project's tests asked for.
  */
-function generatedTest(manifest: Manifest, path: string): string | undefined {
+function generatedTests(manifest: Manifest): (path: string) => string | undefined {
   const domains = liveDomains(manifest);
-  const owner = domains.find((domain) => manifest.domains[domain]?.files.includes(path));
-  if (owner !== undefined) {
-    const spec = { name: domainName(owner), fields: recordedFields(manifest, owner) };
-    return renderDomain(manifest.options, spec).find((file) => file.path === path)?.content;
-  }
-  // The example jobs call the domain the manifest names, as create's first.
-  const first = manifest.examples;
-  const ordered = first === undefined ? domains : [first, ...domains.filter((domain) => domain !== first)];
-  return renderProject({ ...manifest.options, domains: ordered }, manifest.generator.version).find((file) => file.path === path)?.content;
+  let skeleton: RenderedFile[] | undefined;
+  return (path) => {
+    const owner = domains.find((domain) => manifest.domains[domain]?.files.includes(path));
+    if (owner !== undefined) {
+      const spec = { name: domainName(owner), fields: recordedFields(manifest, owner) };
+      return renderDomain(manifest.options, spec).find((file) => file.path === path)?.content;
+    }
+    // The example jobs call the domain the manifest names, as create's first.
+    const first = manifest.examples;
+    const ordered = first === undefined ? domains : [first, ...domains.filter((domain) => domain !== first)];
+    skeleton ??= renderProject({ ...manifest.options, domains: ordered }, manifest.generator.version);
+    return skeleton.find((file) => file.path === path)?.content;
+  };
 }

@@ -95,10 +95,8 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     // all (each still as generated, or --force), pointing what built on each at its parents.
     const isMigration = (file: string) => file.startsWith(`${MIGRATIONS_DIR}/`);
     const migrations = domain.files.filter((file) => isMigration(file) && plan.original(file) !== undefined);
-    const purge =
-      migrations.length > 0 &&
-      options.purge === true &&
-      (options.force === true || migrations.every((migration) => isUnchanged(plan.original(migration), manifest.files[migration])));
+    const edited = migrations.filter((migration) => !isUnchanged(plan.original(migration), manifest.files[migration]));
+    const purge = migrations.length > 0 && options.purge === true && (options.force === true || edited.length === 0);
     if (purge) for (const migration of migrations) await purgeMigration(plan, migration, name.module);
     const keptMigration = migrations.length > 0 && !purge;
     const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => !isMigration(file)), options.force ?? false);
@@ -108,7 +106,6 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     if (kept.length === 0) delete manifest.domains[name.module];
     else Object.assign(domain, { files: kept, removed: true });
     if (options.purge === true && keptMigration) {
-      const edited = migrations.filter((migration) => !isUnchanged(plan.original(migration), manifest.files[migration]));
       ctx.log.warn(`--purge: ${edited.join(', ')} changed since generated, so the migrations stay and a new one drops the table (--purge --force deletes them anyway)`);
     }
     const run = toolPrefix(plan);
