@@ -5,7 +5,7 @@ import { isUnchanged, type Manifest } from './manifest.js';
 import { mergeLines } from './merge.js';
 import { type DomainName, domainName } from './names.js';
 import type { Plan } from './plan.js';
-import { importedModules, moduleOfFile, nameUseLines, syntaxErrorLine } from './python-edit.js';
+import { importedModules, importLines, moduleOfFile, namesUsedOutsideImports, nameUseLines, syntaxErrorLine } from './python-edit.js';
 import { renderProject } from './project.js';
 import { pythonFilesUnder } from './removal.js';
 import { stringArgument } from './python-source.js';
@@ -56,9 +56,50 @@ export async function replanDomainFiles(plan: Plan, manifest: Manifest, name: Do
     const unreadable = merged.conflicts.length === 0 && file.path.endsWith('.py') ? await syntaxErrorLine(merged.text) : undefined;
     if (unreadable !== undefined) replanned.conflicts.push(`${file.path}:${unreadable}`);
     else if (merged.conflicts.length > 0) replanned.conflicts.push(...merged.conflicts.map((line) => `${file.path}:${line}`));
-    else plan.generate(file, blankAfterClassDocstrings(merged.text));
+    else {
+      const kept = file.path.endsWith('.py') ? await keepImportsStillUsed(file.path, merged.text, generatedAs, file.content) : { text: merged.text };
+      if ('conflict' in kept) replanned.conflicts.push(`${file.path}:${kept.conflict}`);
+      else plan.generate(file, blankAfterClassDocstrings(kept.text));
+    }
   }
   return replanned;
+}
+
+/**
+ * An import the change no longer needs (remove-field's `from decimal import Decimal`, its last
+ * decimal field gone) that code the user wrote in the file still uses: the merge took it out with
+ * the generator's lines, and it is put back where it stood as generated, after the same line
+ * (the last one before it that is not blank) and with the same blank lines around it, so that its
+ * import section reads as ruff sorts it. Where it cannot be put back whole (one of its names
+ * unused now; that line not there once), the first line that still uses it is a conflict.
+ */
+async function keepImportsStillUsed(path: string, merged: string, generatedAs: string, theirs: string): Promise<{ text: string } | { conflict: number }> {
+  const generated = new Set((await importLines(theirs, path)).map((statement) => statement.line));
+  const dropped = (await importLines(generatedAs, path)).filter((statement) => !generated.has(statement.line));
+  if (dropped.length === 0) return { text: merged };
+  const bound = new Set((await importLines(merged, path)).flatMap((statement) => statement.names));
+  const eol = merged.includes('\r\n') ? '\r\n' : '\n';
+  const base = generatedAs.split('\n');
+  let text = merged;
+  for (const statement of dropped) {
+    const gone = statement.names.filter((name) => !bound.has(name));
+    const used = gone.length === 0 ? new Set<string>() : await namesUsedOutsideImports(text, path, gone);
+    if (used.size === 0) continue;
+    const lines = text.split(eol);
+    const at = base.indexOf(statement.line);
+    let previous = at - 1;
+    while (previous >= 0 && base[previous] === '') previous -= 1;
+    const anchor = previous >= 0 && lines.filter((line) => line === base[previous]).length === 1 ? lines.indexOf(base[previous] as string) : -1;
+    const blanks = at - previous - 1;
+    const insertAt = anchor + 1 + blanks;
+    if (used.size < gone.length || anchor < 0 || lines.slice(anchor + 1, insertAt).some((line) => line !== '')) {
+      return { conflict: (await nameUseLines(text, path, [...used][0] as string, false))[0] ?? 1 };
+    }
+    const blankAfter = base[at + 1] === '' && lines[insertAt] !== '';
+    lines.splice(insertAt, 0, statement.line, ...(blankAfter ? [''] : []));
+    text = lines.join(eol);
+  }
+  return { text };
 }
 
 /**

@@ -513,6 +513,44 @@ export function nameUseLines(source: string, file: string, name: string, attribu
   );
 }
 
+/** The names a module-level import statement binds: `a` for `import a.b`, `c` for `from m import b as c`. */
+function boundNames(statement: Node): string[] {
+  return statement.childrenForFieldName('name').map((name) => {
+    if (name.type === 'aliased_import') return compact(name.childForFieldName('alias'));
+    return statement.type === 'import_statement' ? (compact(name).split('.')[0] as string) : compact(name);
+  });
+}
+
+/**
+ * The module-level import statements of `source` that fit on one line, as their lines' text, with
+ * the names each binds.
+ */
+export function importLines(source: string, file: string): Promise<Array<{ line: string; names: string[] }>> {
+  return parseOwned(source, file, (root) => {
+    const lines = source.split('\n');
+    return root.namedChildren
+      .filter((node): node is Node => (node?.type === 'import_statement' || node?.type === 'import_from_statement') && node.startPosition.row === node.endPosition.row)
+      .map((statement) => ({ line: (lines[statement.startPosition.row] as string).replace(/\r$/, ''), names: boundNames(statement) }));
+  });
+}
+
+/** Which of `names` code in `source` uses outside import statements: as a name, not an attribute's or argument's. */
+export function namesUsedOutsideImports(source: string, file: string, names: string[]): Promise<Set<string>> {
+  return parseOwned(source, file, (root) => {
+    const used = new Set<string>();
+    for (const node of root.descendantsOfType('identifier')) {
+      if (!node || !names.includes(node.text) || used.has(node.text)) continue;
+      const parent = node.parent;
+      if (parent?.type === 'attribute' && parent.childForFieldName('attribute')?.id === node.id) continue;
+      if (parent?.type === 'keyword_argument' && parent.childForFieldName('name')?.id === node.id) continue;
+      let inImport = false;
+      for (let up = parent; up && !inImport; up = up.parent) inImport = up.type === 'import_statement' || up.type === 'import_from_statement';
+      if (!inImport) used.add(node.text);
+    }
+    return used;
+  });
+}
+
 /** The module a file is, from its path in the src layout (`src/pkg/services/a.py` -> `pkg.services.a`). */
 export function moduleOfFile(path: string): string | undefined {
   const match = /^src\/(.+)\.py$/.exec(path);

@@ -377,6 +377,27 @@ describe('remove-field', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it('keeps an import its last field no longer needs while the user\'s own code in the file uses it', async () => {
+    // A hostile pass: round_up used Decimal, and remove-field took `from decimal import Decimal` out with price.
+    await runAddField({ domain: 'orders', fields: 'price:decimal?' }, testContext(root).ctx);
+    const path = 'src/my_api/repositories/orders.py';
+    const generated = await read(path);
+    await append(path, '\n\ndef round_up(value: Decimal) -> Decimal:\n    return value.quantize(Decimal("1"))\n');
+    await runRemoveField({ domain: 'orders', field: 'price' }, testContext(root).ctx);
+    const after = await read(path);
+    expect(after).not.toContain('price');
+    // Where it stood, in its own import section as ruff sorts them.
+    const imports = (text: string) => text.slice(0, text.indexOf('\nclass '));
+    expect(imports(after)).toBe(imports(generated).replace('Numeric, ', ''));
+    expect(after).toContain('def round_up(value: Decimal) -> Decimal:');
+  });
+
+  it('still takes the import out when nothing but the removed field used it', async () => {
+    await runAddField({ domain: 'orders', fields: 'price:decimal?' }, testContext(root).ctx);
+    await runRemoveField({ domain: 'orders', field: 'price' }, testContext(root).ctx);
+    expect(await read('src/my_api/repositories/orders.py')).not.toContain('from decimal import Decimal');
+  });
+
   it('is not held back by the templates\' own use of the name (fastapi\'s status beside a field called status)', async () => {
     await runAddField({ domain: 'orders', fields: 'status:str=new' }, testContext(root).ctx);
     await runRemoveField({ domain: 'orders', field: 'status' }, testContext(root).ctx);
