@@ -96,7 +96,8 @@ function flipFlowContracts(text: string, manifest: Manifest, to: Layout, conflic
     const ours = lines.slice(start, end).join('\n');
     const merged = mergeLines(`${ours}\n`, `${body(manifest.options.layout)}\n`, `${body(to)}\n`);
     if (merged.conflicts.length > 0) conflicts.push(...merged.conflicts.map((line) => `${PYPROJECT}:${start + line}`));
-    lines = [...lines.slice(0, start), ...merged.text.replace(/\r?\n$/, '').split('\n'), ...lines.slice(end)];
+    // The newline added after ours only: in a CRLF file each line keeps its \r, the block's last too.
+    lines = [...lines.slice(0, start), ...merged.text.replace(/\n$/, '').split('\n'), ...lines.slice(end)];
   }
   return lines.join('\n');
 }

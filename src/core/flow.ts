@@ -7,6 +7,7 @@ import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
 import { definition, fromImport, fromImports, importAs } from './python-source.js';
 import { renderTree } from './render.js';
+import { inLineEndingsOf } from './source-text.js';
 import { refuseBrokenToml } from './transaction.js';
 
 /**
@@ -119,7 +120,11 @@ export async function planFlow(plan: Plan, manifest: Manifest, flow: FlowName, u
   if (!hasFlowsLayer(pyproject, pkg)) {
     throw new CliError(`${PYPROJECT}'s layers contract has no flows layer: add "(flows)" between the routers and the services, then run again`);
   }
-  if (!contractLines(pyproject, flow.module)) plan.write(PYPROJECT, `${pyproject.replace(/\n*$/, '\n')}${contractBlock(manifest.options, flow.module, uses)}`);
+  if (!contractLines(pyproject, flow.module)) {
+    // In the file's line endings: a CRLF checkout (git's autocrlf) stays CRLF throughout.
+    const block = inLineEndingsOf(pyproject, contractBlock(manifest.options, flow.module, uses));
+    plan.write(PYPROJECT, `${pyproject.replace(/(\r?\n)*$/, pyproject.includes('\r\n') ? '\r\n' : '\n')}${block}`);
+  }
   manifest.flows[flow.module] = { uses, files: files.map((file) => file.path).sort(byCodePoint) };
   return replaced;
 }

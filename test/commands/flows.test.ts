@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runAddDomain } from '../../src/commands/add-domain/index.js';
 import { runAddFlow } from '../../src/commands/add-flow/index.js';
 import { runCreate } from '../../src/commands/create/index.js';
+import { runFlip } from '../../src/commands/flip/index.js';
 import { runRemoveDomain } from '../../src/commands/remove-domain/index.js';
 import { runRemoveFlow } from '../../src/commands/remove-flow/index.js';
 import { main } from '../../src/index.js';
@@ -56,6 +57,23 @@ broken_contract_guidance = "A flow imports the services it names: add the import
     await runAddFlow({ name: 'checkout', uses: 'users,orders' }, testContext(root).ctx);
     await runRemoveFlow({ name: 'checkout' }, testContext(root).ctx);
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('keeps a CRLF pyproject.toml CRLF: the contract it adds, flip\'s and remove-flow\'s (a hostile pass found LF lines among them)', async () => {
+    const pyproject = join(root, 'pyproject.toml');
+    await writeFile(pyproject, (await readFile(pyproject, 'utf8')).replaceAll('\n', '\r\n'));
+    const before = await snapshotTree(root, { withFolders: true });
+    const lfOnly = (text: string) => text.split('\r\n').filter((line) => line.includes('\n'));
+    await runAddFlow({ name: 'checkout', uses: 'users,orders' }, testContext(root).ctx);
+    expect(await readFile(pyproject, 'utf8')).toContain('name = "Flow checkout: the services it names and no other"\r\n');
+    expect(lfOnly(await readFile(pyproject, 'utf8'))).toEqual([]);
+    await runFlip({}, testContext(root).ctx);
+    expect(lfOnly(await readFile(pyproject, 'utf8'))).toEqual([]);
+    await runFlip({}, testContext(root).ctx);
+    await runRemoveFlow({ name: 'checkout' }, testContext(root).ctx);
+    // The manifest now records pyproject.toml's hash as CRLF (as it is), where create recorded it as written.
+    const { '.create-layered-backend.json': _, ...after } = await snapshotTree(root, { withFolders: true });
+    expect(after).toEqual(Object.fromEntries(Object.entries(before).filter(([path]) => path !== '.create-layered-backend.json')));
   });
 
   it('remove-flow of the first of two flows leaves what add-flow of the second alone gives', async () => {
