@@ -551,6 +551,33 @@ export function namesUsedOutsideImports(source: string, file: string, names: str
   });
 }
 
+/**
+ * The columns the model of `table` maps in `source`, with their 1-based lines: each `name:
+ * Mapped[...]` of the class whose `__tablename__` is that table, bare or set to a `mapped_column`
+ * (or `Column`) call; not relationships or other properties.
+ */
+export function mappedColumns(source: string, file: string, table: string): Promise<Array<{ name: string; line: number }>> {
+  return parseOwned(source, file, (root) => {
+    for (const model of root.descendantsOfType('class_definition')) {
+      const assignments = (model?.childForFieldName('body')?.namedChildren ?? [])
+        .map((statement) => (statement?.type === 'expression_statement' ? statement.namedChild(0) : null))
+        .filter((node): node is Node => node?.type === 'assignment');
+      const named = assignments.find((assignment) => compact(assignment.childForFieldName('left')) === '__tablename__');
+      const value = named?.childForFieldName('right');
+      if (!value || stringValue(value) !== table) continue;
+      return assignments.flatMap((assignment) => {
+        const left = assignment.childForFieldName('left');
+        const annotation = compact(assignment.childForFieldName('type'));
+        const right = assignment.childForFieldName('right');
+        const called = right?.type === 'call' ? (compact(right.childForFieldName('function')).split('.').pop() ?? '') : undefined;
+        const column = left?.type === 'identifier' && /^Mapped\[/.test(annotation) && (right === null || called === 'mapped_column' || called === 'Column');
+        return column ? [{ name: left.text, line: assignment.startPosition.row + 1 }] : [];
+      });
+    }
+    return [];
+  });
+}
+
 /** The module a file is, from its path in the src layout (`src/pkg/services/a.py` -> `pkg.services.a`). */
 export function moduleOfFile(path: string): string | undefined {
   const match = /^src\/(.+)\.py$/.exec(path);

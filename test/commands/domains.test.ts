@@ -151,6 +151,25 @@ describe('remove-domain', () => {
     expect(again).toContain('down_revision: str | None = "drop_products"');
   });
 
+  it('refuses, even with --force, while the model maps a column added by hand, which the drop migration could not put back', async () => {
+    // A hostile pass: the downgrade recreated products without archived, and the user's own
+    // migration dropping archived then failed in the migrations test.
+    await runAddDomain({ name: 'products', fields: 'name:str, owner:ref(users)?' }, testContext(root).ctx);
+    const model = 'src/my_api/repositories/products.py';
+    const source = await readFile(join(root, model), 'utf8');
+    const line = source.split('\n').findIndex((text) => text.startsWith('    name: Mapped[str]')) + 2;
+    await writeFile(join(root, model), source.replace(/^( {4}name: Mapped\[str\].*\n)/m, '$1    archived: Mapped[bool] = mapped_column(default=False)\n    owner: Mapped["User | None"] = relationship()\n'));
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveDomain({ name: 'products', force: true }, testContext(root).ctx)).rejects.toThrow(
+      `${model}:${line} maps archived, added by hand: the migration that drops products could not put it back on downgrade. Drop it first (from the model, with a migration), then run again`,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    // Without it (the relationship is no column), the domain goes.
+    await writeFile(join(root, model), (await readFile(join(root, model), 'utf8')).replace(/ {4}archived: .*\n/, ''));
+    await runRemoveDomain({ name: 'products', force: true }, testContext(root).ctx);
+    expect(await readFile(join(root, 'migrations/versions/drop_products.py'), 'utf8')).toContain('op.drop_table("products")');
+  });
+
   it.each([
     ['indent-style = "tab" in [tool.ruff.format]', '[tool.ruff.format]\nindent-style = "tab"\n', '\t'],
     ['indent-width = 2 in ruff.toml', null, '  '],

@@ -12,10 +12,10 @@ import {
   unregisterRouter,
 } from '../../core/domain.js';
 import { isUnchanged, type Manifest } from '../../core/manifest.js';
-import { domainName, type DomainName } from '../../core/names.js';
+import { domainFile, domainName, type DomainName } from '../../core/names.js';
 import type { Plan } from '../../core/plan.js';
 import { toolPrefix } from '../../core/project.js';
-import { dependsOn, readRevision, relinkRevision } from '../../core/python-edit.js';
+import { dependsOn, mappedColumns, readRevision, relinkRevision } from '../../core/python-edit.js';
 import { deleteGenerated, refuseDanglingImports } from '../../core/removal.js';
 import { changeLines } from '../../core/report.js';
 import { editProject } from '../../core/transaction.js';
@@ -68,6 +68,25 @@ function domainSpec(manifest: Manifest, name: DomainName) {
   return { name, fields: recordedFields(manifest, name.module), fieldsSpec };
 }
 
+/**
+ * The migration that drops the table puts it back on downgrade as the manifest's fields make it; a
+ * column the user added to the model by hand (with a migration of theirs) it cannot put back, and
+ * downgrading through their migration would then fail. Refused, naming the column's line.
+ */
+async function refuseColumnsWrittenByHand(plan: Plan, manifest: Manifest, name: DomainName): Promise<void> {
+  const model = domainFile(manifest.options.layout, manifest.options.packageName, name.module, 'repository');
+  const source = plan.read(model);
+  if (source === undefined) return;
+  const generated = new Set(['id', ...recordedFields(manifest, name.module).map((field) => field.column)]);
+  const own = (await mappedColumns(source, model, name.module)).filter((column) => !generated.has(column.name));
+  if (own.length === 0) return;
+  throw new CliError(
+    `${own.map((column) => `${model}:${column.line}`).join(', ')} map${own.length === 1 ? 's' : ''} ${own.map((column) => column.name).join(', ')}, added by hand: ` +
+      `the migration that drops ${name.module} could not put ${own.length === 1 ? 'it' : 'them'} back on downgrade. ` +
+      `Drop ${own.length === 1 ? 'it' : 'them'} first (from the model, with a migration), then run again`,
+  );
+}
+
 export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Context, 'cwd' | 'log'>): Promise<void> {
   const name = domainName(options.name);
   const run = {
@@ -99,6 +118,7 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     const purge = migrations.length > 0 && options.purge === true && (options.force === true || edited.length === 0);
     if (purge) for (const migration of migrations) await purgeMigration(plan, migration, name.module);
     const keptMigration = migrations.length > 0 && !purge;
+    if (keptMigration) await refuseColumnsWrittenByHand(plan, manifest, name);
     const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => !isMigration(file)), options.force ?? false);
     if (keptMigration) planMigration(plan, manifest.options, domainSpec(manifest, name), await migrationChain(plan), 'drop');
     await unregisterRouter(plan, manifest, domainRouterRegistration(manifest.options, name.module));
