@@ -129,16 +129,26 @@ export async function planFlow(plan: Plan, manifest: Manifest, flow: FlowName, u
   return replaced;
 }
 
-/** Takes the flow's router registration and its contract out again (its files are the caller's). */
-export async function unplanFlow(plan: Plan, manifest: Manifest, flow: string): Promise<void> {
+/**
+ * Takes the flow's router registration and its contract out again (its files are the caller's).
+ * A contract with lines the user changed (an import they allowed in ignore_imports, a comment) is
+ * refused unless `force`: deleting it would lose those lines, and keeping it would leave a contract
+ * for a flow that is gone.
+ */
+export async function unplanFlow(plan: Plan, manifest: Manifest, flow: string, force: boolean): Promise<void> {
   await unregisterRouter(plan, manifest, sharedRouterRegistration(manifest.options.packageName, flow));
   const pyproject = plan.read(PYPROJECT);
   if (pyproject !== undefined) refuseBrokenToml(PYPROJECT, pyproject);
   const block = pyproject === undefined ? undefined : contractLines(pyproject, flow);
   if (pyproject !== undefined && block) {
     const lines = pyproject.split('\n');
-    // The block and the blank line contractBlock put before it.
     const [start, end] = block;
+    const written = contractBlock(manifest.options, flow, manifest.flows[flow]?.uses ?? []).split('\n').slice(1, -1);
+    const changed = lines.slice(start, end).some((line, index) => line.replace(/\r$/, '') !== written[index]) || end - start !== written.length;
+    if (changed && !force) {
+      throw new CliError(`${PYPROJECT}:${start + 1}-${end} holds the contract of the flow ${flow}, with lines you changed since add-flow wrote it: --force removes it with them`);
+    }
+    // The block and the blank line contractBlock put before it.
     const from = start > 0 && lines[start - 1]?.trim() === '' ? start - 1 : start;
     lines.splice(from, end - from);
     plan.write(PYPROJECT, lines.join('\n'));

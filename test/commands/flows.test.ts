@@ -76,6 +76,26 @@ broken_contract_guidance = "A flow imports the services it names: add the import
     expect(after).toEqual(Object.fromEntries(Object.entries(before).filter(([path]) => path !== '.create-layered-backend.json')));
   });
 
+  it('refuses to drop a contract the user changed (an import allowed by hand), naming its lines; --force drops it', async () => {
+    // A hostile pass: remove-flow deleted the contract with the user's ignore_imports line in it.
+    const pyproject = join(root, 'pyproject.toml');
+    const created = await readFile(pyproject, 'utf8');
+    await runAddFlow({ name: 'billing', uses: 'users' }, testContext(root).ctx);
+    const text = await readFile(pyproject, 'utf8');
+    const allowed = '    "my_api.flows.billing -> my_api.services.users",\n';
+    await writeFile(pyproject, text.replace(allowed, `${allowed}    "my_api.flows.billing -> my_api.services.orders",  # invoices need the order\n`));
+    const lines = (await readFile(pyproject, 'utf8')).split('\n');
+    const start = lines.indexOf('name = "Flow billing: the services it names and no other"');
+    const end = lines.indexOf('broken_contract_guidance = "A flow imports the services it names: add the import to this contract\'s ignore_imports in pyproject.toml if billing should use that domain too."', start) + 1;
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveFlow({ name: 'billing' }, testContext(root).ctx)).rejects.toThrow(
+      `pyproject.toml:${start}-${end} holds the contract of the flow billing, with lines you changed since add-flow wrote it: --force removes it with them`,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    await runRemoveFlow({ name: 'billing', force: true }, testContext(root).ctx);
+    expect(await readFile(pyproject, 'utf8')).toBe(created);
+  });
+
   it('remove-flow of the first of two flows leaves what add-flow of the second alone gives', async () => {
     const cwd = await tempDir();
     await runCreate({ directory: 'my-api', git: false, install: false }, testContext(cwd).ctx);

@@ -27,7 +27,7 @@ export async function runRemoveFlow(options: RemoveFlowOptions, ctx: Pick<Contex
       throw new CliError(`No flow "${flow.module}" in this project (flows: ${Object.keys(manifest.flows).join(', ') || 'none'})`);
     }
     const kept = deleteGenerated(plan, manifest, recorded.files, options.force ?? false);
-    await unplanFlow(plan, manifest, flow.module);
+    await unplanFlow(plan, manifest, flow.module, options.force ?? false);
     await refuseDanglingImports(plan, manifest, `the flow ${flow.module}`);
     // The flow is gone (its router, its contract); the files the user changed stay theirs and no
     // longer recorded, so no flow holds the domains it used back from remove-domain.
