@@ -9,7 +9,7 @@ import { DOMAIN_ROLES, domainFile, domainName, type Layout, layoutFolders, layou
 import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
 import { renderProject } from './project.js';
-import { moduleOfFile } from './python-edit.js';
+import { importedModules, moduleOfFile } from './python-edit.js';
 import { LINE_LENGTH } from './python-source.js';
 import type { RenderedFile } from './render.js';
 import { refuseBrokenToml } from './transaction.js';
@@ -245,6 +245,39 @@ async function planLayoutTexts(plan: Plan, manifest: Manifest, placement: Placem
 type Rewrite = (path: string, text: string) => Promise<string>;
 
 /** Plans the flip of the project `manifest` describes; refuses, writing nothing, what it cannot place or rewrite. */
+/**
+ * Layer-first lets one domain's router or service import another domain's module; domain-first's
+ * "Domains are independent" contract forbids it (but for a service reading another domain's rows
+ * through its repository). Such imports in the files that move into a domain's package are
+ * refused before anything is planned, named where they are now, so that lint-imports does not
+ * fail after a flip that said it succeeded.
+ */
+async function refuseImportsAcrossDomains(plan: Plan, packageName: string, moves: Map<string, string>, modules: ReadonlyMap<string, string>): Promise<void> {
+  const domains = `${packageName}.domains.`;
+  const crossing: string[] = [];
+  for (const [path, target] of moves) {
+    const own = moduleOfFile(target);
+    const source = path.endsWith('.py') ? plan.read(path) : undefined;
+    if (own === undefined || !own.startsWith(domains) || source === undefined) continue;
+    const [domain, role] = own.slice(domains.length).split('.');
+    const imported = await importedModules(source, path);
+    for (const { module, line } of imported) {
+      // `from pkg.services import users` names pkg.services too: what it imports counts.
+      if (imported.some((other) => other.line === line && other.module.startsWith(`${module}.`))) continue;
+      const moved = modules.get(module) ?? module;
+      if (!moved.startsWith(domains)) continue;
+      const [other, otherRole] = moved.slice(domains.length).split('.');
+      if (other !== domain && !(role === 'service' && otherRole === 'repository')) crossing.push(`${path}:${line} imports ${module}`);
+    }
+  }
+  if (crossing.length > 0) {
+    throw new CliError(
+      `In domain-first, domains are independent (its import-linter contract), and these imports cross them: ${crossing.join(', ')}. ` +
+        'Move that use into a flow (add-flow) or into the domain itself, then flip',
+    );
+  }
+}
+
 export async function planFlip(plan: Plan, manifest: Manifest, maps: MapOption[]): Promise<Flipped> {
   const { packageName, layout: from } = manifest.options;
   const to = otherLayout(from);
@@ -269,6 +302,7 @@ export async function planFlip(plan: Plan, manifest: Manifest, maps: MapOption[]
     return result.text;
   };
 
+  if (to === 'domain-first') await refuseImportsAcrossDomains(plan, packageName, moves, modules);
   await planLayoutTexts(plan, manifest, placement, rewrite, modules);
   for (const path of filesUnder(plan, '.')) {
     if (LAYOUT_TEXTS.includes(path) || leaving.has(path)) continue;

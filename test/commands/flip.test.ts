@@ -313,6 +313,20 @@ describe('flip', () => {
     expect(await tree(root)).toEqual(linked);
   });
 
+  it('refuses to move a router that imports another domain\'s service into domain-first, whose contract forbids it, naming the line', async () => {
+    // A hostile pass: flip said it succeeded, and lint-imports then failed ("Domains are independent").
+    const root = await grownProject('layer-first');
+    const handlers = join(root, 'src/my_api/routers/orders/handlers.py');
+    const source = await readFile(handlers, 'utf8');
+    await writeFile(handlers, source.replace('from my_api.services import orders as service\n', '$&from my_api.services import users as user_service  # noqa: F401\n'));
+    const line = source.split('\n').indexOf('from my_api.services import orders as service') + 2;
+    const before = await tree(root);
+    await expect(runFlip({}, testContext(root).ctx)).rejects.toThrow(
+      `In domain-first, domains are independent (its import-linter contract), and these imports cross them: src/my_api/routers/orders/handlers.py:${line} imports my_api.services.users. Move that use into a flow (add-flow) or into the domain itself, then flip`,
+    );
+    expect(await tree(root)).toEqual(before);
+  });
+
   it('on a pyproject.toml that is not TOML: says so, writes nothing', async () => {
     const root = await grownProject('layer-first');
     const pyproject = join(root, 'pyproject.toml');
