@@ -3,7 +3,7 @@ import { freeRevision, liveDomains, type MigrationChain, recordedFields, renderD
 import { type Field, hasPlainIndex } from './fields.js';
 import { isUnchanged, type Manifest } from './manifest.js';
 import { mergeLines } from './merge.js';
-import { type DomainName, domainName } from './names.js';
+import { type DomainName, domainName, STDLIB_MODULES } from './names.js';
 import type { Plan } from './plan.js';
 import { importedModules, importLines, moduleOfFile, namesUsedOutsideImports, nameUseLines, syntaxErrorLine } from './python-edit.js';
 import { renderProject } from './project.js';
@@ -59,7 +59,7 @@ export async function replanDomainFiles(plan: Plan, manifest: Manifest, name: Do
     else {
       const kept = file.path.endsWith('.py') ? await keepImportsStillUsed(file.path, merged.text, generatedAs, file.content) : { text: merged.text };
       if ('conflict' in kept) replanned.conflicts.push(`${file.path}:${kept.conflict}`);
-      else plan.generate(file, blankAfterClassDocstrings(kept.text));
+      else plan.generate(file, blankAfterClassDocstrings(file.path.endsWith('.py') ? await sectionStandardLibrary(file.path, kept.text, ours) : kept.text));
     }
   }
   return replanned;
@@ -100,6 +100,48 @@ async function keepImportsStillUsed(path: string, merged: string, generatedAs: s
     text = lines.join(eol);
   }
   return { text };
+}
+
+/**
+ * The standard library's imports in a section of their own, as ruff's isort wants them (I001),
+ * where the merge left them otherwise. A standard-library import the change adds (add-field's
+ * `from datetime import date`) to a file with such imports of the user's (`import logging`) lands
+ * in a block beside theirs: the two are joined, sorted as ruff sorts a section by default
+ * (`import` statements, then `from` ones, each by module name, case aside). One the change takes
+ * out (remove-field's) takes the blank line after it, and leaves the user's last one against the
+ * next section: a blank line goes back between them. Only where the change made it so.
+ */
+async function sectionStandardLibrary(path: string, merged: string, ours: string): Promise<string> {
+  type Statement = Awaited<ReturnType<typeof importLines>>[number];
+  const statements = await importLines(merged, path);
+  const before = ours.replaceAll('\r\n', '\n').split('\n');
+  const module = (line: string) => /^(?:from|import)\s+([\w.]+)/.exec(line)?.[1] ?? '';
+  const standard = (statement: Statement) => STDLIB_MODULES.has(module(statement.line).split('.')[0] as string);
+  const blocks: Statement[][] = [];
+  for (const statement of statements) {
+    const last = blocks.at(-1);
+    if (last && (last.at(-1) as Statement).row === statement.row - 1) last.push(statement);
+    else blocks.push([statement]);
+  }
+  const lines = merged.split('\n');
+  const eol = merged.includes('\r\n') ? '\r' : '';
+  // From the end, so that each change leaves the rows of the blocks before it where they were.
+  for (let index = blocks.length - 1; index >= 0; index -= 1) {
+    const block = blocks[index] as Statement[];
+    const split = block.findIndex((statement, at) => at > 0 && standard(block[at - 1] as Statement) && !standard(statement));
+    const follows = (a: Statement, b: Statement) => before.some((line, at) => line === a.line && before[at + 1] === b.line);
+    if (split > 0 && !follows(block[split - 1] as Statement, block[split] as Statement)) lines.splice((block[split] as Statement).row, 0, eol);
+    const above = blocks[index - 1];
+    if (!above || !above.every(standard) || !block.every(standard)) continue;
+    const [start, end] = [(above[0] as Statement).row, (block.at(-1) as Statement).row];
+    if (lines.slice((above.at(-1) as Statement).row + 1, (block[0] as Statement).row).some((line) => line.trim() !== '')) continue;
+    if ([...above, ...block].every((statement) => before.includes(statement.line))) continue;
+    const sorted = [...above, ...block]
+      .map((statement) => statement.line)
+      .sort((a, b) => Number(a.startsWith('from ')) - Number(b.startsWith('from ')) || module(a).toLowerCase().localeCompare(module(b).toLowerCase()));
+    lines.splice(start, end - start + 1, ...sorted.map((line) => line + eol));
+  }
+  return lines.join('\n');
 }
 
 /**

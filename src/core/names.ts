@@ -24,7 +24,7 @@ export const RESERVED_MODULES = new Set([
 ]);
 
 /** Python 3.11's sys.stdlib_module_names (public ones): a package named like one shadows it. */
-const STDLIB_MODULES = new Set(
+export const STDLIB_MODULES = new Set(
   (
     'abc aifc antigravity argparse array ast asynchat asyncio asyncore atexit audioop base64 bdb binascii bisect ' +
     'builtins bz2 cProfile calendar cgi cgitb chunk cmath cmd code codecs codeop collections colorsys compileall ' +

@@ -522,15 +522,15 @@ function boundNames(statement: Node): string[] {
 }
 
 /**
- * The module-level import statements of `source` that fit on one line, as their lines' text, with
- * the names each binds.
+ * The module-level import statements of `source` that fit on one line, as their lines' text and
+ * 0-based rows, with the names each binds.
  */
-export function importLines(source: string, file: string): Promise<Array<{ line: string; names: string[] }>> {
+export function importLines(source: string, file: string): Promise<Array<{ line: string; row: number; names: string[] }>> {
   return parseOwned(source, file, (root) => {
     const lines = source.split('\n');
     return root.namedChildren
       .filter((node): node is Node => (node?.type === 'import_statement' || node?.type === 'import_from_statement') && node.startPosition.row === node.endPosition.row)
-      .map((statement) => ({ line: (lines[statement.startPosition.row] as string).replace(/\r$/, ''), names: boundNames(statement) }));
+      .map((statement) => ({ line: (lines[statement.startPosition.row] as string).replace(/\r$/, ''), row: statement.startPosition.row, names: boundNames(statement) }));
   });
 }
 

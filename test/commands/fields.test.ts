@@ -398,6 +398,20 @@ describe('remove-field', () => {
     expect(await read('src/my_api/repositories/orders.py')).not.toContain('from decimal import Decimal');
   });
 
+  it('keeps the standard library\'s imports one section, as ruff sorts it, beside one the user added; remove-field gives the file back', async () => {
+    // A hostile pass: `from datetime import date` landed in a block of its own under the user's
+    // `import logging` (ruff I001), and its removal left logging against the third-party section.
+    const path = 'src/my_api/repositories/orders.py';
+    const mine = (await read(path)).replace('from sqlalchemy import String', 'import logging\n\nfrom sqlalchemy import String') + '\n\nlog = logging.getLogger(__name__)\n';
+    await writeFile(at(path), mine);
+    await runAddField({ domain: 'orders', fields: 'due:date?, price:decimal?' }, testContext(root).ctx);
+    expect(await read(path)).toContain('"""\n\nimport logging\nfrom datetime import date\nfrom decimal import Decimal\n\nfrom sqlalchemy import Date, Numeric, String,');
+    await runRemoveField({ domain: 'orders', field: 'due' }, testContext(root).ctx);
+    expect(await read(path)).toContain('"""\n\nimport logging\nfrom decimal import Decimal\n\nfrom sqlalchemy import Numeric, String,');
+    await runRemoveField({ domain: 'orders', field: 'price' }, testContext(root).ctx);
+    expect(await read(path)).toBe(mine);
+  });
+
   it('is not held back by the templates\' own use of the name (fastapi\'s status beside a field called status)', async () => {
     await runAddField({ domain: 'orders', fields: 'status:str=new' }, testContext(root).ctx);
     await runRemoveField({ domain: 'orders', field: 'status' }, testContext(root).ctx);
