@@ -397,8 +397,11 @@ export function rewriteImports(source: string, file: { from: string; to: string 
     for (const run of runs(statements)) {
       const changed = run.find((statement) => statement.becomes !== undefined && statement.inner && statement.becomes.length > 1);
       if (changed) {
-        // Comments inside one statement that splits in two: which half a comment meant is the user's call.
-        context.problems.push(`${file.from}:${changed.node.startPosition.row + 1}: this import has comments inside and must be split; split it by hand, then run again`);
+        // Comments inside one statement that splits in two: which half a comment meant is the user's
+        // call. Splitting it by hand is no way out: ruff's isort joins the halves again (I001).
+        context.problems.push(
+          `${file.from}:${changed.node.startPosition.row + 1}: this import splits in two, and which half its comments go with is yours to say; move them above the import, then run again`,
+        );
         continue;
       }
       rewriteRun(run, source, splices, eol, moves.lineLength);

@@ -151,7 +151,7 @@ from my_api.services import (
       expect.stringMatching(/^src\/my_api\/flows\/x.py:1 imports the package my_api.services itself/),
       expect.stringMatching(/^src\/my_api\/flows\/x.py:2 imports the package my_api.repositories itself/),
       expect.stringMatching(/^src\/my_api\/flows\/x.py:3 imports the package my_api.services itself/),
-      'src/my_api/flows/x.py:4: this import has comments inside and must be split; split it by hand, then run again',
+      'src/my_api/flows/x.py:4: this import splits in two, and which half its comments go with is yours to say; move them above the import, then run again',
     ]);
   });
 
