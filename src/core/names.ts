@@ -351,12 +351,15 @@ export function flowName(raw: string): FlowName {
 }
 
 /** Parses `users, orders` into distinct domain names; duplicates (also `user,users`) are an error. */
-export function domainList(raw: string): DomainName[] {
-  const names = raw
+/** The names of a comma-separated list as typed, blanks left out. */
+export const listedNames = (raw: string): string[] =>
+  raw
     .split(',')
     .map((part) => part.trim())
-    .filter((part) => part !== '')
-    .map(domainName);
+    .filter((part) => part !== '');
+
+export function domainList(raw: string): DomainName[] {
+  const names = listedNames(raw).map(domainName);
   const seen = new Set<string>();
   for (const name of names) {
     if (seen.has(name.module)) throw new UsageError(`Domain "${name.module}" is listed twice`);

@@ -112,6 +112,8 @@ broken_contract_guidance = "A flow imports the services it names: add the import
     [['add-flow', 'checkout', '--uses', ''], 2, /at least one domain/],
     [['add-flow', 'class', '--uses', 'users'], 2, /keyword/],
     [['add-flow', 'checkout', '--uses', 'users,invoices'], 1, /No domain "invoices" in this project \(domains: orders, users\)/],
+    // As typed, as the other commands name it (a hostile pass saw "nopes").
+    [['add-flow', 'checkout', '--uses', 'users, nope'], 1, /No domain "nope" in this project \(as a module: nopes; domains: orders, users\)/],
     [['add-flow', 'users', '--uses', 'orders'], 1, /"users" is a domain/],
   ])('%j: exit %i, nothing written', async (argv, code, message) => {
     const before = await snapshotTree(root, { withFolders: true });
