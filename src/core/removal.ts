@@ -50,8 +50,11 @@ export async function refuseDanglingImports(plan: Plan, manifest: Manifest, what
   const uses: string[] = [];
   const importers = [...pythonFilesUnder(plan, `src/${manifest.options.packageName}`), ...pythonFilesUnder(plan, 'tests')];
   for (const file of importers.filter((path) => !leftByRemoved.has(path))) {
-    for (const { module, line } of await importedModules(plan.read(file) as string, file)) {
-      const gone = deleted.find((removed) => module === removed || module.startsWith(`${removed}.`));
+    const imported = await importedModules(plan.read(file) as string, file);
+    for (const { module, line } of imported) {
+      // `from pkg.domains.x import deps` names pkg.domains.x too: the module it takes is the one to name.
+      if (imported.some((other) => other.line === line && other.module.startsWith(`${module}.`))) continue;
+      const gone = deleted.filter((removed) => module === removed || module.startsWith(`${removed}.`)).sort((a, b) => b.length - a.length)[0];
       if (gone) uses.push(`${file}:${line} imports ${gone}`);
     }
   }

@@ -327,4 +327,16 @@ describe('remove-domain', () => {
     );
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
+  it('in domain-first, names the module a kept file takes from the domain, not its package', async () => {
+    // A hostile pass saw "imports my_api.domains.orders" for an import of its deps.
+    const cwd = await tempDir();
+    await runCreate({ directory: 'my-api', layout: 'domain-first', git: false, install: false }, testContext(cwd).ctx);
+    root = join(cwd, 'my-api');
+    const report = ['"""Report."""', '', 'from my_api.domains.orders import deps', 'from my_api.domains.orders.schemas import OrderRead', ''];
+    await writeFile(join(root, 'src/my_api/routers/report.py'), report.join('\n'));
+    await expect(runRemoveDomain({ name: 'orders' }, testContext(root).ctx)).rejects.toThrow(
+      'Cannot remove orders while code that stays uses it: src/my_api/routers/report.py:3 imports my_api.domains.orders.deps; src/my_api/routers/report.py:4 imports my_api.domains.orders.schemas.',
+    );
+  });
 });
+
