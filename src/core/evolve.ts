@@ -113,32 +113,58 @@ async function keepImportsStillUsed(path: string, merged: string, generatedAs: s
  */
 async function sectionStandardLibrary(path: string, merged: string, ours: string): Promise<string> {
   type Statement = Awaited<ReturnType<typeof importLines>>[number];
-  const statements = await importLines(merged, path);
   const before = ours.replaceAll('\r\n', '\n').split('\n');
   const module = (line: string) => /^(?:from|import)\s+([\w.]+)/.exec(line)?.[1] ?? '';
   const standard = (statement: Statement) => STDLIB_MODULES.has(module(statement.line).split('.')[0] as string);
-  const blocks: Statement[][] = [];
-  for (const statement of statements) {
-    const last = blocks.at(-1);
-    if (last && (last.at(-1) as Statement).row === statement.row - 1) last.push(statement);
-    else blocks.push([statement]);
-  }
-  const lines = merged.split('\n');
   const eol = merged.includes('\r\n') ? '\r' : '';
-  // From the end, so that each change leaves the rows of the blocks before it where they were.
-  for (let index = blocks.length - 1; index >= 0; index -= 1) {
-    const block = blocks[index] as Statement[];
-    const split = block.findIndex((statement, at) => at > 0 && standard(block[at - 1] as Statement) && !standard(statement));
-    const follows = (a: Statement, b: Statement) => before.some((line, at) => line === a.line && before[at + 1] === b.line);
-    if (split > 0 && !follows(block[split - 1] as Statement, block[split] as Statement)) lines.splice((block[split] as Statement).row, 0, eol);
-    const above = blocks[index - 1];
-    if (!above || !above.every(standard) || !block.every(standard)) continue;
-    const [start, end] = [(above[0] as Statement).row, (block.at(-1) as Statement).row];
-    if (lines.slice((above.at(-1) as Statement).row + 1, (block[0] as Statement).row).some((line) => line.trim() !== '')) continue;
-    if ([...above, ...block].every((statement) => before.includes(statement.line))) continue;
-    const sorted = [...above, ...block]
+  /** The module-level imports in runs of consecutive lines. */
+  const importBlocks = async (text: string) => {
+    const blocks: Statement[][] = [];
+    for (const statement of await importLines(text, path)) {
+      const last = blocks.at(-1);
+      if (last && (last.at(-1) as Statement).row === statement.row - 1) last.push(statement);
+      else blocks.push([statement]);
+    }
+    return blocks;
+  };
+  let lines = merged.split('\n');
+  /** Whether the user's file had `b` after `a`: next to it, or with blank lines between (`apart`). */
+  const follows = (a: Statement, b: Statement, apart = false) =>
+    before.some((line, at) => {
+      if (line !== a.line) return false;
+      let next = at + 1;
+      while (apart && before[next] === '') next += 1;
+      return next > at + (apart ? 1 : 0) && before[next] === b.line;
+    });
+  // From the end in each pass, so that each change leaves the rows before it where they were.
+  for (const block of (await importBlocks(merged)).reverse()) {
+    for (let at = block.length - 1; at > 0; at -= 1) {
+      const [above, below] = [block[at - 1] as Statement, block[at] as Statement];
+      if (standard(above) && !standard(below) && !follows(above, below)) lines.splice(below.row, 0, eol);
+    }
+  }
+  const split = lines.join('\n');
+  lines = split.split('\n');
+  // Standard-library blocks the user did not keep apart go together; a group the change joined or
+  // added a line to is sorted as ruff sorts a section.
+  const groups: Array<{ statements: Statement[]; joined: boolean }> = [];
+  for (const block of await importBlocks(split)) {
+    const last = groups.at(-1);
+    const [end, start] = [last?.statements.at(-1), block[0] as Statement];
+    const together =
+      last !== undefined && end !== undefined && last.statements.every(standard) && block.every(standard) &&
+      lines.slice(end.row + 1, start.row).every((line) => line.trim() === '') && !follows(end, start, true);
+    if (together) {
+      last.statements.push(...block);
+      last.joined = true;
+    } else groups.push({ statements: block, joined: false });
+  }
+  for (const { statements, joined } of groups.reverse()) {
+    if (!statements.every(standard) || (!joined && statements.every((statement) => before.includes(statement.line)))) continue;
+    const sorted = statements
       .map((statement) => statement.line)
       .sort((a, b) => Number(a.startsWith('from ')) - Number(b.startsWith('from ')) || module(a).toLowerCase().localeCompare(module(b).toLowerCase()));
+    const [start, end] = [(statements[0] as Statement).row, (statements.at(-1) as Statement).row];
     lines.splice(start, end - start + 1, ...sorted.map((line) => line + eol));
   }
   return lines.join('\n');

@@ -408,7 +408,11 @@ describe('remove-field', () => {
     expect(await read(path)).toContain('"""\n\nimport logging\nfrom datetime import date\nfrom decimal import Decimal\n\nfrom sqlalchemy import Date, Numeric, String,');
     await runRemoveField({ domain: 'orders', field: 'due' }, testContext(root).ctx);
     expect(await read(path)).toContain('"""\n\nimport logging\nfrom decimal import Decimal\n\nfrom sqlalchemy import Numeric, String,');
+    // The generator puts datetime first in its section; beside the user's import it goes in order.
+    await runAddField({ domain: 'orders', fields: 'at:datetime?' }, testContext(root).ctx);
+    expect(await read(path)).toContain('"""\n\nimport logging\nfrom datetime import datetime\nfrom decimal import Decimal\n\nfrom sqlalchemy import Numeric, String,');
     await runRemoveField({ domain: 'orders', field: 'price' }, testContext(root).ctx);
+    await runRemoveField({ domain: 'orders', field: 'at' }, testContext(root).ctx);
     expect(await read(path)).toBe(mine);
   });
 
