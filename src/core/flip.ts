@@ -264,7 +264,9 @@ async function refuseImportsAcrossDomains(plan: Plan, packageName: string, moves
     for (const { module, line } of imported) {
       // `from pkg.services import users` names pkg.services too: what it imports counts.
       if (imported.some((other) => other.line === line && other.module.startsWith(`${module}.`))) continue;
-      const moved = modules.get(module) ?? module;
+      // A name in a module (`from .users import User`: my_api.repositories.users.User) moves with it.
+      const from = [...modules.keys()].filter((key) => module === key || module.startsWith(`${key}.`)).sort((a, b) => b.length - a.length)[0];
+      const moved = from === undefined ? module : `${modules.get(from)}${module.slice(from.length)}`;
       if (!moved.startsWith(domains)) continue;
       const [other, otherRole] = moved.slice(domains.length).split('.');
       if (other !== domain && !(role === 'service' && otherRole === 'repository')) crossing.push(`${path}:${line} imports ${module}`);

@@ -327,6 +327,20 @@ describe('flip', () => {
     expect(await tree(root)).toEqual(before);
   });
 
+  it('refuses a name imported from another domain\'s module, absolute or relative', async () => {
+    // A hostile pass: `from .users import User` in repositories/orders.py went through, and lint-imports failed.
+    const root = await grownProject('layer-first');
+    const repository = join(root, 'src/my_api/repositories/orders.py');
+    const source = await readFile(repository, 'utf8');
+    const anchor = 'from my_api.schemas.orders import';
+    await writeFile(repository, source.replace(anchor, `from .users import User\n${anchor}`).replace('from my_api.core.db', 'from my_api.repositories.users import User as Owner\nfrom my_api.core.db') + '\n\nOWNERS = (User, Owner)\n');
+    const lines = (await readFile(repository, 'utf8')).split('\n');
+    const at = (text: string) => lines.indexOf(text) + 1;
+    await expect(runFlip({}, testContext(root).ctx)).rejects.toThrow(
+      `these imports cross them: src/my_api/repositories/orders.py:${at('from my_api.repositories.users import User as Owner')} imports my_api.repositories.users.User, src/my_api/repositories/orders.py:${at('from .users import User')} imports my_api.repositories.users.User.`,
+    );
+  });
+
   it('on a pyproject.toml that is not TOML: says so, writes nothing', async () => {
     const root = await grownProject('layer-first');
     const pyproject = join(root, 'pyproject.toml');
