@@ -48,8 +48,8 @@ export function contractBlock(place: ProjectPlace, flow: string, uses: string[])
 
 /**
  * The lines of the contract block named for `flow`: from its table header up to the next one, the
- * blank lines before that one left out (they part it from the next block, as contractBlock put
- * one before each).
+ * blank lines and comments before that one left out (they part it from the next block, as
+ * contractBlock put a blank line before each, or are the user's notes on what follows).
  */
 export function contractLines(text: string, flow: string): [start: number, end: number] | undefined {
   const lines = text.split('\n');
@@ -57,7 +57,8 @@ export function contractLines(text: string, flow: string): [start: number, end: 
   if (named < 1 || lines[named - 1]?.trim() !== '[[tool.importlinter.contracts]]') return undefined;
   let end = named + 1;
   while (end < lines.length && !/^\s*\[/.test(lines[end] as string)) end += 1;
-  while (end > named + 1 && (lines[end - 1] as string).trim() === '') end -= 1;
+  // Blank lines and comments after it part it from what follows: the user's, not the contract's.
+  while (end > named + 1 && /^\s*(#.*)?\r?$/.test(lines[end - 1] as string)) end -= 1;
   return [named - 1, end];
 }
 

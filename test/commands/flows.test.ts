@@ -96,6 +96,16 @@ broken_contract_guidance = "A flow imports the services it names: add the import
     expect(await readFile(pyproject, 'utf8')).toBe(created);
   });
 
+  it('leaves a comment the user put after the contract: it is not the contract\'s', async () => {
+    // A hostile pass: remove-flow refused it as an edit, and --force deleted it.
+    const pyproject = join(root, 'pyproject.toml');
+    const created = await readFile(pyproject, 'utf8');
+    await runAddFlow({ name: 'billing', uses: 'users' }, testContext(root).ctx);
+    await writeFile(pyproject, `${await readFile(pyproject, 'utf8')}\n# Local overrides below: keep.\n`);
+    await runRemoveFlow({ name: 'billing' }, testContext(root).ctx);
+    expect(await readFile(pyproject, 'utf8')).toBe(`${created}\n# Local overrides below: keep.\n`);
+  });
+
   it('remove-flow of the first of two flows leaves what add-flow of the second alone gives', async () => {
     const cwd = await tempDir();
     await runCreate({ directory: 'my-api', git: false, install: false }, testContext(cwd).ctx);
