@@ -5,10 +5,10 @@ import { isUnchanged, type Manifest } from './manifest.js';
 import { mergeLines } from './merge.js';
 import { type DomainName, domainName, STDLIB_MODULES } from './names.js';
 import type { Plan } from './plan.js';
-import { importedModules, importLines, moduleOfFile, namesUsedOutsideImports, nameUseLines, syntaxErrorLine } from './python-edit.js';
+import { importedModules, type ImportStatement, moduleImports, moduleOfFile, namesUsedOutsideImports, nameUseLines, syntaxErrorLine } from './python-edit.js';
 import { renderProject } from './project.js';
 import { pythonFilesUnder } from './removal.js';
-import { stringArgument } from './python-source.js';
+import { canonicalFromImports, type FromImport, fromImportOrder, plainImportOrder, printFromImport, stringArgument } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
 
 /**
@@ -50,12 +50,17 @@ export async function replanDomainFiles(plan: Plan, manifest: Manifest, name: Do
       plan.generate(file);
       continue;
     }
-    const merged = mergeLines(ours, generatedAs, file.content);
+    const pre = file.path.endsWith('.py') ? await withoutDroppedImports(file.path, ours, generatedAs, file.content) : { ours, base: generatedAs, removed: [] };
+    const merged = mergeLines(pre.ours, pre.base, file.content);
     // Merged lines that Python would not read (a class the user indented with tabs among the
     // generator's spaces) are a conflict at the first such line, as lines both changed are.
     const unreadable = merged.conflicts.length === 0 && file.path.endsWith('.py') ? await syntaxErrorLine(merged.text) : undefined;
     if (unreadable !== undefined) replanned.conflicts.push(`${file.path}:${unreadable}`);
-    else if (merged.conflicts.length > 0) replanned.conflicts.push(...merged.conflicts.map((line) => `${file.path}:${line}`));
+    else if (merged.conflicts.length > 0) {
+      // Lines of the user's file as it is: after each row taken out before the merge, one further down.
+      const onDisk = (line: number) => pre.removed.reduce((at, row) => (at - 1 >= row ? at + 1 : at), line);
+      replanned.conflicts.push(...merged.conflicts.map((line) => `${file.path}:${onDisk(line)}`));
+    }
     else {
       const kept = file.path.endsWith('.py') ? await keepImportsStillUsed(file.path, merged.text, generatedAs, file.content) : { text: merged.text };
       if ('conflict' in kept) replanned.conflicts.push(`${file.path}:${kept.conflict}`);
@@ -66,37 +71,91 @@ export async function replanDomainFiles(plan: Plan, manifest: Manifest, name: Do
 }
 
 /**
+ * Import statements the change drops whole (remove-field's `from datetime import date`, the
+ * module's last name gone), found as generated in the user's file: taken out of it and of the base
+ * before the merge, each with the blank line after it where one is before it too (its section goes
+ * with it). Imports the user keeps around it (add-field sorted it in among theirs) would otherwise
+ * make the generator's removal a conflict. The user's rows taken out (0-based, ascending) say
+ * where a conflict is in the file as it is.
+ */
+async function withoutDroppedImports(path: string, ours: string, generatedAs: string, theirs: string): Promise<{ ours: string; base: string; removed: number[] }> {
+  const key = (statement: ImportStatement) => `${statement.from ? 'from' : 'import'} ${statement.module}`;
+  const kept = new Set((await moduleImports(theirs, path)).map(key));
+  const dropped = (await moduleImports(generatedAs, path)).filter((statement) => statement.row === statement.endRow && !kept.has(key(statement)));
+  if (dropped.length === 0) return { ours, base: generatedAs, removed: [] };
+  const mine = (await moduleImports(ours, path)).filter((statement) => statement.row === statement.endRow);
+  const pairs = dropped.flatMap((statement) => {
+    const found = mine.filter((other) => other.lines[0] === statement.lines[0]);
+    return found.length === 1 ? [{ base: statement.row, ours: (found[0] as ImportStatement).row }] : [];
+  });
+  const eol = ours.includes('\r\n') ? '\r\n' : '\n';
+  const cut = (lines: string[], rows: number[]) => {
+    const taken: number[] = [];
+    for (const row of [...rows].sort((a, b) => b - a)) {
+      const span = row > 0 && lines[row - 1] === '' && lines[row + 1] === '' ? 2 : 1;
+      lines.splice(row, span);
+      taken.push(...Array.from({ length: span }, (_, offset) => row + offset));
+    }
+    return taken;
+  };
+  const oursLines = ours.split(eol);
+  const baseLines = generatedAs.split('\n');
+  const removed = cut(oursLines, pairs.map((pair) => pair.ours));
+  cut(baseLines, pairs.map((pair) => pair.base));
+  // Rows as they were, ascending: rows cut later (further up) came before those cut first.
+  return { ours: oursLines.join(eol), base: baseLines.join('\n'), removed: removed.sort((a, b) => a - b) };
+}
+
+/** A statement's text, its lines joined. */
+const statementText = (statement: ImportStatement) => statement.lines.join('\n');
+
+/**
  * An import the change no longer needs (remove-field's `from decimal import Decimal`, its last
- * decimal field gone) that code the user wrote in the file still uses: the merge took it out with
- * the generator's lines, and it is put back where it stood as generated, after the same line
- * (the last one before it that is not blank) and with the same blank lines around it, so that its
- * import section reads as ruff sorts it. Where it cannot be put back whole (one of its names
- * unused now; that line not there once), the first line that still uses it is a conflict.
+ * decimal field gone) that code the user wrote in the file still reads: the merge took it out
+ * with the generator's lines, and the names still read are put back. Into the statement of that
+ * module the file still has (`Date` back into `from sqlalchemy import String, ...`), or as a
+ * statement where the generator had it, after the same line (the last one before it that is not
+ * blank) and with the same blank lines around it, so that its section reads as ruff sorts it.
+ * Where that cannot be done (no such line, once; a statement with comments inside to print anew),
+ * the first line that still reads it is a conflict.
  */
 async function keepImportsStillUsed(path: string, merged: string, generatedAs: string, theirs: string): Promise<{ text: string } | { conflict: number }> {
-  const generated = new Set((await importLines(theirs, path)).map((statement) => statement.line));
-  const dropped = (await importLines(generatedAs, path)).filter((statement) => !generated.has(statement.line));
-  if (dropped.length === 0) return { text: merged };
-  const bound = new Set((await importLines(merged, path)).flatMap((statement) => statement.names));
+  const generated = new Set((await moduleImports(theirs, path)).map(statementText));
+  const dropped = (await moduleImports(generatedAs, path)).filter((statement) => !generated.has(statementText(statement)));
   const eol = merged.includes('\r\n') ? '\r\n' : '\n';
   const base = generatedAs.split('\n');
   let text = merged;
   for (const statement of dropped) {
+    const now = await moduleImports(text, path);
+    const bound = new Set(now.flatMap((other) => other.names));
     const gone = statement.names.filter((name) => !bound.has(name));
     const used = gone.length === 0 ? new Set<string>() : await namesUsedOutsideImports(text, path, gone);
     if (used.size === 0) continue;
+    const conflict = async () => ({ conflict: (await nameUseLines(text, path, [...used][0] as string, false))[0] ?? 1 });
     const lines = text.split(eol);
-    const at = base.indexOf(statement.line);
-    let previous = at - 1;
+    const { from } = statement;
+    if (from) {
+      const names = from.names.filter((name) => used.has(name.alias ?? name.name));
+      const kept = now.find((other) => other.from?.module === from.module && other.from.names.every((name) => name.alias === undefined));
+      if (kept && names.every((name) => name.alias === undefined)) {
+        // Printed anew: comments inside it would be lost.
+        if (kept.lines.some((line) => line.includes('#'))) return conflict();
+        const [joined] = canonicalFromImports([kept.from as FromImport, { module: from.module, names }]) as [FromImport];
+        lines.splice(kept.row, kept.endRow - kept.row + 1, ...printFromImport(joined).split('\n'));
+        text = lines.join(eol);
+        continue;
+      }
+    }
+    const restored = from
+      ? canonicalFromImports([{ module: from.module, names: from.names.filter((name) => used.has(name.alias ?? name.name)) }]).flatMap((one) => printFromImport(one).split('\n'))
+      : statement.lines;
+    let previous = statement.row - 1;
     while (previous >= 0 && base[previous] === '') previous -= 1;
     const anchor = previous >= 0 && lines.filter((line) => line === base[previous]).length === 1 ? lines.indexOf(base[previous] as string) : -1;
-    const blanks = at - previous - 1;
-    const insertAt = anchor + 1 + blanks;
-    if (used.size < gone.length || anchor < 0 || lines.slice(anchor + 1, insertAt).some((line) => line !== '')) {
-      return { conflict: (await nameUseLines(text, path, [...used][0] as string, false))[0] ?? 1 };
-    }
-    const blankAfter = base[at + 1] === '' && lines[insertAt] !== '';
-    lines.splice(insertAt, 0, statement.line, ...(blankAfter ? [''] : []));
+    const insertAt = anchor + 1 + (statement.row - previous - 1);
+    if (anchor < 0 || lines.slice(anchor + 1, insertAt).some((line) => line !== '')) return conflict();
+    const blankAfter = base[statement.endRow + 1] === '' && lines[insertAt] !== '';
+    lines.splice(insertAt, 0, ...restored, ...(blankAfter ? [''] : []));
     text = lines.join(eol);
   }
   return { text };
@@ -106,66 +165,65 @@ async function keepImportsStillUsed(path: string, merged: string, generatedAs: s
  * The standard library's imports in a section of their own, as ruff's isort wants them (I001),
  * where the merge left them otherwise. A standard-library import the change adds (add-field's
  * `from datetime import date`) to a file with such imports of the user's (`import logging`) lands
- * in a block beside theirs: the two are joined, sorted as ruff sorts a section by default
- * (`import` statements, then `from` ones, each by module name, case aside). One the change takes
- * out (remove-field's) takes the blank line after it, and leaves the user's last one against the
- * next section: a blank line goes back between them. Only where the change made it so.
+ * beside theirs, in a block of its own or out of order: the section is joined and sorted as ruff
+ * sorts one by default. One the change takes out (remove-field's) takes the blank line after it,
+ * and leaves the user's last one against the next section: a blank line goes back between them.
+ * Only where the change made it so: what the user's file had stays as it was.
  */
 async function sectionStandardLibrary(path: string, merged: string, ours: string): Promise<string> {
-  type Statement = Awaited<ReturnType<typeof importLines>>[number];
-  const before = ours.replaceAll('\r\n', '\n').split('\n');
-  const module = (line: string) => /^(?:from|import)\s+([\w.]+)/.exec(line)?.[1] ?? '';
-  const standard = (statement: Statement) => STDLIB_MODULES.has(module(statement.line).split('.')[0] as string);
+  const before = ours.replaceAll('\r\n', '\n');
+  const beforeLines = before.split('\n');
+  const standard = (statement: ImportStatement) => STDLIB_MODULES.has(statement.module.split('.')[0] as string);
   const eol = merged.includes('\r\n') ? '\r' : '';
-  /** The module-level imports in runs of consecutive lines. */
+  /** The module-level imports in runs of statements on consecutive lines. */
   const importBlocks = async (text: string) => {
-    const blocks: Statement[][] = [];
-    for (const statement of await importLines(text, path)) {
+    const blocks: ImportStatement[][] = [];
+    for (const statement of await moduleImports(text, path)) {
       const last = blocks.at(-1);
-      if (last && (last.at(-1) as Statement).row === statement.row - 1) last.push(statement);
+      if (last && (last.at(-1) as ImportStatement).endRow === statement.row - 1) last.push(statement);
       else blocks.push([statement]);
     }
     return blocks;
   };
-  let lines = merged.split('\n');
-  /** Whether the user's file had `b` after `a`: next to it, or with blank lines between (`apart`). */
-  const follows = (a: Statement, b: Statement, apart = false) =>
-    before.some((line, at) => {
-      if (line !== a.line) return false;
+  /** Whether the user's file had `b` right after `a`, or (`apart`) after blank lines. */
+  const follows = (a: ImportStatement, b: ImportStatement, apart = false) =>
+    beforeLines.some((line, at) => {
+      if (line !== a.lines.at(-1)) return false;
       let next = at + 1;
-      while (apart && before[next] === '') next += 1;
-      return next > at + (apart ? 1 : 0) && before[next] === b.line;
+      while (apart && beforeLines[next] === '') next += 1;
+      return next > at + (apart ? 1 : 0) && beforeLines[next] === b.lines[0];
     });
+  let lines = merged.split('\n');
   // From the end in each pass, so that each change leaves the rows before it where they were.
   for (const block of (await importBlocks(merged)).reverse()) {
     for (let at = block.length - 1; at > 0; at -= 1) {
-      const [above, below] = [block[at - 1] as Statement, block[at] as Statement];
+      const [above, below] = [block[at - 1] as ImportStatement, block[at] as ImportStatement];
       if (standard(above) && !standard(below) && !follows(above, below)) lines.splice(below.row, 0, eol);
     }
   }
   const split = lines.join('\n');
   lines = split.split('\n');
   // Standard-library blocks the user did not keep apart go together; a group the change joined or
-  // added a line to is sorted as ruff sorts a section.
-  const groups: Array<{ statements: Statement[]; joined: boolean }> = [];
+  // added to is sorted: `import` statements, then `from` ones, as ruff's isort orders each.
+  const groups: Array<{ statements: ImportStatement[]; joined: boolean }> = [];
   for (const block of await importBlocks(split)) {
     const last = groups.at(-1);
-    const [end, start] = [last?.statements.at(-1), block[0] as Statement];
+    const [end, start] = [last?.statements.at(-1), block[0] as ImportStatement];
     const together =
       last !== undefined && end !== undefined && last.statements.every(standard) && block.every(standard) &&
-      lines.slice(end.row + 1, start.row).every((line) => line.trim() === '') && !follows(end, start, true);
+      lines.slice(end.endRow + 1, start.row).every((line) => line.trim() === '') && !follows(end, start, true);
     if (together) {
       last.statements.push(...block);
       last.joined = true;
     } else groups.push({ statements: block, joined: false });
   }
   for (const { statements, joined } of groups.reverse()) {
-    if (!statements.every(standard) || (!joined && statements.every((statement) => before.includes(statement.line)))) continue;
-    const sorted = statements
-      .map((statement) => statement.line)
-      .sort((a, b) => Number(a.startsWith('from ')) - Number(b.startsWith('from ')) || module(a).toLowerCase().localeCompare(module(b).toLowerCase()));
-    const [start, end] = [(statements[0] as Statement).row, (statements.at(-1) as Statement).row];
-    lines.splice(start, end - start + 1, ...sorted.map((line) => line + eol));
+    if (!statements.every(standard) || (!joined && statements.every((statement) => before.includes(statementText(statement))))) continue;
+    const sorted = [...statements].sort((a, b) =>
+      a.from && b.from ? fromImportOrder(a.from, b.from) : a.from || b.from ? Number(a.from !== undefined) - Number(b.from !== undefined) : plainImportOrder(a.module, b.module),
+    );
+    const [start, end] = [(statements[0] as ImportStatement).row, (statements.at(-1) as ImportStatement).endRow];
+    lines.splice(start, end - start + 1, ...sorted.flatMap((statement) => statement.lines.map((line) => line + eol)));
   }
   return lines.join('\n');
 }

@@ -22,12 +22,25 @@ const lines = (text: string) => text.split(/(?<=\n)/);
 const startsWith = (lines: string[], start: string[]) => start.every((line, index) => lines[index] === line);
 const endsWith = (lines: string[], end: string[]) => end.every((line, index) => lines[lines.length - end.length + index] === line);
 
-/** Both sides kept when one of them only added lines before or after the base's lines. */
+/** Where `inner` (not empty) stands in `lines`, whole and once; -1 elsewhere. */
+function onlyPlace(lines: string[], inner: string[]): number {
+  const places = lines.flatMap((_, at) => (at + inner.length <= lines.length && startsWith(lines.slice(at), inner) ? [at] : []));
+  return inner.length > 0 && places.length === 1 ? (places[0] as number) : -1;
+}
+
+/**
+ * Both sides kept when one of them only added lines before or after the base's lines, or both
+ * (the user's imports above and below the one the generator changes).
+ */
 function aroundBase(a: string[], o: string[], b: string[]): string[] | undefined {
   if (startsWith(a, o)) return [...b, ...a.slice(o.length)];
   if (endsWith(a, o)) return [...a.slice(0, a.length - o.length), ...b];
   if (startsWith(b, o)) return [...a, ...b.slice(o.length)];
   if (endsWith(b, o)) return [...b.slice(0, b.length - o.length), ...a];
+  const inA = onlyPlace(a, o);
+  if (inA >= 0) return [...a.slice(0, inA), ...b, ...a.slice(inA + o.length)];
+  const inB = onlyPlace(b, o);
+  if (inB >= 0) return [...b.slice(0, inB), ...a, ...b.slice(inB + o.length)];
   return undefined;
 }
 

@@ -4,7 +4,7 @@ import type { Edit, Node, Parser, Point, Tree } from 'web-tree-sitter';
 import { setV8Flags } from '../code-cache.js';
 import { CliError, incompleteInstallation, withPath } from '../errors.js';
 import { pythonGrammar, treeSitterGlue, treeSitterRuntime } from './package-files.js';
-import { collection, columns, LINE_LENGTH, plainImportOrder, pythonString, type RouterLines, routerImport, routerInclude } from './python-source.js';
+import { collection, columns, type FromImport as FromStatement, type ImportedName, LINE_LENGTH, plainImportOrder, pythonString, type RouterLines, routerImport, routerInclude } from './python-source.js';
 
 /**
  * Edits of Python source through its syntax tree (tree-sitter), never by regex or markers:
@@ -521,31 +521,114 @@ function boundNames(statement: Node): string[] {
   });
 }
 
-/**
- * The module-level import statements of `source` that fit on one line, as their lines' text and
- * 0-based rows, with the names each binds.
- */
-export function importLines(source: string, file: string): Promise<Array<{ line: string; row: number; names: string[] }>> {
+/** A module-level import statement, as `moduleImports` reads it. */
+export interface ImportStatement {
+  /** Its lines as written (without their line endings). */
+  lines: string[];
+  /** 0-based rows of its first and last line. */
+  row: number;
+  endRow: number;
+  /** The names it binds: `a` for `import a.b`, `c` for `from m import b as c`. */
+  names: string[];
+  /** A `from` import's module and names; undefined for `import a.b`. */
+  from?: FromStatement;
+  /** The module `import a.b` names, or the `from` import's module. */
+  module: string;
+}
+
+/** The module-level import statements of `source`, in order (a `from __future__` one too). */
+export function moduleImports(source: string, file: string): Promise<ImportStatement[]> {
   return parseOwned(source, file, (root) => {
     const lines = source.split('\n');
     return root.namedChildren
-      .filter((node): node is Node => (node?.type === 'import_statement' || node?.type === 'import_from_statement') && node.startPosition.row === node.endPosition.row)
-      .map((statement) => ({ line: (lines[statement.startPosition.row] as string).replace(/\r$/, ''), row: statement.startPosition.row, names: boundNames(statement) }));
+      .filter((node): node is Node => node?.type === 'import_statement' || node?.type === 'import_from_statement' || node?.type === 'future_import_statement')
+      .map((statement) => {
+        const [row, endRow] = [statement.startPosition.row, statement.endPosition.row];
+        const names = boundNames(statement);
+        const module = compact(statement.childForFieldName('module_name') ?? statement.childForFieldName('name'));
+        const imported = statement.childrenForFieldName('name').map(
+          (name): ImportedName => (name.type === 'aliased_import' ? { name: compact(name.childForFieldName('name')), alias: compact(name.childForFieldName('alias')) } : { name: compact(name) }),
+        );
+        const from: FromStatement | undefined =
+          statement.type === 'import_statement' ? undefined : { module: statement.type === 'future_import_statement' ? '__future__' : module, names: imported };
+        return { lines: lines.slice(row, endRow + 1).map((line) => line.replace(/\r$/, '')), row, endRow, names, ...(from ? { from } : {}), module: from?.module ?? module };
+      });
   });
 }
 
-/** Which of `names` code in `source` uses outside import statements: as a name, not an attribute's or argument's. */
+/** Where a name is bound rather than read: a parameter, an assignment's or a loop's target, a definition's name, `as x`. */
+function isBinding(node: Node): boolean {
+  const parent = node.parent;
+  if (!parent) return false;
+  const is = (field: string) => parent.childForFieldName(field)?.id === node.id;
+  switch (parent.type) {
+    case 'parameters':
+    case 'lambda_parameters':
+    case 'list_splat_pattern':
+    case 'dictionary_splat_pattern':
+    case 'as_pattern_target':
+    case 'pattern_list':
+    case 'tuple_pattern':
+    case 'global_statement':
+    case 'nonlocal_statement':
+      return true;
+    case 'typed_parameter':
+      return parent.namedChild(0)?.id === node.id;
+    case 'default_parameter':
+    case 'typed_default_parameter':
+    case 'function_definition':
+    case 'class_definition':
+    case 'named_expression':
+      return is('name');
+    case 'assignment':
+    case 'augmented_assignment':
+    case 'for_statement':
+    case 'for_in_clause':
+      return is('left');
+    default:
+      return false;
+  }
+}
+
+const ANNOTATION_CALLS = new Set(['cast', 'TypeVar', 'NewType']);
+
+/**
+ * Which of `names` code in `source` reads outside import statements, as the module-level names
+ * they are: not an attribute's or a keyword argument's name, not where a name is bound, not inside
+ * a function that binds that name itself (a parameter `date`); and in a string annotation
+ * (`-> "date"`, `cast("Decimal", x)`), which a type checker reads too.
+ */
 export function namesUsedOutsideImports(source: string, file: string, names: string[]): Promise<Set<string>> {
   return parseOwned(source, file, (root) => {
     const used = new Set<string>();
-    for (const node of root.descendantsOfType('identifier')) {
-      if (!node || !names.includes(node.text) || used.has(node.text)) continue;
+    const bindsLocally = new Map<number, Set<string>>();
+    /** The names a function binds in its own body and parameters (nested functions' too: a conservative reading). */
+    const localNames = (fn: Node) => {
+      let bound = bindsLocally.get(fn.id);
+      if (!bound) {
+        bound = new Set(fn.descendantsOfType('identifier').filter((node): node is Node => node !== null && node.id !== fn.childForFieldName('name')?.id && isBinding(node)).map((node) => node.text));
+        bindsLocally.set(fn.id, bound);
+      }
+      return bound;
+    };
+    for (const node of root.descendantsOfType(['identifier', 'string'])) {
+      if (!node) continue;
+      if (node.type === 'string') {
+        const annotation = node.parent?.type === 'type' || (node.parent?.type === 'argument_list' && ANNOTATION_CALLS.has(compact(node.parent.parent?.childForFieldName('function')).split('.').pop() ?? ''));
+        const content = node.namedChildren.filter((child) => child?.type === 'string_content').map((child) => child?.text ?? '').join('');
+        if (annotation) for (const name of names) if (new RegExp(`(^|[^\\w.])${name}(?![\\w])`).test(content)) used.add(name);
+        continue;
+      }
+      if (!names.includes(node.text) || used.has(node.text) || isBinding(node)) continue;
       const parent = node.parent;
       if (parent?.type === 'attribute' && parent.childForFieldName('attribute')?.id === node.id) continue;
       if (parent?.type === 'keyword_argument' && parent.childForFieldName('name')?.id === node.id) continue;
-      let inImport = false;
-      for (let up = parent; up && !inImport; up = up.parent) inImport = up.type === 'import_statement' || up.type === 'import_from_statement';
-      if (!inImport) used.add(node.text);
+      let outside = true;
+      for (let up = parent; up && outside; up = up.parent) {
+        if (up.type === 'import_statement' || up.type === 'import_from_statement') outside = false;
+        else if ((up.type === 'function_definition' || up.type === 'lambda') && localNames(up).has(node.text)) outside = false;
+      }
+      if (outside) used.add(node.text);
     }
     return used;
   });

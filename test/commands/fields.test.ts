@@ -416,6 +416,44 @@ describe('remove-field', () => {
     expect(await read(path)).toBe(mine);
   });
 
+  it('puts a name the user still reads back into its module\'s statement, not a second one beside it', async () => {
+    // A hostile pass: the whole `from sqlalchemy import Date, String, ...` came back beside `from sqlalchemy import String, ...`.
+    await runAddField({ domain: 'orders', fields: 'born:date?' }, testContext(root).ctx);
+    const path = 'src/my_api/repositories/orders.py';
+    await writeFile(at(path), (await read(path)).replace(/^( {4}born: .*\n)/m, '$1    birthday: Mapped[date | None] = mapped_column(Date)\n'));
+    await runRemoveField({ domain: 'orders', field: 'born' }, testContext(root).ctx);
+    const after = await read(path);
+    expect(after.match(/^from sqlalchemy import .*$/gm)).toEqual(['from sqlalchemy import Date, String, func, select']);
+    expect(after.match(/^from datetime import .*$/gm)).toEqual(['from datetime import date']);
+  });
+
+  it('keeps an import a string annotation reads, and drops one only a parameter of that name reads', async () => {
+    await runAddField({ domain: 'orders', fields: 'born:date?, price:decimal?' }, testContext(root).ctx);
+    const path = 'src/my_api/repositories/orders.py';
+    await append(path, '\n\ndef when(value: object) -> "date":\n    return cast("date", value)\n\n\ndef label(Decimal: str) -> str:\n    return Decimal.upper()\n');
+    await writeFile(at(path), (await read(path)).replace('from decimal import Decimal\n', 'from decimal import Decimal\nfrom typing import cast\n'));
+    await runRemoveField({ domain: 'orders', field: 'born' }, testContext(root).ctx);
+    await runRemoveField({ domain: 'orders', field: 'price' }, testContext(root).ctx);
+    const after = await read(path);
+    expect(after).toContain('from datetime import date\n');
+    expect(after).not.toContain('from decimal import Decimal');
+  });
+
+  it.each([
+    ['a multi-line import of theirs', 'from typing import (\n    Any,\n    cast,\n)\n', '\n\ndef f(x: Any) -> int:\n    return cast(int, x)\n'],
+    ['imports of theirs on both sides of the generated one', 'from zoneinfo import ZoneInfo\n', '\n\nTZ = ZoneInfo("UTC")\n'],
+  ])('merges the standard library\'s imports beside %s, and remove-field gives the file back', async (_, below, uses) => {
+    // A hostile pass: the first was left out of order (I001), the second refused as a conflict.
+    const path = 'src/my_api/schemas/orders.py';
+    const generated = await read(path);
+    const mine = `${generated.replace('from datetime import datetime\n', `import logging\nfrom datetime import datetime\n${below}`)}\n\nlog = logging.getLogger(__name__)${uses}`;
+    await writeFile(at(path), mine);
+    await runAddField({ domain: 'orders', fields: 'born:date?' }, testContext(root).ctx);
+    expect(await read(path)).toContain(`\nimport logging\nfrom datetime import date, datetime\n${below}\nfrom pydantic`);
+    await runRemoveField({ domain: 'orders', field: 'born' }, testContext(root).ctx);
+    expect(await read(path)).toBe(mine);
+  });
+
   it('is not held back by the templates\' own use of the name (fastapi\'s status beside a field called status)', async () => {
     await runAddField({ domain: 'orders', fields: 'status:str=new' }, testContext(root).ctx);
     await runRemoveField({ domain: 'orders', field: 'status' }, testContext(root).ctx);
