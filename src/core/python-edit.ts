@@ -635,29 +635,51 @@ export function namesUsedOutsideImports(source: string, file: string, names: str
 }
 
 /**
- * The columns the model of `table` maps in `source`, with their 1-based lines: each `name:
- * Mapped[...]` of the class whose `__tablename__` is that table, bare or set to a `mapped_column`
- * (or `Column`) call; not relationships or other properties.
+ * What the model of `table` maps in `source`, with 1-based lines: its columns (each `name:
+ * Mapped[...]`, bare or set to a `mapped_column` or `Column` call, and each `name = Column(...)`
+ * or `mapped_column(...)`; not relationships or other properties), those of the classes it
+ * inherits that the file defines (a mixin's), and the other tables the file's classes map.
  */
-export function mappedColumns(source: string, file: string, table: string): Promise<Array<{ name: string; line: number }>> {
+export function mappedColumns(source: string, file: string, table: string): Promise<{ columns: Array<{ name: string; line: number }>; otherTables: Array<{ name: string; line: number }> }> {
   return parseOwned(source, file, (root) => {
-    for (const model of root.descendantsOfType('class_definition')) {
-      const assignments = (model?.childForFieldName('body')?.namedChildren ?? [])
+    const classes = root.descendantsOfType('class_definition').filter((node): node is Node => node !== null);
+    const assignmentsOf = (model: Node) =>
+      (model.childForFieldName('body')?.namedChildren ?? [])
         .map((statement) => (statement?.type === 'expression_statement' ? statement.namedChild(0) : null))
         .filter((node): node is Node => node?.type === 'assignment');
-      const named = assignments.find((assignment) => compact(assignment.childForFieldName('left')) === '__tablename__');
+    const tableOf = (model: Node) => {
+      const named = assignmentsOf(model).find((assignment) => compact(assignment.childForFieldName('left')) === '__tablename__');
       const value = named?.childForFieldName('right');
-      if (!value || stringValue(value) !== table) continue;
-      return assignments.flatMap((assignment) => {
+      return value ? stringValue(value) : undefined;
+    };
+    const columnsOf = (model: Node) =>
+      assignmentsOf(model).flatMap((assignment) => {
         const left = assignment.childForFieldName('left');
-        const annotation = compact(assignment.childForFieldName('type'));
         const right = assignment.childForFieldName('right');
         const called = right?.type === 'call' ? (compact(right.childForFieldName('function')).split('.').pop() ?? '') : undefined;
-        const column = left?.type === 'identifier' && /^Mapped\[/.test(annotation) && (right === null || called === 'mapped_column' || called === 'Column');
+        const mapped = /(^|\.)Mapped\[/.test(compact(assignment.childForFieldName('type')));
+        const column = left?.type === 'identifier' && ((mapped && right === null) || called === 'mapped_column' || called === 'Column');
         return column ? [{ name: left.text, line: assignment.startPosition.row + 1 }] : [];
       });
-    }
-    return [];
+    const model = classes.find((node) => tableOf(node) === table);
+    if (!model) return { columns: [], otherTables: [] };
+    // The file's own classes it inherits from, and theirs in turn.
+    const inherited: Node[] = [];
+    const visit = (node: Node) => {
+      for (const base of node.childForFieldName('superclasses')?.namedChildren ?? []) {
+        const parent = classes.find((candidate) => candidate.childForFieldName('name')?.text === base?.text);
+        if (parent && !inherited.includes(parent)) {
+          inherited.push(parent);
+          visit(parent);
+        }
+      }
+    };
+    visit(model);
+    const otherTables = classes.flatMap((node) => {
+      const name = tableOf(node);
+      return name !== undefined && name !== table ? [{ name, line: node.startPosition.row + 1 }] : [];
+    });
+    return { columns: [model, ...inherited].flatMap(columnsOf).sort((a, b) => a.line - b.line), otherTables };
   });
 }
 

@@ -171,6 +171,35 @@ describe('remove-domain', () => {
   });
 
   it.each([
+    ['a Column() without Mapped', 'nickname = Column(String(50))', 'nickname'],
+    ['Mapped under a module alias', 'nickname: so.Mapped[str | None] = so.mapped_column(String(50))', 'nickname'],
+  ])('refuses a column added by hand as %s', async (_, line, column) => {
+    // A hostile pass found both accepted, and the migrations test failing after.
+    await runAddDomain({ name: 'products', fields: 'name:str' }, testContext(root).ctx);
+    const model = 'src/my_api/repositories/products.py';
+    const source = await readFile(join(root, model), 'utf8');
+    await writeFile(join(root, model), source.replace(/^( {4}name: Mapped\[str\].*\n)/m, `$1    ${line}\n`));
+    const at = source.split('\n').findIndex((text) => text.startsWith('    name: Mapped[str]')) + 2;
+    await expect(runRemoveDomain({ name: 'products', force: true }, testContext(root).ctx)).rejects.toThrow(`${model}:${at} maps ${column}, added by hand`);
+  });
+
+  it('refuses a column a mixin of the file gives the model, and, with --force, another model\'s table in the file', async () => {
+    await runAddDomain({ name: 'products', fields: 'name:str' }, testContext(root).ctx);
+    const model = 'src/my_api/repositories/products.py';
+    const source = await readFile(join(root, model), 'utf8');
+    const mixin = 'class Audited:\n    audited_by: Mapped[str | None] = mapped_column(String(50))\n\n\n';
+    await writeFile(join(root, model), source.replace('class Product(Timestamps, Base):', `${mixin}class Product(Audited, Timestamps, Base):`));
+    const line = (await readFile(join(root, model), 'utf8')).split('\n').indexOf('    audited_by: Mapped[str | None] = mapped_column(String(50))') + 1;
+    await expect(runRemoveDomain({ name: 'products', force: true }, testContext(root).ctx)).rejects.toThrow(`${model}:${line} maps audited_by, added by hand`);
+    const tags = '\n\nclass Tag(Base):\n    __tablename__ = "product_tags"\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n';
+    await writeFile(join(root, model), `${source}${tags}`);
+    const tagLine = `${source}${tags}`.split('\n').indexOf('class Tag(Base):') + 1;
+    await expect(runRemoveDomain({ name: 'products', force: true }, testContext(root).ctx)).rejects.toThrow(
+      `${model}:${tagLine} maps the table product_tags too, which removing products would leave behind in the database: move that model to a module of its own first, then run again`,
+    );
+  });
+
+  it.each([
     ['indent-style = "tab" in [tool.ruff.format]', '[tool.ruff.format]\nindent-style = "tab"\n', '\t'],
     ['indent-width = 2 in ruff.toml', null, '  '],
   ])('a project formatted with %s: new files come in that indentation; add then remove --purge gives its bytes back', async (_, pyproject, unit) => {

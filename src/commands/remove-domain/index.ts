@@ -71,20 +71,28 @@ function domainSpec(manifest: Manifest, name: DomainName) {
 /**
  * The migration that drops the table puts it back on downgrade as the manifest's fields make it; a
  * column the user added to the model by hand (with a migration of theirs) it cannot put back, and
- * downgrading through their migration would then fail. Refused, naming the column's line.
+ * downgrading through their migration would then fail (nor would --purge's history hold). Nor
+ * does it drop the table of another model the user wrote in the file, which --force deleting the
+ * file would leave unmapped. Refused, naming the line.
  */
-async function refuseColumnsWrittenByHand(plan: Plan, manifest: Manifest, name: DomainName): Promise<void> {
+async function refuseWhatItMapsByHand(plan: Plan, manifest: Manifest, name: DomainName, force: boolean): Promise<void> {
   const model = domainFile(manifest.options.layout, manifest.options.packageName, name.module, 'repository');
   const source = plan.read(model);
   if (source === undefined) return;
   const generated = new Set(['id', ...recordedFields(manifest, name.module).map((field) => field.column)]);
-  const own = (await mappedColumns(source, model, name.module)).filter((column) => !generated.has(column.name));
-  if (own.length === 0) return;
-  throw new CliError(
-    `${own.map((column) => `${model}:${column.line}`).join(', ')} map${own.length === 1 ? 's' : ''} ${own.map((column) => column.name).join(', ')}, added by hand: ` +
-      `the migration that drops ${name.module} could not put ${own.length === 1 ? 'it' : 'them'} back on downgrade. ` +
-      `Drop ${own.length === 1 ? 'it' : 'them'} first (from the model, with a migration), then run again`,
-  );
+  const mapped = await mappedColumns(source, model, name.module);
+  const own = mapped.columns.filter((column) => !generated.has(column.name));
+  if (own.length > 0) {
+    throw new CliError(
+      `${own.map((column) => `${model}:${column.line}`).join(', ')} map${own.length === 1 ? 's' : ''} ${own.map((column) => column.name).join(', ')}, added by hand: ` +
+        `the migration that drops ${name.module} could not put ${own.length === 1 ? 'it' : 'them'} back on downgrade. ` +
+        `Drop ${own.length === 1 ? 'it' : 'them'} first (from the model, with a migration), then run again`,
+    );
+  }
+  const [other] = mapped.otherTables;
+  if (other && force) {
+    throw new CliError(`${model}:${other.line} maps the table ${other.name} too, which removing ${name.module} would leave behind in the database: move that model to a module of its own first, then run again`);
+  }
 }
 
 export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Context, 'cwd' | 'log'>): Promise<void> {
@@ -116,9 +124,9 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     const migrations = domain.files.filter((file) => isMigration(file) && plan.original(file) !== undefined);
     const edited = migrations.filter((migration) => !isUnchanged(plan.original(migration), manifest.files[migration]));
     const purge = migrations.length > 0 && options.purge === true && (options.force === true || edited.length === 0);
+    await refuseWhatItMapsByHand(plan, manifest, name, options.force === true);
     if (purge) for (const migration of migrations) await purgeMigration(plan, migration, name.module);
     const keptMigration = migrations.length > 0 && !purge;
-    if (keptMigration) await refuseColumnsWrittenByHand(plan, manifest, name);
     const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => !isMigration(file)), options.force ?? false);
     if (keptMigration) planMigration(plan, manifest.options, domainSpec(manifest, name), await migrationChain(plan), 'drop');
     await unregisterRouter(plan, manifest, domainRouterRegistration(manifest.options, name.module));
