@@ -569,8 +569,6 @@ function isBinding(node: Node): boolean {
     case 'as_pattern_target':
     case 'pattern_list':
     case 'tuple_pattern':
-    case 'global_statement':
-    case 'nonlocal_statement':
       return true;
     case 'typed_parameter':
       return parent.namedChild(0)?.id === node.id;
@@ -592,6 +590,9 @@ function isBinding(node: Node): boolean {
 
 const ANNOTATION_CALLS = new Set(['cast', 'TypeVar', 'NewType']);
 
+/** What has names of its own: a name bound in one is that scope's, not the module's. */
+const SCOPES = new Set(['function_definition', 'lambda', 'list_comprehension', 'set_comprehension', 'dictionary_comprehension', 'generator_expression']);
+
 /**
  * Which of `names` code in `source` reads outside import statements, as the module-level names
  * they are: not an attribute's or a keyword argument's name, not where a name is bound, not inside
@@ -602,12 +603,20 @@ export function namesUsedOutsideImports(source: string, file: string, names: str
   return parseOwned(source, file, (root) => {
     const used = new Set<string>();
     const bindsLocally = new Map<number, Set<string>>();
-    /** The names a function binds in its own body and parameters (nested functions' too: a conservative reading). */
-    const localNames = (fn: Node) => {
-      let bound = bindsLocally.get(fn.id);
+    /** The scope a binding binds in: a definition's name in the one around the definition. */
+    const scopeOf = (binding: Node) => {
+      let up = binding.parent;
+      if (up && (up.type === 'function_definition' || up.type === 'class_definition') && up.childForFieldName('name')?.id === binding.id) up = up.parent;
+      while (up && !SCOPES.has(up.type)) up = up.parent;
+      return up;
+    };
+    /** The names a scope binds itself (in its parameters and body, not in the scopes inside it). */
+    const localNames = (scope: Node) => {
+      let bound = bindsLocally.get(scope.id);
       if (!bound) {
-        bound = new Set(fn.descendantsOfType('identifier').filter((node): node is Node => node !== null && node.id !== fn.childForFieldName('name')?.id && isBinding(node)).map((node) => node.text));
-        bindsLocally.set(fn.id, bound);
+        const own = scope.descendantsOfType('identifier').filter((node): node is Node => node !== null && isBinding(node) && scopeOf(node)?.id === scope.id);
+        bound = new Set(own.map((node) => node.text));
+        bindsLocally.set(scope.id, bound);
       }
       return bound;
     };
@@ -626,7 +635,7 @@ export function namesUsedOutsideImports(source: string, file: string, names: str
       let outside = true;
       for (let up = parent; up && outside; up = up.parent) {
         if (up.type === 'import_statement' || up.type === 'import_from_statement') outside = false;
-        else if ((up.type === 'function_definition' || up.type === 'lambda') && localNames(up).has(node.text)) outside = false;
+        else if (SCOPES.has(up.type) && localNames(up).has(node.text)) outside = false;
       }
       if (outside) used.add(node.text);
     }
