@@ -14,10 +14,10 @@ if (printed) {
   process.stdout.write(require('node:fs').readFileSync(`${__dirname}/../dist/${printed}`));
 } else {
   // The bundle loads through a cache of the code V8 compiled for it in earlier runs, on this
-  // machine (dist/code-cache.cjs). Node's own compile cache (22.1 and later) keeps what its loader
-  // compiles: tree-sitter's glue, the prompts and process packages.
-  require('node:module').enableCompileCache?.();
-  const { requireCached } = require('../dist/code-cache.cjs');
+  // machine (dist/code-cache.cjs), which also puts Node's own compile cache (22.1 and later) in
+  // its folder, for what Node's loader compiles: tree-sitter's glue, the prompts and process packages.
+  const { enableNodeCompileCache, requireCached } = require('../dist/code-cache.cjs');
+  enableNodeCompileCache();
   requireCached(require('node:path').join(__dirname, '..', 'dist', 'index.cjs'))
     .main(argv)
     .then((code) => {

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -14,10 +15,12 @@ import { VERSION } from './package.js';
  * dist/code-cache.cjs, a file of its own: the bin loads the bundle through it, and the bundle
  * (its templates, the save after a run) shares the same instance.
  *
- * A cache is used only when V8 accepts it (same V8 version and flags, same source length) and
- * the file it was made from is the same file, unchanged (V8 does not compare the text, and would
- * run the old code of a file changed to the same length), in a folder only this user can write.
- * Everything here is an optimisation: a cache that cannot be read or written is not mentioned.
+ * A cache is used only when V8 accepts it (same V8 version and flags, same source length), the
+ * file it was made from is the same file, unchanged (V8 does not compare the text, and would run
+ * the old code of a file changed to the same length), its bytes are those saved (V8 verifies no
+ * checksum, and crashes on damaged bytecode: a tail a crash left zeroed, a copied cache folder),
+ * and it is in a folder only this user can write. Everything here is an optimisation: a cache
+ * that cannot be read or written is not mentioned.
  */
 
 interface Loaded {
@@ -54,6 +57,34 @@ function cacheFolder(): string | undefined {
 
 const folder = cacheFolder();
 let folderTrusted: boolean | undefined;
+
+/**
+ * Makes `dir` and the folders it is in that are missing, one level at a time (only this user may
+ * use them): Node's recursive mkdir never returns on some paths (under /proc).
+ */
+function makeFolder(dir: string): void {
+  const missing: string[] = [];
+  for (let level = dir; !existsSync(level) && dirname(level) !== level; level = dirname(level)) missing.unshift(level);
+  for (const level of missing) mkdirSync(level, { mode: 0o700 });
+}
+
+/**
+ * Node's own compile cache (22.1 and later: tree-sitter's glue, the prompts and process packages,
+ * which Node's loader compiles) in a folder of this one, not in the temporary folder every user
+ * shares, where another user could plant its cache.
+ */
+export function enableNodeCompileCache(): void {
+  // Not in @types/node 20, whose Node lacks it.
+  const { enableCompileCache } = createRequire(import.meta.url)('node:module') as { enableCompileCache?: (directory: string) => unknown };
+  if (folder === undefined || enableCompileCache === undefined) return;
+  try {
+    const dir = join(folder, 'node');
+    makeFolder(dir);
+    if (ownedByUser(folder) && ownedByUser(dir)) enableCompileCache(dir);
+  } catch {
+    // Not writable, or not this user's: Node compiles as it would without a cache.
+  }
+}
 
 /** FNV-1a: a short name for the folder a file is in, so that two installs keep a cache each. */
 function folderKey(path: string): string {
@@ -93,11 +124,14 @@ function readCache(cacheFile: string, source: string): { data: Buffer; covered: 
   }
   try {
     const newline = bytes.indexOf(10);
-    const header = JSON.parse(bytes.toString('utf8', 0, newline)) as { source?: unknown; commands?: unknown };
+    const header = JSON.parse(bytes.toString('utf8', 0, newline)) as { source?: unknown; commands?: unknown; sha256?: unknown };
     if (header.source !== source || !Array.isArray(header.commands)) return undefined;
     folderTrusted ??= ownedByUser(dirname(cacheFile));
     if (!folderTrusted) return undefined;
-    return { data: bytes.subarray(newline + 1), covered: header.commands.map(String) };
+    const data = bytes.subarray(newline + 1);
+    // node:crypto is loaded here rather than by the bundle (its manifest hashes): no run loads it twice.
+    if (header.sha256 !== hash('sha256', data)) return undefined;
+    return { data, covered: header.commands.map(String) };
   } catch {
     return undefined;
   }
@@ -142,12 +176,20 @@ export function saveCodeCaches(command: string): void {
   try {
     for (const entry of loaded) {
       if (entry.covered?.includes(command)) continue;
-      mkdirSync(folder, { recursive: true, mode: 0o700 });
+      makeFolder(folder);
       if (!ownedByUser(folder)) return;
-      const header = JSON.stringify({ source: entry.source, commands: [...(entry.covered ?? []), command] });
+      const data = entry.script.createCachedData();
+      const header = JSON.stringify({ source: entry.source, commands: [...(entry.covered ?? []), command], sha256: hash('sha256', data) });
       const temporary = `${entry.cacheFile}.${process.pid}`;
       try {
-        writeFileSync(temporary, Buffer.concat([Buffer.from(`${header}\n`), entry.script.createCachedData()]), { mode: 0o600 });
+        // On the disk before it is renamed into place: a crash leaves the old cache or the new one.
+        const fd = openSync(temporary, 'w', 0o600);
+        try {
+          writeSync(fd, Buffer.concat([Buffer.from(`${header}\n`), data]));
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
         renameSync(temporary, entry.cacheFile);
       } catch (error) {
         rmSync(temporary, { force: true });

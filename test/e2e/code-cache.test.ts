@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bin, tempDir } from '../helpers.js';
@@ -115,7 +117,11 @@ describe('the code cache', () => {
     const realFile = bundleCache(target.folder, target.files);
     const forgedBytes = readFileSync(bundleCache(source.folder, source.files));
     const realBytes = readFileSync(realFile);
-    writeFileSync(realFile, Buffer.concat([realBytes.subarray(0, realBytes.indexOf(10) + 1), forgedBytes.subarray(forgedBytes.indexOf(10) + 1)]));
+    // Its checksum too: whoever can write the folder can compute one.
+    const forgedData = forgedBytes.subarray(forgedBytes.indexOf(10) + 1);
+    const realHeader = JSON.parse(realBytes.toString('utf8', 0, realBytes.indexOf(10))) as Record<string, unknown>;
+    const plantedHeader = JSON.stringify({ ...realHeader, sha256: createHash('sha256').update(forgedData).digest('hex') });
+    writeFileSync(realFile, Buffer.concat([Buffer.from(`${plantedHeader}\n`), forgedData]));
 
     // In the user's own folder it is run (which shows the planted cache would work)...
     const trusted = run(join(real, 'bin/create-layered-backend.cjs'), ['three', '--yes', '--no-install', '--no-git'], work, realCache);
@@ -178,7 +184,7 @@ describe('the code cache', () => {
     });
     expect((await Promise.all(runs)).map(([code]) => code)).toEqual([0, 0, 0, 0]);
     const { folder, files } = cacheFiles(cache);
-    expect(files.every((name) => name.endsWith('.v8'))).toBe(true);
+    expect(files.every((name) => name.endsWith('.v8') || name === 'node')).toBe(true);
     const bundle = bundleCache(folder, files);
     const made = statSync(bundle).mtimeMs;
     expect(run(bin, ['p5', '--yes', '--no-install', '--no-git'], work, cache).status).toBe(0);
@@ -198,5 +204,47 @@ describe('the code cache', () => {
     expect(added.status, added.stderr).toBe(0);
     expect(readFileSync(registry, 'utf8')).toContain('# Ours.');
     expect(header(bundle).commands).toEqual(['create']);
+  });
+
+  it('a cache whose bytes were damaged under an intact header (a tail a crash left zeroed) is made again, not run', async () => {
+    // A hostile pass: V8 ran the damaged bytecode, and every later run crashed without a word (exit 139).
+    const cache = await tempDir();
+    const work = await tempDir();
+    expect(run(bin, ['one', '--dry-run', '--json'], work, cache).status).toBe(0);
+    const { folder, files } = cacheFiles(cache);
+    const file = bundleCache(folder, files);
+    const bytes = readFileSync(file);
+    bytes.fill(0, Math.floor(bytes.length / 2));
+    writeFileSync(file, bytes);
+    for (const attempt of ['damaged', 'made again']) {
+      const result = run(bin, ['two', '--dry-run', '--json'], work, cache);
+      expect(result.status, `${attempt}: ${result.stderr}`).toBe(0);
+      expect(result.stderr).toBe('');
+      expect(JSON.parse(result.stdout).command).toBe('create');
+    }
+    expect(readFileSync(file).subarray(-64).some((byte) => byte !== 0)).toBe(true);
+  });
+
+  it("Node's own compile cache goes in the CLI's folder, not the temporary folder every user shares", async () => {
+    const cache = await tempDir();
+    const shared = await tempDir();
+    expect(run(bin, ['one', '--dry-run'], await tempDir(), cache, { TMPDIR: shared }).status).toBe(0);
+    expect(readdirSync(shared)).toEqual([]);
+    // Node 20 has no compile cache of its own.
+    if ('enableCompileCache' in nodeModule) expect(statSync(join(cacheFiles(cache).folder, 'node')).mode & 0o777).toBe(0o700);
+  });
+
+  it('XDG_CACHE_HOME under /proc, where no folder can be made: the run ends as it would without a cache', async () => {
+    // A hostile pass: Node's recursive mkdir looped there for ever, after the run's work was done.
+    // (NODE_COMPILE_CACHE there hangs Node itself, before the CLI runs: not set.)
+    const { NODE_COMPILE_CACHE: _, ...env } = process.env;
+    const result = spawnSync(process.execPath, [bin, 'one', '--dry-run', '--json'], {
+      cwd: await tempDir(),
+      env: { ...env, CI: 'true', NO_COLOR: '1', XDG_CACHE_HOME: '/proc/create-layered-backend-test' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toBe('');
   });
 });
