@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runCreate } from '../../src/commands/create/index.js';
 import { shellWord } from '../../src/commands/create/steps/next-steps.js';
 import { main } from '../../src/index.js';
@@ -93,6 +93,8 @@ describe('create', () => {
   });
 
   it('Ctrl-C at a prompt exits 130, writes nothing and gives the command line that starts again from there', async () => {
+    // Started through npx (npm says so); an installed bin is named as itself, below.
+    vi.stubEnv('npm_command', 'exec');
     const cwd = await tempDir();
     const { ctx } = testContext(cwd, { Database: 'CANCEL' });
     expect(await main(['my-api', '--no-git', '--no-install'], ctx)).toBe(130);
@@ -109,6 +111,12 @@ describe('create', () => {
     await expect(runCreate({}, testContext(cwd, { 'Where should the project go?': 'CANCEL' }).ctx)).rejects.toThrow(
       /^Cancelled; nothing was written. To start again: npx create-layered-backend \(--help lists a flag for each question\)$/,
     );
+    // A newcomer's pass: from a global install, npx would fetch the package instead.
+    vi.stubEnv('npm_command', undefined);
+    await expect(runCreate({ git: false }, testContext(cwd, { 'Where should the project go?': 'shop', 'Python package name': 'CANCEL' }).ctx)).rejects.toThrow(
+      /To start again with the answers so far: create-layered-backend --no-git shop$/,
+    );
+    vi.unstubAllEnvs();
   });
 
   it('a folder name that cannot be the package is accepted where it goes, and the package is asked without a suggestion', async () => {

@@ -148,11 +148,17 @@ function checkDirectory(raw: string, cwd: string, force: boolean) {
   return { directory, project, folder: basename(given) };
 }
 
+/**
+ * The command as the user started it: through npx (or `npm create`, which runs it), or the
+ * installed bin. A package not installed where npx looks (a global install) would be fetched.
+ */
+const invokedAs = () => (['exec', 'init'].includes(process.env.npm_command ?? '') ? 'npx create-layered-backend' : 'create-layered-backend');
+
 /** The command line that answers what the wizard was told so far, to start again from there. */
 const resumeHint = (answers: string[]) =>
   answers.length === 0
-    ? 'Cancelled; nothing was written. To start again: npx create-layered-backend (--help lists a flag for each question)'
-    : `Cancelled; nothing was written. To start again with the answers so far: npx create-layered-backend ${answers.join(' ')}`;
+    ? `Cancelled; nothing was written. To start again: ${invokedAs()} (--help lists a flag for each question)`
+    : `Cancelled; nothing was written. To start again with the answers so far: ${invokedAs()} ${answers.join(' ')}`;
 
 /**
  * Turns partial flags into complete options, asking only for what is missing and only when
