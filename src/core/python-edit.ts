@@ -32,6 +32,10 @@ function readWasm(file: string): Buffer {
 
 function treeSitter(): Promise<TreeSitter> {
   treeSitterPromise ??= (async () => {
+    // Node started with --jitless (in NODE_OPTIONS, say) has no WebAssembly to run the parser in.
+    if (typeof WebAssembly === 'undefined') {
+      throw new CliError('Reading Python here needs WebAssembly, which this Node runs without (--jitless?): run the command without that flag');
+    }
     const requireHere = createRequire(import.meta.url);
     const { Parser, Language, Edit } = requireHere(treeSitterGlue()) as typeof import('web-tree-sitter');
     // Liftoff (V8's baseline wasm compiler) parses these small files faster than letting V8

@@ -151,6 +151,19 @@ describe('someone else at the files while a run writes', () => {
     expect(await snapshot(root)).toEqual(before);
   });
 
+  it('Node without WebAssembly (--jitless in NODE_OPTIONS): one line saying so, exit 1, nothing written', async () => {
+    // A newcomer's pass: "Internal error: ReferenceError: WebAssembly is not defined", with its stack.
+    const root = await newProject();
+    const registry = join(root, 'src/my_api/routers/__init__.py');
+    await writeFile(registry, `${await readFile(registry, 'utf8')}# Ours: the registry is then read through its syntax tree.\n`);
+    const before = await snapshot(root);
+    const result = await runCli(['add-domain', 'things'], root, { NODE_OPTIONS: '--jitless' });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('Reading Python here needs WebAssembly, which this Node runs without (--jitless?): run the command without that flag');
+    expect(result.stderr).not.toContain('Internal error');
+    expect(await snapshot(root)).toEqual(before);
+  });
+
   it('a dry run while another run writes says so, and does not take it for an interrupted one', async () => {
     const root = await newProject();
     const run = await writing(root, ['add-domain', 'widgets'], 50);
