@@ -45,7 +45,7 @@ export interface Prompter {
 
 export interface Context {
   cwd: string;
-  /** False without a TTY, with CI set, or with --yes: then nothing may prompt. */
+  /** False without a TTY, on a dumb terminal, with CI set, or with --yes: then nothing may prompt. */
   interactive: boolean;
   log: Logger;
   prompt: Prompter;
@@ -89,5 +89,6 @@ export function consoleLogger(): Logger {
 
 export function isInteractiveTerminal(): boolean {
   // isatty, not process.stdin.isTTY: reading that builds stdin's stream, which only prompts need.
-  return !process.env.CI && isatty(0) && isatty(1);
+  // A dumb terminal (Emacs' shell) would show the prompts' cursor moves as garbage.
+  return !process.env.CI && process.env.TERM !== 'dumb' && isatty(0) && isatty(1);
 }

@@ -275,6 +275,14 @@ describe('the install and git steps', () => {
     for (const line of counting) expect(line.length).toBeLessThanOrEqual(50);
   });
 
+  it.runIf(spawnSync('script', ['--version']).status === 0)('a dumb terminal (TERM=dumb, as in Emacs\' shell) gets no prompts, whose cursor moves it would show as garbage', async () => {
+    const cwd = await tempDir();
+    const result = spawnSync('script', ['-qec', `TERM=dumb ${process.execPath} ${bin}; echo "exit $?"`, '/dev/null'], { cwd, encoding: 'utf8', env: { ...process.env, CI: '', NO_COLOR: '1' } });
+    expect(result.stdout).toContain('Missing project directory: create-layered-backend <directory> (no terminal to ask it on; run with --help for usage)');
+    expect(result.stdout).toContain('exit 2');
+    expect(result.stdout).not.toContain('\x1b[');
+  });
+
   it('Ctrl-C during git\'s commit leaves no repository and says how to make one, exit 130', async () => {
     const cwd = await tempDir();
     const tools = join(cwd, 'tools');

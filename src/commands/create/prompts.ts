@@ -168,7 +168,8 @@ export async function resolveCreateOptions(flags: CreateFlags, ctx: Pick<Context
   const { interactive, prompt } = ctx;
   if (flags.json && !flags.dryRun) throw new UsageError('--json prints the plan of a dry run: add --dry-run');
   if (flags.directory === undefined && !interactive) {
-    throw new UsageError('Missing project directory: create-layered-backend <directory>');
+    // Without a terminal (a pipe, a CI job, TERM=dumb) there is no one to ask.
+    throw new UsageError('Missing project directory: create-layered-backend <directory> (no terminal to ask it on; run with --help for usage)');
   }
   if (!interactive) return resolveOptions(flags, ctx, []);
   await prompt.intro('create-layered-backend');
