@@ -197,6 +197,8 @@ describe('create', () => {
     [['my-api', '--name', 'os'], 2],
     [['my-api', '--db', 'mysql'], 2],
     [['my-api', '--extras', 'robots'], 2],
+    // "none" and a folder: which was meant? (a newcomer's pass saw it taken for the folder)
+    [['my-api', '--extras', 'none,workers'], 2],
   ])('rejects %j before writing anything', async (argv, code) => {
     const cwd = await tempDir();
     const { ctx } = testContext(cwd);

@@ -4,7 +4,7 @@ import type { Context } from '../../context.js';
 import { CancelledError, CliError, environmentFault, UsageError } from '../../errors.js';
 import { DEFAULT_FIELDS, parseFields } from '../../core/fields.js';
 import { EXTRAS, type Database, type Extra } from '../../core/manifest.js';
-import { derivedPackageName, domainList, type Layout, LAYOUTS, packageName, projectDirectory, projectName } from '../../core/names.js';
+import { derivedPackageName, domainList, type Layout, LAYOUTS, listedNames, packageName, projectDirectory, projectName } from '../../core/names.js';
 import type { DomainSpec } from '../../core/domain.js';
 import { shellWord } from './steps/next-steps.js';
 
@@ -44,10 +44,9 @@ export interface CreateOptions {
 export const DEFAULT_DOMAINS = 'users,orders';
 
 function parseExtras(raw: string): Extra[] {
-  const extras = raw
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => part !== '' && part !== 'none');
+  const listed = listedNames(raw);
+  const extras = listed.filter((part) => part !== 'none');
+  if (extras.length > 0 && extras.length < listed.length) throw new UsageError(`--extras "${raw}": "none" means no optional folders; give it alone`);
   for (const extra of extras) {
     if (!EXTRAS.includes(extra as Extra)) throw new UsageError(`Unknown extra "${extra}" (choose from ${EXTRAS.join(', ')})`);
   }
