@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -165,6 +165,37 @@ export function setV8Flags(flags: string): void {
   (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).setFlagsFromString(flags);
 }
 
+/** A cache left this long unwritten belongs to an install or a Node no longer run. */
+const STALE_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * Each version of this package, each Node and each install folder keeps caches of its own, ~0.6 MB
+ * a set: those not written for a month (an earlier version, a Node since upgraded, an npx folder
+ * since cleared) are removed when a cache is saved, which is seldom.
+ */
+function pruneStaleCaches(current: string): void {
+  const stale = (path: string) => Date.now() - statSync(path).mtimeMs > STALE_MS;
+  const root = dirname(current);
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const path = join(root, name);
+    try {
+      if (path === current) {
+        for (const file of readdirSync(path)) if (file.endsWith('.v8') && stale(join(path, file))) rmSync(join(path, file), { force: true });
+      } else if (statSync(path).isDirectory() && readdirSync(path).every((file) => stale(join(path, file)))) {
+        rmSync(path, { recursive: true, force: true });
+      }
+    } catch {
+      // Gone meanwhile (another run pruned it), or not ours to remove: left.
+    }
+  }
+}
+
 /**
  * After `command` succeeded: saves the code of each file loaded through the cache whose cache
  * was missing, refused, stale, or made by other commands only (a cache grows to hold each
@@ -174,10 +205,13 @@ export function setV8Flags(flags: string): void {
 export function saveCodeCaches(command: string): void {
   if (folder === undefined || flagsChanged) return;
   try {
+    let pruned = false;
     for (const entry of loaded) {
       if (entry.covered?.includes(command)) continue;
       makeFolder(folder);
       if (!ownedByUser(folder)) return;
+      if (!pruned) pruneStaleCaches(folder);
+      pruned = true;
       const data = entry.script.createCachedData();
       const header = JSON.stringify({ source: entry.source, commands: [...(entry.covered ?? []), command], sha256: hash('sha256', data) });
       const temporary = `${entry.cacheFile}.${process.pid}`;

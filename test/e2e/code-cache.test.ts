@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -246,5 +246,31 @@ describe('the code cache', () => {
     });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toBe('');
+  });
+
+  it('a cache not written for a month (another version, a Node since upgraded, an install since gone) is removed when one is saved', async () => {
+    // A newcomer's pass: 16 MB of caches kept for ever, 26 copies from installs in folders long gone.
+    const cache = await tempDir();
+    const work = await tempDir();
+    expect(run(bin, ['one', '--dry-run'], work, cache).status).toBe(0);
+    const { folder } = cacheFiles(cache);
+    const month = (Date.now() - 31 * 24 * 60 * 60 * 1000) / 1000;
+    const oldVersion = join(cache, 'create-layered-backend', '0.0.1-node18.0.0-x64');
+    const recentVersion = join(cache, 'create-layered-backend', '0.0.2-node18.0.0-x64');
+    for (const dir of [oldVersion, recentVersion]) {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'index.cjs-x.v8'), 'old');
+    }
+    utimesSync(join(oldVersion, 'index.cjs-x.v8'), month, month);
+    const goneInstall = join(folder, 'index.cjs-gone.v8');
+    writeFileSync(goneInstall, 'old');
+    utimesSync(goneInstall, month, month);
+    // A command not run yet saves its code, and prunes.
+    const root = join(work, 'p');
+    expect(run(bin, ['p', '--yes', '--no-install', '--no-git'], work, cache).status).toBe(0);
+    expect(run(bin, ['add-domain', 'products'], root, cache).status).toBe(0);
+    expect(existsSync(oldVersion)).toBe(false);
+    expect(existsSync(goneInstall)).toBe(false);
+    expect(existsSync(join(recentVersion, 'index.cjs-x.v8'))).toBe(true);
   });
 });
