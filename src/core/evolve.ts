@@ -64,7 +64,10 @@ export async function replanDomainFiles(plan: Plan, manifest: Manifest, name: Do
     else {
       const kept = file.path.endsWith('.py') ? await keepImportsStillUsed(file.path, merged.text, generatedAs, file.content) : { text: merged.text };
       if ('conflict' in kept) replanned.conflicts.push(`${file.path}:${kept.conflict}`);
-      else plan.generate(file, blankAfterClassDocstrings(file.path.endsWith('.py') ? await sectionStandardLibrary(file.path, kept.text, ours) : kept.text));
+      else {
+        const text = file.path.endsWith('.py') ? await sectionStandardLibrary(file.path, await dropImportsNoLongerRead(file.path, kept.text, generatedAs, file.content), ours) : kept.text;
+        plan.generate(file, blankAfterClassDocstrings(text));
+      }
     }
   }
   return replanned;
@@ -83,10 +86,17 @@ async function withoutDroppedImports(path: string, ours: string, generatedAs: st
   const kept = new Set((await moduleImports(theirs, path)).map(key));
   const dropped = (await moduleImports(generatedAs, path)).filter((statement) => statement.row === statement.endRow && !kept.has(key(statement)));
   if (dropped.length === 0) return { ours, base: generatedAs, removed: [] };
-  const mine = (await moduleImports(ours, path)).filter((statement) => statement.row === statement.endRow);
+  const all = await moduleImports(ours, path);
+  const mine = all.filter((statement) => statement.row === statement.endRow);
+  // Where the user imports from that module in a statement of their own (add-field joined the
+  // generator's names into it), the base loses the generator's: the user's statement merges as
+  // unchanged, and the names no code reads any more go after the merge (dropImportsNoLongerRead).
+  const baseOnly: number[] = [];
   const pairs = dropped.flatMap((statement) => {
     const found = mine.filter((other) => other.lines[0] === statement.lines[0]);
-    return found.length === 1 ? [{ base: statement.row, ours: (found[0] as ImportStatement).row }] : [];
+    if (found.length === 1) return [{ base: statement.row, ours: (found[0] as ImportStatement).row }];
+    if (statement.from && all.some((other) => other.from?.module === statement.module)) baseOnly.push(statement.row);
+    return [];
   });
   const eol = ours.includes('\r\n') ? '\r\n' : '\n';
   const cut = (lines: string[], rows: number[]) => {
@@ -101,7 +111,7 @@ async function withoutDroppedImports(path: string, ours: string, generatedAs: st
   const oursLines = ours.split(eol);
   const baseLines = generatedAs.split('\n');
   const removed = cut(oursLines, pairs.map((pair) => pair.ours));
-  cut(baseLines, pairs.map((pair) => pair.base));
+  cut(baseLines, [...pairs.map((pair) => pair.base), ...baseOnly]);
   // Rows as they were, ascending: rows cut later (further up) came before those cut first.
   return { ours: oursLines.join(eol), base: baseLines.join('\n'), removed: removed.sort((a, b) => a - b) };
 }
@@ -162,6 +172,98 @@ async function keepImportsStillUsed(path: string, merged: string, generatedAs: s
 }
 
 /**
+ * Names the generator imported and no longer needs (remove-field's `date`) that stayed in a
+ * statement of the user's (add-field had joined them into their `from datetime import timedelta`):
+ * taken out of it where no code reads them, as ruff would flag them unused (F401).
+ */
+async function dropImportsNoLongerRead(path: string, merged: string, generatedAs: string, theirs: string): Promise<string> {
+  const needed = new Set((await moduleImports(theirs, path)).flatMap((statement) => statement.names));
+  const unneeded = (await moduleImports(generatedAs, path)).flatMap((statement) => (statement.from ? statement.from.names.filter((name) => name.alias === undefined && !needed.has(name.name)).map((name) => `${statement.module} ${name.name}`) : []));
+  if (unneeded.length === 0) return merged;
+  const eol = merged.includes('\r\n') ? '\r\n' : '\n';
+  let text = merged;
+  for (const statement of (await moduleImports(merged, path)).reverse()) {
+    const { from } = statement;
+    if (!from || statement.lines.some((line) => line.includes('#'))) continue;
+    const candidates = from.names.filter((name) => name.alias === undefined && unneeded.includes(`${from.module} ${name.name}`)).map((name) => name.name);
+    if (candidates.length === 0) continue;
+    const read = await namesUsedOutsideImports(text, path, candidates);
+    const names = from.names.filter((name) => !candidates.includes(name.name) || read.has(name.name));
+    if (names.length === from.names.length) continue;
+    const lines = text.split(eol);
+    if (names.length > 0) lines.splice(statement.row, statement.endRow - statement.row + 1, ...printFromImport({ module: from.module, names }).split('\n'));
+    else {
+      const alone = lines[statement.row - 1] === '' && lines[statement.endRow + 1] === '';
+      lines.splice(statement.row, statement.endRow - statement.row + 1 + (alone ? 1 : 0));
+    }
+    text = lines.join(eol);
+  }
+  return text;
+}
+
+/**
+ * A standard-library import the change adds where ruff's isort would not have it: into a module
+ * the user imports from already (`from datetime import date, timedelta`), its names join that
+ * statement; below a third-party or the project's own import (the user's `import anyio` above the
+ * generated `from sqlalchemy`), it moves up to the standard library's section, or to a new one
+ * before the first import of another section. One statement at a time, read again after each.
+ */
+async function placeNewStandardImports(
+  path: string,
+  text: string,
+  isNew: (statement: ImportStatement) => boolean,
+  standard: (statement: ImportStatement) => boolean,
+  /** Whether the user's file had these two lines one after the other. */
+  adjacent: (above: string, below: string) => boolean,
+): Promise<string> {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const done = new Set<string>();
+  for (;;) {
+    const statements = await moduleImports(text, path);
+    const index = statements.findIndex((statement) => isNew(statement) && !done.has(statementText(statement)));
+    const statement = statements[index];
+    if (statement === undefined) return text;
+    done.add(statementText(statement));
+    const lines = text.split(eol);
+    /**
+     * Takes the statement out, with the blank line after it where it stood alone between two, or
+     * where the merge put one between two lines the user had together.
+     */
+    const takeOut = () => {
+      const [above, below] = [lines[statement.row - 1], lines[statement.endRow + 2]];
+      const blank = lines[statement.endRow + 1] === '' && (above === '' || (above !== undefined && below !== undefined && adjacent(above, below)));
+      lines.splice(statement.row, statement.endRow - statement.row + 1 + (blank ? 1 : 0));
+    };
+    const plain = (other: ImportStatement) => other.from !== undefined && other.from.names.every((name) => name.alias === undefined);
+    const same = statements.find((other) => other !== statement && plain(other) && plain(statement) && other.module === statement.module && !other.lines.some((line) => line.includes('#')));
+    if (same) {
+      const [joined] = canonicalFromImports([same.from as FromImport, statement.from as FromImport]) as [FromImport];
+      const printed = printFromImport(joined).split('\n');
+      // The later of the two first, so that the other's rows stay where they were.
+      if (statement.row > same.row) {
+        takeOut();
+        lines.splice(same.row, same.endRow - same.row + 1, ...printed);
+      } else {
+        lines.splice(same.row, same.endRow - same.row + 1, ...printed);
+        takeOut();
+      }
+      text = lines.join(eol);
+      continue;
+    }
+    const otherSection = (other: ImportStatement) => !standard(other) && other.module !== '__future__';
+    const first = statements.findIndex(otherSection);
+    if (first < 0 || first > index) continue;
+    const section = statements.slice(0, first).filter(standard).at(-1);
+    const moved = statement.lines;
+    takeOut();
+    const target = statements[first] as ImportStatement;
+    if (section) lines.splice(section.endRow + 1, 0, ...moved);
+    else lines.splice(target.row, 0, ...moved, '');
+    text = lines.join(eol);
+  }
+}
+
+/**
  * The standard library's imports in a section of their own, as ruff's isort wants them (I001),
  * where the merge left them otherwise. A standard-library import the change adds (add-field's
  * `from datetime import date`) to a file with such imports of the user's (`import logging`) lands
@@ -171,9 +273,8 @@ async function keepImportsStillUsed(path: string, merged: string, generatedAs: s
  * Only where the change made it so: what the user's file had stays as it was.
  */
 async function sectionStandardLibrary(path: string, merged: string, ours: string): Promise<string> {
-  const before = ours.replaceAll('\r\n', '\n');
-  const beforeLines = before.split('\n');
-  const standard = (statement: ImportStatement) => STDLIB_MODULES.has(statement.module.split('.')[0] as string);
+  const beforeLines = ours.replaceAll('\r\n', '\n').split('\n');
+  const standard = (statement: ImportStatement) => statement.modules.every((module) => STDLIB_MODULES.has(module.split('.')[0] as string));
   const eol = merged.includes('\r\n') ? '\r' : '';
   /** The module-level imports in runs of statements on consecutive lines. */
   const importBlocks = async (text: string) => {
@@ -193,9 +294,14 @@ async function sectionStandardLibrary(path: string, merged: string, ours: string
       while (apart && beforeLines[next] === '') next += 1;
       return next > at + (apart ? 1 : 0) && beforeLines[next] === b.lines[0];
     });
-  let lines = merged.split('\n');
+  const theirs = new Set((await moduleImports(ours, path)).map(statementText));
+  // By what they import from (`from sqlalchemy`): the generator may have changed the names since.
+  const from = (line: string | undefined) => /^(?:from|import)\s+[\w.]+/.exec(line ?? '')?.[0] ?? line;
+  const adjacent = (above: string, below: string) => beforeLines.some((line, at) => from(line) === from(above) && from(beforeLines[at + 1]) === from(below));
+  const placed = await placeNewStandardImports(path, merged, (statement) => !theirs.has(statementText(statement)) && standard(statement), standard, adjacent);
+  let lines = placed.split('\n');
   // From the end in each pass, so that each change leaves the rows before it where they were.
-  for (const block of (await importBlocks(merged)).reverse()) {
+  for (const block of (await importBlocks(placed)).reverse()) {
     for (let at = block.length - 1; at > 0; at -= 1) {
       const [above, below] = [block[at - 1] as ImportStatement, block[at] as ImportStatement];
       if (standard(above) && !standard(below) && !follows(above, below)) lines.splice(below.row, 0, eol);
@@ -218,7 +324,7 @@ async function sectionStandardLibrary(path: string, merged: string, ours: string
     } else groups.push({ statements: block, joined: false });
   }
   for (const { statements, joined } of groups.reverse()) {
-    if (!statements.every(standard) || (!joined && statements.every((statement) => before.includes(statementText(statement))))) continue;
+    if (!statements.every(standard) || (!joined && statements.every((statement) => theirs.has(statementText(statement))))) continue;
     const sorted = [...statements].sort((a, b) =>
       a.from && b.from ? fromImportOrder(a.from, b.from) : a.from || b.from ? Number(a.from !== undefined) - Number(b.from !== undefined) : plainImportOrder(a.module, b.module),
     );

@@ -536,8 +536,10 @@ export interface ImportStatement {
   names: string[];
   /** A `from` import's module and names; undefined for `import a.b`. */
   from?: FromStatement;
-  /** The module `import a.b` names, or the `from` import's module. */
+  /** The module `import a.b` names (the first, of `import a, b`), or the `from` import's module. */
   module: string;
+  /** Every module it names: `import a, b` names two. */
+  modules: string[];
 }
 
 /** The module-level import statements of `source`, in order (a `from __future__` one too). */
@@ -549,13 +551,18 @@ export function moduleImports(source: string, file: string): Promise<ImportState
       .map((statement) => {
         const [row, endRow] = [statement.startPosition.row, statement.endPosition.row];
         const names = boundNames(statement);
-        const module = compact(statement.childForFieldName('module_name') ?? statement.childForFieldName('name'));
+        // `import a.b as c, d`: each module, as named before any `as`.
+        const modules =
+          statement.type === 'import_statement'
+            ? statement.childrenForFieldName('name').map((name) => compact(name.type === 'aliased_import' ? name.childForFieldName('name') : name))
+            : [compact(statement.childForFieldName('module_name'))];
+        const module = modules[0] as string;
         const imported = statement.childrenForFieldName('name').map(
           (name): ImportedName => (name.type === 'aliased_import' ? { name: compact(name.childForFieldName('name')), alias: compact(name.childForFieldName('alias')) } : { name: compact(name) }),
         );
         const from: FromStatement | undefined =
           statement.type === 'import_statement' ? undefined : { module: statement.type === 'future_import_statement' ? '__future__' : module, names: imported };
-        return { lines: lines.slice(row, endRow + 1).map((line) => line.replace(/\r$/, '')), row, endRow, names, ...(from ? { from } : {}), module: from?.module ?? module };
+        return { lines: lines.slice(row, endRow + 1).map((line) => line.replace(/\r$/, '')), row, endRow, names, ...(from ? { from } : {}), module: from?.module ?? module, modules };
       });
   });
 }
@@ -590,6 +597,15 @@ function isBinding(node: Node): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * Whether `child` of the scope `scope` is read in the scope around it: a function's parameters
+ * (their annotations and defaults: the names themselves are bindings) and its return type.
+ */
+function readAround(scope: Node, child: Node): boolean {
+  const is = (field: string) => scope.childForFieldName(field)?.id === child.id;
+  return (scope.type === 'function_definition' || scope.type === 'lambda') && (is('parameters') || is('return_type'));
 }
 
 const ANNOTATION_CALLS = new Set(['cast', 'TypeVar', 'NewType']);
@@ -627,6 +643,10 @@ export function namesUsedOutsideImports(source: string, file: string, names: str
     for (const node of root.descendantsOfType(['identifier', 'string'])) {
       if (!node) continue;
       if (node.type === 'string') {
+        // `__all__ = ["Decimal", ...]` re-exports the name: ruff's F822 wants it defined.
+        const list = node.parent?.type === 'list' || node.parent?.type === 'tuple' ? node.parent.parent : null;
+        const exported = (list?.type === 'assignment' || list?.type === 'augmented_assignment') && compact(list.childForFieldName('left')) === '__all__';
+        if (exported && names.includes(stringValue(node) ?? '')) used.add(stringValue(node) as string);
         const annotation = node.parent?.type === 'type' || (node.parent?.type === 'argument_list' && ANNOTATION_CALLS.has(compact(node.parent.parent?.childForFieldName('function')).split('.').pop() ?? ''));
         const content = node.namedChildren.filter((child) => child?.type === 'string_content').map((child) => child?.text ?? '').join('');
         if (annotation) for (const name of names) if (new RegExp(`(^|[^\\w.])${name}(?![\\w])`).test(content)) used.add(name);
@@ -637,9 +657,11 @@ export function namesUsedOutsideImports(source: string, file: string, names: str
       if (parent?.type === 'attribute' && parent.childForFieldName('attribute')?.id === node.id) continue;
       if (parent?.type === 'keyword_argument' && parent.childForFieldName('name')?.id === node.id) continue;
       let outside = true;
-      for (let up = parent; up && outside; up = up.parent) {
+      for (let up = parent, from: Node = node; up && outside; from = up, up = up.parent) {
         if (up.type === 'import_statement' || up.type === 'import_from_statement') outside = false;
-        else if (SCOPES.has(up.type) && localNames(up).has(node.text)) outside = false;
+        // A function's annotations and defaults are read where it is defined, not in its scope
+        // (`def label(date: date) -> date`).
+        else if (SCOPES.has(up.type) && !readAround(up, from) && localNames(up).has(node.text)) outside = false;
       }
       if (outside) used.add(node.text);
     }

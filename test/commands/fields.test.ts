@@ -454,6 +454,41 @@ describe('remove-field', () => {
     expect(await read(path)).toBe(mine);
   });
 
+  it.each([
+    // A third pass: each left ruff's I001 (or F811) after an add-field that exited 0.
+    ['a third-party import of theirs above the generated ones', 'import anyio\n', '\n\nasync def pause() -> None:\n    await anyio.sleep(0)\n', 'from datetime import date\n\nimport anyio\nfrom sqlalchemy import Date, String,'],
+    ['`import datetime as dt` of theirs', 'import datetime as dt\n\n', '\n\nTODAY = dt.date.today\n', 'import datetime as dt\nfrom datetime import date\n\nfrom sqlalchemy import Date, String,'],
+    ['a statement of theirs from the same module', 'from datetime import date, timedelta\n\n', '\n\nWEEK = timedelta(days=7)\nTODAY = date.today\n', 'from datetime import date, timedelta\n\nfrom sqlalchemy import Date, String,'],
+  ])('puts the standard library\'s new import where ruff would beside %s; remove-field gives the file back', async (_, imports, uses, expected) => {
+    const path = 'src/my_api/repositories/orders.py';
+    const mine = `${(await read(path)).replace('from sqlalchemy import String', `${imports}from sqlalchemy import String`)}${uses}`;
+    await writeFile(at(path), mine);
+    await runAddField({ domain: 'orders', fields: 'born:date?' }, testContext(root).ctx);
+    expect(await read(path)).toContain(`"""\n\n${expected}`);
+    await runRemoveField({ domain: 'orders', field: 'born' }, testContext(root).ctx);
+    expect(await read(path)).toBe(mine);
+  });
+
+  it('takes a name the generator joined into a statement of the user\'s back out when no code reads it', async () => {
+    const path = 'src/my_api/repositories/orders.py';
+    const mine = `${(await read(path)).replace('from sqlalchemy import String', 'from datetime import timedelta\n\nfrom sqlalchemy import String')}\n\nWEEK = timedelta(days=7)\n`;
+    await writeFile(at(path), mine);
+    await runAddField({ domain: 'orders', fields: 'born:date?' }, testContext(root).ctx);
+    expect(await read(path)).toContain('\nfrom datetime import date, timedelta\n\nfrom sqlalchemy import Date, String,');
+    await runRemoveField({ domain: 'orders', field: 'born' }, testContext(root).ctx);
+    expect(await read(path)).toBe(mine);
+  });
+
+  it('keeps an import a parameter\'s annotation reads (date: date), and one __all__ names', async () => {
+    await runAddField({ domain: 'orders', fields: 'born:date?, price:decimal?' }, testContext(root).ctx);
+    const path = 'src/my_api/repositories/orders.py';
+    await append(path, '\n\ndef label(date: date) -> str:\n    return date.isoformat()\n\n\n__all__ = ["Decimal", "Order"]\n');
+    await runRemoveField({ domain: 'orders', field: 'born' }, testContext(root).ctx);
+    await runRemoveField({ domain: 'orders', field: 'price' }, testContext(root).ctx);
+    const after = await read(path);
+    expect(after).toContain('from datetime import date\nfrom decimal import Decimal\n');
+  });
+
   it('is not held back by the templates\' own use of the name (fastapi\'s status beside a field called status)', async () => {
     await runAddField({ domain: 'orders', fields: 'status:str=new' }, testContext(root).ctx);
     await runRemoveField({ domain: 'orders', field: 'status' }, testContext(root).ctx);
