@@ -1,4 +1,5 @@
 import { diff3Merge, diffComm } from 'node-diff3';
+import { canonicalFromImports, printFromImport } from './python-source.js';
 import { inLineEndingsOf, reindent } from './source-text.js';
 
 /**
@@ -128,11 +129,46 @@ function merge(ours: string, base: string | undefined, theirs: string, resolve: 
 /** Merges, keeping the user's lines where both sides changed them, and says where that was. */
 export function mergeLines(ours: string, base: string, theirs: string): MergeResult {
   const conflicts: number[] = [];
-  const text = merge(ours, base, theirs, (clash) => {
+  const text = merge(ours, base, theirs, (clash, eol) => {
+    const imports = mergedImports(clash, eol);
+    if (imports) return imports;
     conflicts.push(clash.oursIndex + 1);
     return clash.ours;
   });
   return { text, conflicts };
+}
+
+/** `from a.b import C, d` on one line, without parentheses, aliases or a comment: the module and its names. */
+const FROM_IMPORT = /^from ([\w.]+) import (\w+(?:, \w+)*)$/;
+
+/**
+ * A clash of `from` imports only, each module once a side (the user imported one more error type
+ * where add-field imports another): merged by name, as the lines of a statement are not. Each of
+ * the user's statements keeps its place, with the names the generator added and without those it
+ * took out; undefined (a conflict) where the generator imports from a module the user's lines do
+ * not, or any line is of another kind.
+ */
+function mergedImports(clash: Clash, eol: string): string[] | undefined {
+  if (clash.base === undefined) return undefined;
+  const read = (lines: string[]) => {
+    const modules = new Map<string, string[]>();
+    for (const line of lines) {
+      const match = FROM_IMPORT.exec(line.replace(/\r?\n$/, ''));
+      if (!match || modules.has(match[1] as string)) return undefined;
+      modules.set(match[1] as string, (match[2] as string).split(', '));
+    }
+    return modules;
+  };
+  const [ours, base, theirs] = [read(clash.ours), read(clash.base), read(clash.theirs)];
+  if (!ours || !base || !theirs || [...theirs.keys()].some((module) => !ours.has(module) && !base.has(module))) return undefined;
+  const merged: string[] = [];
+  for (const [module, names] of ours) {
+    const [was, now] = [base.get(module) ?? [], theirs.get(module) ?? []];
+    const kept = [...names.filter((name) => !was.includes(name) || now.includes(name)), ...now.filter((name) => !was.includes(name) && !names.includes(name))];
+    const [statement] = canonicalFromImports([{ module, names: kept.map((name) => ({ name })) }]);
+    if (statement) merged.push(...printFromImport(statement).split('\n').map((line) => line + eol));
+  }
+  return merged;
 }
 
 /** The lines git's conflict markers start with (merge.conflictStyle = diff3). */

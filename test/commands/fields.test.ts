@@ -71,13 +71,14 @@ describe('add-field', () => {
   });
 
   it('refuses, writing nothing, where the user changed the lines it changes', async () => {
-    // The new int column changes this import line too.
+    // The new int column changes this import line too; with the user's comment on it, it is no
+    // plain list of names to merge by name.
     const model = (await read('src/my_api/repositories/orders.py')).replace(
       'from sqlalchemy import String, func, select\n',
-      'from sqlalchemy import String, func, literal, select\n',
+      'from sqlalchemy import String, func, select  # what the queries need\n',
     );
     await writeFile(at('src/my_api/repositories/orders.py'), model);
-    const line = model.split('\n').findIndex((text) => text.includes('literal')) + 1;
+    const line = model.split('\n').findIndex((text) => text.includes('what the queries need')) + 1;
     const before = await snapshotTree(root, { withFolders: true });
     await expect(runAddField({ domain: 'orders', fields: 'qty:int?' }, testContext(root).ctx)).rejects.toThrow(
       `add-field cannot merge the new fields with your changes at src/my_api/repositories/orders.py:${line}; nothing was written`,
@@ -476,6 +477,17 @@ describe('remove-field', () => {
     await runAddField({ domain: 'orders', fields: 'born:date?' }, testContext(root).ctx);
     expect(await read(path)).toContain('\nfrom datetime import date, timedelta\n\nfrom sqlalchemy import Date, String,');
     await runRemoveField({ domain: 'orders', field: 'born' }, testContext(root).ctx);
+    expect(await read(path)).toBe(mine);
+  });
+
+  it('merges by name an import line the user added a name to, where add-field changes the same line', async () => {
+    // A third hostile pass: one more error type imported by hand made every such add-field refuse.
+    const path = 'src/my_api/services/orders.py';
+    const mine = `${(await read(path)).replace('from my_api.core.errors import NotFoundError\n', 'from my_api.core.errors import NotFoundError, RuleViolationError\n')}\n\ndef refuse() -> None:\n    raise RuleViolationError("no")\n`;
+    await writeFile(at(path), mine);
+    await runAddField({ domain: 'orders', fields: 'email:str!?' }, testContext(root).ctx);
+    expect(await read(path)).toContain('\nfrom my_api.core.errors import ConflictError, NotFoundError, RuleViolationError\n');
+    await runRemoveField({ domain: 'orders', field: 'email' }, testContext(root).ctx);
     expect(await read(path)).toBe(mine);
   });
 

@@ -52,6 +52,23 @@ describe('mergeLines', () => {
   });
 });
 
+describe('import lines both sides changed', () => {
+  const base = 'from a import B, c\nfrom d import E\n\nx = 1\n';
+  it('merge by name: the user\'s names stay, the generator\'s come and go', () => {
+    const ours = 'from a import B, Mine, c\nfrom d import E, Other\n\nx = 1\n';
+    const theirs = 'from a import B, New, c\nfrom d import E\n\nx = 1\n';
+    expect(mergeLines(ours, base, theirs)).toEqual({ text: 'from a import B, Mine, New, c\nfrom d import E, Other\n\nx = 1\n', conflicts: [] });
+    expect(mergeLines(ours, base, 'from a import c\nfrom d import E\n\nx = 1\n')).toEqual({ text: 'from a import Mine, c\nfrom d import E, Other\n\nx = 1\n', conflicts: [] });
+  });
+
+  it('stay a conflict where a line is no plain list of names, or the generator imports from a module the user\'s lines do not', () => {
+    const commented = 'from a import B, Mine, c  # mine\nfrom d import E\n\nx = 1\n';
+    expect(mergeLines(commented, base, 'from a import B, New, c\nfrom d import E\n\nx = 1\n').conflicts).toEqual([1]);
+    const ours = 'from a import B, Mine, c\nfrom d import E\n\nx = 1\n';
+    expect(mergeLines(ours, base, 'from a import B, New, c\nfrom b import G\nfrom d import E\n\nx = 1\n').conflicts).toEqual([1]);
+  });
+});
+
 describe('mergeWithMarkers', () => {
   it('merges what does not clash and marks what does as git does, base included', () => {
     const ours = base.replace('    b: int', '    b: float').replace('    return 1', '    return 2');
