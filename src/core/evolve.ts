@@ -275,7 +275,8 @@ async function placeNewStandardImports(
 async function sectionStandardLibrary(path: string, merged: string, ours: string): Promise<string> {
   const beforeLines = ours.replaceAll('\r\n', '\n').split('\n');
   const standard = (statement: ImportStatement) => statement.modules.every((module) => STDLIB_MODULES.has(module.split('.')[0] as string));
-  const eol = merged.includes('\r\n') ? '\r' : '';
+  // Lines are split at \n: in a CRLF file each keeps its \r, and a line put in gets one.
+  const cr = merged.includes('\r\n') ? '\r' : '';
   /** The module-level imports in runs of statements on consecutive lines. */
   const importBlocks = async (text: string) => {
     const blocks: ImportStatement[][] = [];
@@ -294,17 +295,17 @@ async function sectionStandardLibrary(path: string, merged: string, ours: string
       while (apart && beforeLines[next] === '') next += 1;
       return next > at + (apart ? 1 : 0) && beforeLines[next] === b.lines[0];
     });
-  const theirs = new Set((await moduleImports(ours, path)).map(statementText));
+  const usersStatements = new Set((await moduleImports(ours, path)).map(statementText));
   // By what they import from (`from sqlalchemy`): the generator may have changed the names since.
   const from = (line: string | undefined) => /^(?:from|import)\s+[\w.]+/.exec(line ?? '')?.[0] ?? line;
   const adjacent = (above: string, below: string) => beforeLines.some((line, at) => from(line) === from(above) && from(beforeLines[at + 1]) === from(below));
-  const placed = await placeNewStandardImports(path, merged, (statement) => !theirs.has(statementText(statement)) && standard(statement), standard, adjacent);
+  const placed = await placeNewStandardImports(path, merged, (statement) => !usersStatements.has(statementText(statement)) && standard(statement), standard, adjacent);
   let lines = placed.split('\n');
   // From the end in each pass, so that each change leaves the rows before it where they were.
   for (const block of (await importBlocks(placed)).reverse()) {
     for (let at = block.length - 1; at > 0; at -= 1) {
       const [above, below] = [block[at - 1] as ImportStatement, block[at] as ImportStatement];
-      if (standard(above) && !standard(below) && !follows(above, below)) lines.splice(below.row, 0, eol);
+      if (standard(above) && !standard(below) && !follows(above, below)) lines.splice(below.row, 0, cr);
     }
   }
   const split = lines.join('\n');
@@ -324,12 +325,12 @@ async function sectionStandardLibrary(path: string, merged: string, ours: string
     } else groups.push({ statements: block, joined: false });
   }
   for (const { statements, joined } of groups.reverse()) {
-    if (!statements.every(standard) || (!joined && statements.every((statement) => theirs.has(statementText(statement))))) continue;
+    if (!statements.every(standard) || (!joined && statements.every((statement) => usersStatements.has(statementText(statement))))) continue;
     const sorted = [...statements].sort((a, b) =>
       a.from && b.from ? fromImportOrder(a.from, b.from) : a.from || b.from ? Number(a.from !== undefined) - Number(b.from !== undefined) : plainImportOrder(a.module, b.module),
     );
     const [start, end] = [(statements[0] as ImportStatement).row, (statements.at(-1) as ImportStatement).endRow];
-    lines.splice(start, end - start + 1, ...sorted.flatMap((statement) => statement.lines.map((line) => line + eol)));
+    lines.splice(start, end - start + 1, ...sorted.flatMap((statement) => statement.lines.map((line) => line + cr)));
   }
   return lines.join('\n');
 }
