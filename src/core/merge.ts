@@ -140,10 +140,14 @@ export function mergeLines(ours: string, base: string, theirs: string): MergeRes
 
 /** `from a.b import C, d` on one line, without parentheses, aliases or a comment: the module and its names. */
 const FROM_IMPORT = /^from ([\w.]+) import (\w+(?:, \w+)*)$/;
+/** The first line of one wrapped in parentheses, then each name's line (no alias, no comment). */
+const FROM_IMPORT_OPEN = /^from ([\w.]+) import \($/;
+const NAME_LINE = /^( {4})(\w+),$/;
 
 /**
- * A clash of `from` imports only, each module once a side (the user imported one more error type
- * where add-field imports another): merged by name, as the lines of a statement are not. Each of
+ * A clash of `from` imports only, on a line or wrapped a name a line, each module once a side (the
+ * user imported one more error type where add-field imports another): merged by name, as the
+ * lines of a statement are not. Each of
  * the user's statements keeps its place, with the names the generator added and without those it
  * took out; undefined (a conflict) where the generator imports from a module the user's lines do
  * not, or any line is of another kind.
@@ -152,10 +156,28 @@ function mergedImports(clash: Clash, eol: string): string[] | undefined {
   if (clash.base === undefined) return undefined;
   const read = (lines: string[]) => {
     const modules = new Map<string, string[]>();
-    for (const line of lines) {
-      const match = FROM_IMPORT.exec(line.replace(/\r?\n$/, ''));
-      if (!match || modules.has(match[1] as string)) return undefined;
-      modules.set(match[1] as string, (match[2] as string).split(', '));
+    for (let at = 0; at < lines.length; at += 1) {
+      const line = (lines[at] as string).replace(/\r?\n$/, '');
+      // As ruff wraps one that does not fit: `from a import (`, a name a line, `)`.
+      const open = FROM_IMPORT_OPEN.exec(line);
+      let module: string | undefined;
+      let names: string[] = [];
+      if (open) {
+        module = open[1] as string;
+        for (at += 1; at < lines.length && !/^\)\r?\n?$/.test(lines[at] as string); at += 1) {
+          // Four spaces in, as printFromImport prints them: another indentation is left to the user.
+          const name = NAME_LINE.exec((lines[at] as string).replace(/\r?\n$/, ''));
+          if (!name) return undefined;
+          names.push(name[2] as string);
+        }
+        if (at >= lines.length) return undefined;
+      } else {
+        const match = FROM_IMPORT.exec(line);
+        if (!match) return undefined;
+        [module, names] = [match[1] as string, (match[2] as string).split(', ')];
+      }
+      if (modules.has(module)) return undefined;
+      modules.set(module, names);
     }
     return modules;
   };

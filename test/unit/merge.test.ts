@@ -61,6 +61,12 @@ describe('import lines both sides changed', () => {
     expect(mergeLines(ours, base, 'from a import c\nfrom d import E\n\nx = 1\n')).toEqual({ text: 'from a import Mine, c\nfrom d import E, Other\n\nx = 1\n', conflicts: [] });
   });
 
+  it('merge a statement wrapped a name a line by name too, printed as ruff prints it', () => {
+    const wrappedBase = 'from a import (\n    Alpha,\n    Beta,\n    Gamma,\n)\n\nx = 1\n';
+    const ours = 'from a import (\n    Alpha,\n    Beta,\n    Gamma,\n    Mine,\n)\n\nx = 1\n';
+    expect(mergeLines(ours, wrappedBase, 'from a import Alpha, Gamma\n\nx = 1\n')).toEqual({ text: 'from a import Alpha, Gamma, Mine\n\nx = 1\n', conflicts: [] });
+  });
+
   it('stay a conflict where a line is no plain list of names, or the generator imports from a module the user\'s lines do not', () => {
     const commented = 'from a import B, Mine, c  # mine\nfrom d import E\n\nx = 1\n';
     expect(mergeLines(commented, base, 'from a import B, New, c\nfrom d import E\n\nx = 1\n').conflicts).toEqual([1]);
