@@ -9,7 +9,7 @@ import { DOMAIN_ROLES, domainFile, domainName, type Layout, layoutFolders, layou
 import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
 import { renderProject } from './project.js';
-import { importedModules, moduleOfFile } from './python-edit.js';
+import { importedModules, importedTargets, innermostModule, moduleOfFile } from './python-edit.js';
 import { LINE_LENGTH } from './python-source.js';
 import type { RenderedFile } from './render.js';
 import { refuseBrokenToml } from './transaction.js';
@@ -260,12 +260,9 @@ async function refuseImportsAcrossDomains(plan: Plan, packageName: string, moves
     const source = path.endsWith('.py') ? plan.read(path) : undefined;
     if (own === undefined || !own.startsWith(domains) || source === undefined) continue;
     const [domain, role] = own.slice(domains.length).split('.');
-    const imported = await importedModules(source, path);
-    for (const { module, line } of imported) {
-      // `from pkg.services import users` names pkg.services too: what it imports counts.
-      if (imported.some((other) => other.line === line && other.module.startsWith(`${module}.`))) continue;
+    for (const { module, line } of importedTargets(await importedModules(source, path))) {
       // A name in a module (`from .users import User`: my_api.repositories.users.User) moves with it.
-      const from = [...modules.keys()].filter((key) => module === key || module.startsWith(`${key}.`)).sort((a, b) => b.length - a.length)[0];
+      const from = innermostModule(module, modules.keys());
       const moved = from === undefined ? module : `${modules.get(from)}${module.slice(from.length)}`;
       if (!moved.startsWith(domains)) continue;
       const [other, otherRole] = moved.slice(domains.length).split('.');

@@ -766,6 +766,23 @@ export function importedModules(source: string, file: string): Promise<Array<{ m
   });
 }
 
+/**
+ * What each statement of `imported` takes: `from a import b` names both a and a.b, and takes a.b
+ * (the module b, or a name of a); `import a.b` takes a.b.
+ */
+export function importedTargets(imported: Array<{ module: string; line: number }>): Array<{ module: string; line: number }> {
+  return imported.filter(({ module, line }) => !imported.some((other) => other.line === line && other.module.startsWith(`${module}.`)));
+}
+
+/** The innermost of `modules` that is `module` or a package holding it; undefined for none. */
+export function innermostModule(module: string, modules: Iterable<string>): string | undefined {
+  let found: string | undefined;
+  for (const candidate of modules) {
+    if ((module === candidate || module.startsWith(`${candidate}.`)) && candidate.length > (found?.length ?? -1)) found = candidate;
+  }
+  return found;
+}
+
 function assignedValue(root: Node, name: string): Node | undefined {
   return assignmentStatement(root, name)?.namedChild(0)?.childForFieldName('right') ?? undefined;
 }

@@ -1,7 +1,7 @@
 import { CliError } from '../errors.js';
 import { isUnchanged, type Manifest } from './manifest.js';
 import type { Plan } from './plan.js';
-import { importedModules, moduleOfFile } from './python-edit.js';
+import { importedModules, importedTargets, innermostModule, moduleOfFile } from './python-edit.js';
 
 /** Python files under `dir`, as they will be after the plan. */
 export function pythonFilesUnder(plan: Plan, dir: string): string[] {
@@ -50,11 +50,9 @@ export async function refuseDanglingImports(plan: Plan, manifest: Manifest, what
   const uses: string[] = [];
   const importers = [...pythonFilesUnder(plan, `src/${manifest.options.packageName}`), ...pythonFilesUnder(plan, 'tests')];
   for (const file of importers.filter((path) => !leftByRemoved.has(path))) {
-    const imported = await importedModules(plan.read(file) as string, file);
-    for (const { module, line } of imported) {
-      // `from pkg.domains.x import deps` names pkg.domains.x too: the module it takes is the one to name.
-      if (imported.some((other) => other.line === line && other.module.startsWith(`${module}.`))) continue;
-      const gone = deleted.filter((removed) => module === removed || module.startsWith(`${removed}.`)).sort((a, b) => b.length - a.length)[0];
+    // What a statement takes is the one to name: the deps of `from pkg.domains.x import deps`.
+    for (const { module, line } of importedTargets(await importedModules(plan.read(file) as string, file))) {
+      const gone = innermostModule(module, deleted);
       if (gone) uses.push(`${file}:${line} imports ${gone}`);
     }
   }
