@@ -99,21 +99,25 @@ async function withoutDroppedImports(path: string, ours: string, generatedAs: st
     return [];
   });
   const eol = ours.includes('\r\n') ? '\r\n' : '\n';
-  const cut = (lines: string[], rows: number[]) => {
-    const taken: number[] = [];
-    for (const row of [...rows].sort((a, b) => b - a)) {
-      const span = row > 0 && lines[row - 1] === '' && lines[row + 1] === '' ? 2 : 1;
-      lines.splice(row, span);
-      taken.push(...Array.from({ length: span }, (_, offset) => row + offset));
-    }
-    return taken;
-  };
+  const cut = (lines: string[], rows: number[]) => [...rows].sort((a, b) => b - a).flatMap((row) => takeOutStatement(lines, row, row));
   const oursLines = ours.split(eol);
   const baseLines = generatedAs.split('\n');
   const removed = cut(oursLines, pairs.map((pair) => pair.ours));
   cut(baseLines, [...pairs.map((pair) => pair.base), ...baseOnly]);
   // Rows as they were, ascending: rows cut later (further up) came before those cut first.
   return { ours: oursLines.join(eol), base: baseLines.join('\n'), removed: removed.sort((a, b) => a - b) };
+}
+
+/**
+ * Takes the rows `row`..`endRow` (an import statement) out of `lines`, with the blank line after
+ * them where they stood alone between two blank lines (their section goes with them), or where
+ * `blankToo` says; returns the rows taken out.
+ */
+function takeOutStatement(lines: string[], row: number, endRow: number, blankToo = false): number[] {
+  const blank = lines[endRow + 1] === '' && (lines[row - 1] === '' || blankToo);
+  const span = endRow - row + 1 + (blank ? 1 : 0);
+  lines.splice(row, span);
+  return Array.from({ length: span }, (_, offset) => row + offset);
 }
 
 /** A statement's text, its lines joined. */
@@ -182,7 +186,7 @@ async function dropImportsNoLongerRead(path: string, merged: string, generatedAs
   if (unneeded.length === 0) return merged;
   const eol = merged.includes('\r\n') ? '\r\n' : '\n';
   let text = merged;
-  for (const statement of (await moduleImports(merged, path)).reverse()) {
+  for (const statement of [...(await moduleImports(merged, path))].reverse()) {
     const { from } = statement;
     if (!from || statement.lines.some((line) => line.includes('#'))) continue;
     const candidates = from.names.filter((name) => name.alias === undefined && unneeded.includes(`${from.module} ${name.name}`)).map((name) => name.name);
@@ -192,10 +196,7 @@ async function dropImportsNoLongerRead(path: string, merged: string, generatedAs
     if (names.length === from.names.length) continue;
     const lines = text.split(eol);
     if (names.length > 0) lines.splice(statement.row, statement.endRow - statement.row + 1, ...printFromImport({ module: from.module, names }).split('\n'));
-    else {
-      const alone = lines[statement.row - 1] === '' && lines[statement.endRow + 1] === '';
-      lines.splice(statement.row, statement.endRow - statement.row + 1 + (alone ? 1 : 0));
-    }
+    else takeOutStatement(lines, statement.row, statement.endRow);
     text = lines.join(eol);
   }
   return text;
@@ -231,8 +232,7 @@ async function placeNewStandardImports(
      */
     const takeOut = () => {
       const [above, below] = [lines[statement.row - 1], lines[statement.endRow + 2]];
-      const blank = lines[statement.endRow + 1] === '' && (above === '' || (above !== undefined && below !== undefined && adjacent(above, below)));
-      lines.splice(statement.row, statement.endRow - statement.row + 1 + (blank ? 1 : 0));
+      takeOutStatement(lines, statement.row, statement.endRow, above !== undefined && below !== undefined && adjacent(above, below));
     };
     const plain = (other: ImportStatement) => other.from !== undefined && other.from.names.every((name) => name.alias === undefined);
     const same = statements.find((other) => other !== statement && plain(other) && plain(statement) && other.module === statement.module && !other.lines.some((line) => line.includes('#')));

@@ -542,8 +542,23 @@ export interface ImportStatement {
   modules: string[];
 }
 
-/** The module-level import statements of `source`, in order (a `from __future__` one too). */
-export function moduleImports(source: string, file: string): Promise<ImportStatement[]> {
+/**
+ * The import statements of texts read lately: a merge reads those of the same three versions of
+ * a file (the user's, as generated, as generated now) at several of its steps.
+ */
+const importsRead = new Map<string, readonly ImportStatement[]>();
+
+/** The module-level import statements of `source`, in order (a `from __future__` one too); shared, so read-only. */
+export async function moduleImports(source: string, file: string): Promise<readonly ImportStatement[]> {
+  const known = importsRead.get(source);
+  if (known) return known;
+  const statements = await readModuleImports(source, file);
+  if (importsRead.size >= REMEMBERED_TEXTS) importsRead.clear();
+  importsRead.set(source, statements);
+  return statements;
+}
+
+function readModuleImports(source: string, file: string): Promise<ImportStatement[]> {
   return parseOwned(source, file, (root) => {
     const lines = source.split('\n');
     return root.namedChildren
