@@ -22,6 +22,22 @@ function editDistance(a: string, b: string): number {
 
 const USAGE_HINT = '(run with --help for usage)';
 
+/** How a field is written, for add-domain's and add-field's help (core/fields.ts parses it). */
+export const FIELDS_HELP = `
+Fields: name:type, comma-separated; after the type, any of
+  ?         optional (may be null)
+  !         unique (a second row with the same value is a 409 naming it)
+  +         indexed, and an exact-match filter on the list endpoint
+  =value    a default, also the column's server default (quote one that
+            holds a comma: note:str="a, b")
+Types: str (up to 255 characters), text, int (32-bit), float, bool,
+  decimal (10 digits before the point, 2 after), date, datetime (in UTC;
+  no default), uuid (no default), ref(<domain>) or
+  ref(<domain>, on_delete=restrict|cascade|set_null): a <name>_id column
+  holding a row of that domain (indexed; set_null needs ref(...)?)
+Example: "title:str, sku:str!, price:decimal=0, in_stock:bool+=true,
+  notes:text?, owner:ref(users)"`;
+
 /** The words that name a command, `help` included. */
 const commandWords = (program: Command) => [...program.commands.map((command) => command.name()), 'help'];
 
@@ -96,10 +112,11 @@ function buildProgram(ctx: Context): Command {
   program
     .command('add-domain <name>')
     .description('add a domain across routers, services, repositories, schemas and tests')
-    .option('--fields <spec>', 'columns, e.g. "title:str, price:decimal, in_stock:bool=true, notes:text?"')
+    .option('--fields <spec>', 'columns, e.g. "title:str, price:decimal, in_stock:bool=true, notes:text?" (see Fields below)')
     .option('--dry-run', 'print the changes and write nothing')
     .option('--json', 'with --dry-run: print the plan as JSON')
     .option('--force', 'overwrite files in the way (says which first)')
+    .addHelpText('after', FIELDS_HELP)
     .action(async (name: string, flags: { fields?: string; dryRun?: boolean; json?: boolean; force?: boolean }) => {
       // No parser started here: a domain's files are renderings the build parsed, and a registry
       // and migrations still as generated are read by their printed shape. Only a project changed
@@ -125,6 +142,7 @@ function buildProgram(ctx: Context): Command {
     .description('add fields to a domain: schemas, table, tests and a migration, merged with your changes')
     .option('--dry-run', 'print the changes and write nothing')
     .option('--json', 'with --dry-run: print the plan as JSON')
+    .addHelpText('after', FIELDS_HELP)
     .action(async (domain: string, fields: string, flags: { dryRun?: boolean; json?: boolean }) => {
       // Compiling the Python grammar (for the syntax-tree edits) overlaps with loading the command.
       void import('./core/python-edit.js').then((edit) => edit.warmUpPythonParser());

@@ -247,8 +247,10 @@ export const DEFAULT_FIELDS = 'name:str';
 
 /**
  * The parts of a spec, split at each comma outside a type's parentheses (`ref(users,
- * on_delete=cascade)`). A default (after `=`, outside them) runs to the next comma whatever it
- * holds: `mood:str=:)` is one part, and so is everything a spec and the next one joined give.
+ * on_delete=cascade)`) and outside a quoted default (`tags:str="a,b"`). Any other default (after
+ * `=`, outside them) runs to the next comma whatever it holds: `mood:str=:)` is one part, and so is
+ * everything a spec and the next one joined give (parseFields refuses a quote left open, which
+ * would take the next spec's commas).
  */
 export function splitFieldSpec(spec: string): string[] {
   const parts: string[] = [];
@@ -256,7 +258,7 @@ export function splitFieldSpec(spec: string): string[] {
   let depth = 0;
   let inDefault = false;
   for (let index = 0; index < spec.length; index += 1) {
-    const char = spec[index];
+    const char = spec[index] as string;
     if (char === ',' && depth === 0) {
       parts.push(spec.slice(start, index));
       start = index + 1;
@@ -264,7 +266,12 @@ export function splitFieldSpec(spec: string): string[] {
     } else if (inDefault) continue;
     else if (char === '(') depth += 1;
     else if (char === ')') depth = Math.max(0, depth - 1);
-    else if (char === '=' && depth === 0) inDefault = true;
+    else if (char === '=' && depth === 0) {
+      inDefault = true;
+      const opening = /^\s*(["'])/.exec(spec.slice(index + 1));
+      const closing = opening ? spec.indexOf(opening[1] as string, index + 1 + opening[0].length) : -1;
+      if (closing !== -1) index = closing;
+    }
   }
   parts.push(spec.slice(start));
   return parts.map((part) => part.trim()).filter((part) => part !== '');
@@ -324,6 +331,10 @@ export function parseFields(spec: string, resolveDomain: (name: string) => strin
     let pythonDefault: string | undefined;
     let defaultValue: string | undefined;
     if (rawDefault !== undefined) {
+      const quote = /^["']/.exec(rawDefault.trim())?.[0];
+      if (quote !== undefined && rawDefault.indexOf(quote, rawDefault.indexOf(quote) + 1) === -1) {
+        fail(`the default of "${name}" opens a quote (${quote}) it does not close`);
+      }
       const value = rawDefault.trim().replace(/^(["'])(.*)\1$/s, '$2');
       defaultValue = value;
       // Control characters (C0, C1, line separators) and unpaired surrogates would not survive the

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FIELDS_HELP } from '../../src/program.js';
 import { columnSchemaImports, domainFields, parseFields, refuseWhatRuffFlags, splitFieldSpec, stdlibImports } from '../../src/core/fields.js';
 
 describe('parseFields', () => {
@@ -174,7 +175,14 @@ describe('parseFields', () => {
         fc.stringMatching(/^[a-z]\w{0,8}$/),
         fc.constantFrom('str', 'int', 'ref(users)', 'ref(users, on_delete=cascade)', 'ref(users,on_delete = set_null)'),
         fc.stringMatching(/^[?!+]{0,3}$/),
-        fc.option(fc.stringMatching(/^[^,]*$/), { nil: undefined }),
+        fc.option(
+          fc.oneof(
+            // Unquoted defaults hold no comma and open no quote (parseFields refuses one left open).
+            fc.stringMatching(/^[^,]*$/).filter((text) => !/^\s*["']/.test(text)),
+            fc.tuple(fc.constantFrom('"', "'"), fc.stringMatching(/^[^"']*$/)).map(([quote, inside]) => `${quote}${inside}${quote}`),
+          ),
+          { nil: undefined },
+        ),
       )
       .map(([name, type, markers, fallback]) => `${name}:${type}${markers}${fallback === undefined ? '' : `=${fallback}`}`.trim())
       .filter((text) => !text.endsWith('='));
@@ -187,7 +195,38 @@ describe('parseFields', () => {
     );
   });
 
+  it('explains in --help every type it accepts, with an example that parses', () => {
+    const accepted = (() => {
+      try {
+        parseFields('x:nosuch');
+      } catch (error) {
+        return /\(use (.*)\)/.exec((error as Error).message)?.[1]?.split(', ') ?? [];
+      }
+      return [];
+    })();
+    expect(accepted.length).toBeGreaterThan(8);
+    for (const type of accepted) expect(FIELDS_HELP).toContain(type.replace('(domain)', '('));
+    const example = /Example: "([^"]*)"/s.exec(FIELDS_HELP)?.[1] ?? '';
+    expect(parseFields(example.replace(/\s+/g, ' ')).map((field) => field.name)).toEqual(['title', 'sku', 'price', 'in_stock', 'notes', 'owner']);
+    expect(Math.max(...FIELDS_HELP.split('\n').map((line) => line.length))).toBeLessThanOrEqual(80);
+  });
+
+  it('keeps a quoted default\'s commas in its part, and gives the default without its quotes', () => {
+    expect(splitFieldSpec('note:str="a, b", n:int=1, tag:str = \'x,y\'z, c:str=it\'s, d:str')).toEqual([
+      'note:str="a, b"',
+      'n:int=1',
+      "tag:str = 'x,y'z",
+      "c:str=it's",
+      'd:str',
+    ]);
+    expect(parseFields('note:str="a, b", t:text=\'1,2\'').map((field) => [field.name, field.defaultValue, field.pythonDefault])).toEqual([
+      ['note', 'a, b', '"a, b"'],
+      ['t', '1,2', '"1,2"'],
+    ]);
+  });
+
   it.each([
+    ['note:str="a, b', /the default of "note" opens a quote \(\"\) it does not close/],
     ['owner:ref', /only ref takes arguments, as ref\(domain\)/],
     ['owner:str(users)', /only ref takes arguments/],
     ['owner:ref()', /names no domain/],
