@@ -279,14 +279,18 @@ function routerName({ statement, module }: FromImport, registration: RouterRegis
   return statement.childrenForFieldName('name').find((name) => compact(name) === `routeras${registration.alias}`) ?? undefined;
 }
 
+/** The arguments of the statement's call, without the comments among them. */
+const callArguments = (statement: Node) =>
+  (statement.namedChild(0)?.childForFieldName('arguments')?.namedChildren ?? []).filter((child) => child !== null && child.type !== 'comment');
+
 /** The call includes `alias` (perhaps with options of the user's). */
 function includes(statement: Node, alias: string): boolean {
-  return compact(statement.namedChild(0)?.childForFieldName('arguments')?.namedChild(0)) === alias;
+  return compact(callArguments(statement)[0]) === alias;
 }
 
 /** The call's only argument is `alias`: exactly what addRouterRegistration writes. */
 function includesOnly(statement: Node, alias: string): boolean {
-  return includes(statement, alias) && statement.namedChild(0)?.childForFieldName('arguments')?.namedChildCount === 1;
+  return includes(statement, alias) && callArguments(statement).length === 1;
 }
 
 /** The top-level statement `<name> = ...` (annotated or not). */
@@ -304,6 +308,9 @@ function pointAfter(text: string, from: Point = { row: 0, column: 0 }): Point {
   }
   return lastBreak === -1 ? { row, column: from.column + text.length } : { row, column: text.length - lastBreak - 1 };
 }
+
+/** A comment that speaks to the tools about its own line: it goes when the line does. */
+const DIRECTIVE_COMMENT = /^#\s*(?:noqa\b|type:\s*ignore\b|pyright:|mypy:|pragma:|fmt:|isort:|ruff:)/i;
 
 /** Text edits by character offset, applied back to front so earlier offsets stay valid. */
 export class Splices {
@@ -330,8 +337,11 @@ export class Splices {
   }
 
   /**
-   * Removes a statement. Alone on its lines, the lines go (and one of two blank lines left in a row);
-   * sharing a line with others through `;`, only the statement and its own separator go.
+   * Removes a statement. Alone on its lines, the lines go (and one of two blank lines left in a row),
+   * but for the comments the team wrote on them, which stay as lines of their own where the
+   * statement was: `# keep until the v1 clients are gone` is theirs to delete, not ours (a
+   * directive for the removed line, `# noqa` or `# type: ignore`, goes with it). Sharing a line
+   * with others through `;`, only the statement and its own separator go.
    */
   removeStatement(node: Node): void {
     // A backslash continuation is a node of its own (`line_continuation`), between the others.
@@ -354,12 +364,21 @@ export class Splices {
     }
     const lineStart = this.source.lastIndexOf('\n', node.startIndex - 1) + 1;
     const eol = this.source.indexOf('\n', node.endIndex);
+    const end = eol === -1 ? this.source.length : eol + 1;
+    const comments = [...node.descendantsOfType('comment'), ...(after?.type === 'comment' ? [after] : [])]
+      .filter((comment): comment is Node => comment !== null && comment.startIndex < end && !DIRECTIVE_COMMENT.test(comment.text))
+      .map((comment) => comment.text.trimEnd());
+    if (comments.length > 0) {
+      const indent = /^[ \t]*/.exec(this.source.slice(lineStart))?.[0] ?? '';
+      const lineEnding = this.source.includes('\r\n') ? '\r\n' : '\n';
+      return this.replace(lineStart, end, comments.map((comment) => `${indent}${comment}`).join(lineEnding) + (eol === -1 ? '' : lineEnding));
+    }
     if (eol === -1 && lineStart > 0) {
       // The last line, with no newline after it: the newline before it goes too, so the file still
       // ends without one.
       return this.replace(lineStart - (this.source[lineStart - 2] === '\r' ? 2 : 1), this.source.length, '');
     }
-    this.removeLines(lineStart, eol === -1 ? this.source.length : eol + 1);
+    this.removeLines(lineStart, end);
   }
 
   /** Only spaces and line continuations between `from` and `to`: one logical line (`a; \⏎ b`). */

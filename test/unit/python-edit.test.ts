@@ -135,6 +135,26 @@ api_router.include_router(orders_router)
     expect(edited).toMatch(/\napi_router\.include_router\(zebras_router\)\n/);
   });
 
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+  ])('keeps the comments the team wrote on the lines it removes, as lines of their own, but a directive for the line (%s)', async (_, eol) => {
+    const commented = (await addRouterRegistration(plain, orders))
+      .replace(
+        'api_router.include_router(orders_router)\n',
+        'api_router.include_router(  # v1 clients still call these\n    orders_router,  # keep until 2027\n)\n',
+      )
+      .replace('import router as orders_router\n', 'import router as orders_router  # noqa: F401\n')
+      .replaceAll('\n', eol);
+    const removed = await removeRouterRegistration(commented, orders);
+    expect(removed).toBe(
+      `${plain}# v1 clients still call these\n# keep until 2027\n`.replaceAll('\n', eol),
+    );
+    // Indented where the statement was, and the file's last line still without a newline if it had none.
+    const nested = `${plain}if True:\n    api_router.include_router(orders_router)  # staged`;
+    expect(await removeRouterRegistration(nested, { ...orders, alias: 'nothing_router' })).toBe(nested);
+  });
+
   it('keeps CRLF line endings', async () => {
     const crlf = plain.replaceAll('\n', '\r\n');
     const edited = await addRouterRegistration(crlf, orders);
