@@ -51,6 +51,22 @@ export interface Context {
   prompt: Prompter;
 }
 
+/**
+ * Colours for what goes to stderr, decided for stderr: picocolors decides for stdout, so a
+ * warning redirected to a log file from a terminal carried escape codes, and a terminal whose
+ * stdout was piped got no red. Its rule otherwise: NO_COLOR and --no-color, FORCE_COLOR and
+ * --color, Windows, CI.
+ */
+export const stderrColors = pc.createColors(
+  !process.env.NO_COLOR &&
+    !process.argv.includes('--no-color') &&
+    (Boolean(process.env.FORCE_COLOR) ||
+      process.argv.includes('--color') ||
+      process.platform === 'win32' ||
+      (isatty(2) && process.env.TERM !== 'dumb') ||
+      Boolean(process.env.CI)),
+);
+
 const seconds = (started: number) => `${Math.round((Date.now() - started) / 1000)} s`;
 
 /**
@@ -73,7 +89,7 @@ function stderrStep(label: string): Step {
   };
   return {
     done: (outcome = 'done') => end(`${label}: ${outcome} (${seconds(started)})`),
-    fail: (outcome) => end(pc.yellow(`${label}: ${outcome} (${seconds(started)})`)),
+    fail: (outcome) => end(stderrColors.yellow(`${label}: ${outcome} (${seconds(started)})`)),
   };
 }
 
@@ -81,7 +97,7 @@ export function consoleLogger(): Logger {
   return {
     info: (message) => console.log(message),
     success: (message) => console.log(pc.green(message)),
-    warn: (message) => console.error(pc.yellow(message)),
+    warn: (message) => console.error(stderrColors.yellow(message)),
     raw: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     step: stderrStep,
   };

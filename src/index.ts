@@ -1,7 +1,6 @@
 import { CommanderError } from 'commander';
-import pc from 'picocolors';
 import { saveCodeCaches } from './code-cache.js';
-import { consoleLogger, isInteractiveTerminal, type Context } from './context.js';
+import { consoleLogger, isInteractiveTerminal, stderrColors, type Context } from './context.js';
 import { CliError, environmentFault } from './errors.js';
 import { runCommandLine } from './program.js';
 import { clackPrompter } from './prompter.js';
@@ -28,15 +27,15 @@ export async function main(argv: string[], overrides: Partial<Context> = {}): Pr
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof CliError) {
-      console.error(pc.red(error.message));
+      console.error(stderrColors.red(error.message));
       return error.exitCode;
     }
     const fault = environmentFault(error);
     if (fault !== undefined) {
-      console.error(pc.red(fault));
+      console.error(stderrColors.red(fault));
       return 1;
     }
-    console.error(pc.red(`Internal error: ${(error as Error)?.stack ?? String(error)}`));
+    console.error(stderrColors.red(`Internal error: ${(error as Error)?.stack ?? String(error)}`));
     console.error('This is a bug in create-layered-backend; please report it with the command you ran.');
     return 1;
   }

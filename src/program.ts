@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
-import pc from 'picocolors';
-import type { Context } from './context.js';
+import { type Context, stderrColors } from './context.js';
 import { findProjectRoot } from './core/manifest.js';
 import { UsageError } from './errors.js';
 import { VERSION } from './package.js';
@@ -93,7 +92,7 @@ function buildProgram(ctx: Context): Command {
     .option('--force', 'write into a non-empty directory (says what it overwrites first)')
     // A usage error is one line: commander's message (with its "Did you mean" on the same line), then the hint.
     // One line, red like the CLI's own errors.
-    .configureOutput({ outputError: (message, write) => write(`${pc.red(`${message.trim().replace(/\s*\n\s*/g, ' ')} ${USAGE_HINT}`)}\n`) })
+    .configureOutput({ outputError: (message, write) => write(`${stderrColors.red(`${message.trim().replace(/\s*\n\s*/g, ' ')} ${USAGE_HINT}`)}\n`) })
     // `create-layered-backend help [command]`, as commander's own programs have it.
     .helpCommand(true)
     .addHelpText('after', '\nExit codes: 0 success, 1 failure (one line says why), 2 usage error, 130 cancelled (Ctrl-C), 143 terminated (SIGTERM).')

@@ -283,6 +283,18 @@ describe('the install and git steps', () => {
     expect(result.stdout).not.toContain('\x1b[');
   });
 
+  it.runIf(spawnSync('script', ['--version']).status === 0)('colours errors by where stderr goes: none in a log file from a terminal, red on a terminal whose stdout is piped', async () => {
+    const cwd = await tempDir();
+    const env = { ...process.env, CI: '', NO_COLOR: '', FORCE_COLOR: '', TERM: 'xterm' };
+    const fromTerminal = spawnSync('script', ['-qec', `${process.execPath} ${bin} my-api --db nope 2>errors.log`, '/dev/null'], { cwd, encoding: 'utf8', env });
+    const logged = await readFile(join(cwd, 'errors.log'), 'utf8');
+    expect(logged).toContain('--db');
+    expect(logged).not.toContain('\x1b[');
+    const piped = spawnSync('script', ['-qec', `${process.execPath} ${bin} my-api --db nope | cat >/dev/null`, '/dev/null'], { cwd, encoding: 'utf8', env });
+    expect(piped.stdout).toContain('\x1b[31m');
+    expect(fromTerminal.stdout).toBe('');
+  });
+
   it('Ctrl-C during git\'s commit leaves no repository and says how to make one, exit 130', async () => {
     const cwd = await tempDir();
     const tools = join(cwd, 'tools');
