@@ -95,7 +95,13 @@ function buildProgram(ctx: Context): Command {
     .configureOutput({ outputError: (message, write) => write(`${stderrColors.red(`${message.trim().replace(/\s*\n\s*/g, ' ')} ${USAGE_HINT}`)}\n`) })
     // `create-layered-backend help [command]`, as commander's own programs have it.
     .helpCommand(true)
-    .addHelpText('after', '\nExit codes: 0 success, 1 failure (one line says why), 2 usage error, 130 cancelled (Ctrl-C), 143 terminated (SIGTERM).')
+    // "[options]" on each command's line took the first column past what commander wraps in 80
+    // columns, so every description ran on to 150; each command's own --help lists its options.
+    .configureHelp({ subcommandTerm: (command) => `${command.name()} ${command.usage().replace(/^\[options\] ?/, '')}`.trim() })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success, 1 failure (one line says why), 2 usage error,\n130 cancelled (Ctrl-C), 143 terminated (SIGTERM).',
+    )
     // Subcommands own their --dry-run, --json and --force; the create flags go before a subcommand.
     .enablePositionalOptions()
     .action(async (directory: string | undefined, flags: Record<string, unknown>, command: Command) => {
