@@ -1,4 +1,3 @@
-import { parse as parseToml } from 'smol-toml';
 import { CliError } from '../errors.js';
 import { recordedFields, renderDomain } from './domain.js';
 import { contractBlock, contractLines, PYPROJECT } from './flow.js';
@@ -8,9 +7,8 @@ import { mergeLines } from './merge.js';
 import { DOMAIN_ROLES, domainFile, domainName, type Layout, layoutFolders, layoutPackages, otherLayout } from './names.js';
 import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
-import { renderProject } from './project.js';
+import { renderProject, ruffFormat } from './project.js';
 import { importedModules, importedTargets, innermostModule, moduleOfFile } from './python-edit.js';
-import { LINE_LENGTH } from './python-source.js';
 import type { RenderedFile } from './render.js';
 import { refuseBrokenToml } from './transaction.js';
 
@@ -59,16 +57,6 @@ function filesUnder(plan: Plan, dir: string): string[] {
   const files = dir === '.' ? inRoot(plan.filesIn('.')) : plan.filesIn(dir);
   const folders = dir === '.' ? inRoot(plan.foldersIn('.')) : plan.foldersIn(dir);
   return [...files, ...folders.filter((folder) => !skippedFolder(plan, folder)).flatMap((folder) => filesUnder(plan, folder))];
-}
-
-/** ruff's line length as the project sets it. */
-function lineLength(plan: Plan): number {
-  try {
-    const length = (parseToml(plan.read(PYPROJECT) ?? '') as { tool?: { ruff?: { 'line-length'?: unknown } } }).tool?.ruff?.['line-length'];
-    return typeof length === 'number' ? length : LINE_LENGTH;
-  } catch {
-    return LINE_LENGTH;
-  }
 }
 
 /** A TOML string that is a moved file's path or a moved module's name (or `a -> b` of those), for the new layout. */
@@ -289,7 +277,7 @@ export async function planFlip(plan: Plan, manifest: Manifest, maps: MapOption[]
     const [oldModule, newModule] = [moduleOfFile(old), moduleOfFile(next)];
     if (oldModule !== undefined && newModule !== undefined) modules.set(oldModule, newModule);
   }
-  const imports: ModuleMoves = { modules, retired: layoutPackages(from, packageName), packageName, lineLength: lineLength(plan) };
+  const imports: ModuleMoves = { modules, retired: layoutPackages(from, packageName), packageName, lineLength: ruffFormat(plan).lineLength };
   const problems: string[] = [];
   const longLines: string[] = [];
   const rewrite: Rewrite = async (path, text) => {

@@ -5,7 +5,7 @@ import { projectRouters, routerRegistrationLines } from './domain.js';
 import { type Database, type Extra, hasJobExamples } from './manifest.js';
 import { type DomainName, domainModule, domainName, type Layout } from './names.js';
 import type { Plan } from './plan.js';
-import { assignment, call, fromImports, importAs } from './python-source.js';
+import { assignment, call, fromImports, importAs, LINE_LENGTH } from './python-source.js';
 import { type RenderedFile, renderTree } from './render.js';
 
 /**
@@ -15,36 +15,59 @@ import { type RenderedFile, renderTree } from './render.js';
  */
 export const toolPrefix = (plan: Plan) => (plan.occupied('uv.lock') ? 'uv run ' : plan.occupied('.venv') ? '.venv/bin/' : '');
 
-/** What ruff's settings say of indentation, where they are read. */
+/** What ruff's settings say of formatting, where they are read. */
 interface RuffSettings {
+  'line-length'?: unknown;
   'indent-width'?: unknown;
   format?: { 'indent-style'?: unknown };
 }
 
+/** How the team's ruff formats Python files, where the templates may differ. */
+export interface RuffFormat {
+  /**
+   * The indentation, where it is not the four spaces the templates are written in: a tab
+   * (`indent-style = "tab"`) or `indent-width` spaces; new and merged lines are written in it.
+   */
+  indent?: string;
+  /** `line-length`: the templates' lines are printed for 100 (what create writes). */
+  lineLength: number;
+}
+
+/** ruff's own line length, where a settings file it reads names none. */
+const RUFF_DEFAULT_LINE_LENGTH = 88;
+
 /**
- * The indentation the team's ruff format settings give Python files, where it is not the four
- * spaces the templates are written in: a tab (`indent-style = "tab"`) or `indent-width` spaces.
- * Read where ruff reads them, the first file that has them: .ruff.toml, ruff.toml (settings at
- * the top), pyproject.toml ([tool.ruff]). A file that is not TOML says nothing here.
+ * The team's ruff format settings, read where ruff reads them, the first file that has them:
+ * .ruff.toml, ruff.toml (settings at the top), pyproject.toml ([tool.ruff]). A file that is not
+ * TOML says nothing here.
  */
-export function ruffIndent(plan: Plan): string | undefined {
+export function ruffFormat(plan: Plan): RuffFormat {
   for (const [file, inPyproject] of [['.ruff.toml', false], ['ruff.toml', false], ['pyproject.toml', true]] as const) {
     const text = plan.read(file);
     if (text === undefined || (inPyproject && !text.includes('[tool.ruff'))) continue;
-    // The settings ruff uses; without a word of indentation (as generated), four spaces, unparsed.
-    if (!/indent-(?:width|style)/.test(text)) return undefined;
+    // As generated (four spaces, one line-length of 100): read without parsing the file.
+    const lengths = [...text.matchAll(/^[ \t]*line-length[ \t]*=[ \t]*(\S+)/gm)].map((match) => match[1]);
+    if (!/indent-(?:width|style)/.test(text) && lengths.length === 1 && lengths[0] === String(LINE_LENGTH)) return { lineLength: LINE_LENGTH };
     let settings: RuffSettings;
     try {
       const parsed = parseToml(text) as RuffSettings & { tool?: { ruff?: RuffSettings } };
       settings = (inPyproject ? parsed.tool?.ruff : parsed) ?? {};
     } catch {
-      return undefined;
+      return { lineLength: LINE_LENGTH };
     }
-    if (settings.format?.['indent-style'] === 'tab') return '\t';
     const width = settings['indent-width'];
-    return typeof width === 'number' && Number.isInteger(width) && width > 0 && width !== 4 && width <= 16 ? ' '.repeat(width) : undefined;
+    const length = settings['line-length'];
+    return {
+      indent:
+        settings.format?.['indent-style'] === 'tab'
+          ? '\t'
+          : typeof width === 'number' && Number.isInteger(width) && width > 0 && width !== 4 && width <= 16
+            ? ' '.repeat(width)
+            : undefined,
+      lineLength: typeof length === 'number' && Number.isInteger(length) && length > 0 ? length : RUFF_DEFAULT_LINE_LENGTH,
+    };
   }
-  return undefined;
+  return { lineLength: RUFF_DEFAULT_LINE_LENGTH };
 }
 
 /** The PostgreSQL server a new --db postgres project's .env.example points at: a local default. */

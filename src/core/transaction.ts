@@ -5,7 +5,8 @@ import { applyChanges, readJournal, rollBackJournal } from './apply.js';
 import { liveHolder, lockProject } from './lock.js';
 import { findProjectRoot, loadManifest, type Manifest, planManifest } from './manifest.js';
 import { type Change, Plan } from './plan.js';
-import { ruffIndent } from './project.js';
+import { ruffFormat, toolPrefix } from './project.js';
+import { LINE_LENGTH } from './python-source.js';
 import { syntaxErrorLine } from './python-edit.js';
 import { type PlanReport, reportPlan } from './report.js';
 
@@ -203,9 +204,17 @@ export function editProject(
   if (run.json && !run.dryRun) throw new UsageError(`--json prints the plan of a dry run: add --dry-run`);
   return transact(findProjectRoot(ctx.cwd), ctx, run, async (plan) => {
     const manifest = loadManifest(plan);
-    plan.indentPythonWith(ruffIndent(plan));
+    const format = ruffFormat(plan);
+    plan.indentPythonWith(format.indent);
     const planned = await build(plan, manifest);
     planManifest(plan, manifest);
+    // Lines are printed for 100 columns; rewrapping them for another length is ruff format's job.
+    const writesPython = () => plan.changes().some((change) => (change.kind === 'create' || change.kind === 'edit') && change.path.endsWith('.py'));
+    if (format.lineLength !== LINE_LENGTH && writesPython()) {
+      ctx.log.warn(
+        `ruff's line-length here is ${format.lineLength}, and the Python lines this writes are formatted for ${LINE_LENGTH}: \`${toolPrefix(plan)}ruff format\` rewraps them (ruff check may still find a comment too long for ${format.lineLength}).`,
+      );
+    }
     return planned;
   });
 }

@@ -199,6 +199,23 @@ describe('remove-domain', () => {
     );
   });
 
+  it('says to run ruff format where ruff\'s line-length is not the 100 columns the lines are printed for', async () => {
+    const warned = async (name: string) => {
+      const { ctx, output } = testContext(root);
+      await runAddDomain({ name }, ctx);
+      return output.filter((line) => line.includes('line-length'));
+    };
+    expect(await warned('tags')).toEqual([]);
+    const pyproject = join(root, 'pyproject.toml');
+    await writeFile(pyproject, (await readFile(pyproject, 'utf8')).replace(/^line-length = 100$/m, 'line-length = 120'));
+    expect(await warned('labels')).toEqual([
+      "ruff's line-length here is 120, and the Python lines this writes are formatted for 100: `ruff format` rewraps them (ruff check may still find a comment too long for 120).",
+    ]);
+    // ruff reads a ruff.toml before pyproject.toml, and without a line-length there takes its own 88.
+    await writeFile(join(root, 'ruff.toml'), 'indent-width = 4\n');
+    expect(await warned('notes')).toEqual([expect.stringContaining("ruff's line-length here is 88,")]);
+  });
+
   it.each([
     ['indent-style = "tab" in [tool.ruff.format]', '[tool.ruff.format]\nindent-style = "tab"\n', '\t'],
     ['indent-width = 2 in ruff.toml', null, '  '],
