@@ -9,10 +9,19 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
+
+# What a database that is down, unreachable or too slow raises (core.db bounds each wait): a 503
+# the client may retry, not a 500 that reads as a bug. asyncpg raises the built-in errors itself;
+# SQLite says so in an error code, where its other errors (no such table) are bugs.
+UNAVAILABLE_ERRORS = (TimeoutError, ConnectionError, PoolTimeoutError)
+SQLITE_UNAVAILABLE = {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN"}
+UNAVAILABLE_RETRY_AFTER_S = 5
 
 
 class DomainError(Exception):
@@ -76,6 +85,14 @@ def _allowed_methods(request: Request) -> str:
     )
 
 
+def _unavailable(exc: Exception) -> bool:
+    if isinstance(exc, DBAPIError):
+        # A connection lost on the way, or SQLite's file busy, locked or not there to open.
+        sqlite_error = getattr(exc.orig, "sqlite_errorname", None)
+        return exc.connection_invalidated or sqlite_error in SQLITE_UNAVAILABLE
+    return isinstance(exc, UNAVAILABLE_ERRORS)
+
+
 async def handle_error(request: Request, exc: Exception) -> JSONResponse:
     """Turns any exception into the one error shape.
 
@@ -91,6 +108,11 @@ async def handle_error(request: Request, exc: Exception) -> JSONResponse:
         details = [{"loc": list(error["loc"]), "msg": error["msg"]} for error in exc.errors()]
         status_code = 422
         body = ErrorBody(code="validation_error", message="Invalid request", details=details)
+    elif _unavailable(exc):
+        # One line each, no trace: an outage would bury the log in identical ones.
+        logger.warning("dependency unavailable: %r", exc)
+        status_code, headers = 503, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)}
+        body = ErrorBody(code="unavailable", message="Service unavailable; try again shortly")
     elif isinstance(exc, HTTPException):
         status_code, headers = exc.status_code, exc.headers
         if status_code == 405:
