@@ -176,8 +176,8 @@ const TYPES: Record<FieldType, TypeSpec> = {
     changed: '"2024-02-29"',
     import: ['datetime', 'date'],
     schema: 'Date',
-    // A Unix time: pydantic would read it as a date.
-    hostile: ['19753'],
+    // A Unix time, as a number or a string of one: pydantic would read either as a date.
+    hostile: ['19753', '"0"'],
   },
   datetime: {
     python: 'datetime',
@@ -190,7 +190,8 @@ const TYPES: Record<FieldType, TypeSpec> = {
     changed: '"2024-02-29T08:30:00Z"',
     import: ['datetime', 'datetime'],
     schema: 'UtcDatetime',
-    hostile: ['"2024-01-31T12:00:00"', '"0001-01-01T00:00:00+01:00"'],
+    // Naive; out of range in UTC; a Unix time as a string, which pydantic would read as one.
+    hostile: ['"2024-01-31T12:00:00"', '"0001-01-01T00:00:00+01:00"', '"1706709600"'],
   },
   uuid: {
     python: 'UUID',

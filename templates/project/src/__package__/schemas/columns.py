@@ -58,6 +58,15 @@ def _string(value: object) -> object:
     return value
 
 
+def _iso_8601(value: object) -> object:
+    # As JSON Schema's date and date-time formats have them, the year first: pydantic would also
+    # read a string of digits ("0", "1706709600") as seconds since 1970.
+    if isinstance(value, str) and not re.match(r"[0-9]{4}-", value):
+        msg = "must be an ISO 8601 date or time, year first"
+        raise ValueError(msg)
+    return _string(value)
+
+
 def _refuse_null(value: object) -> object:
     if value is None:
         msg = "may be left out, but not null"
@@ -77,7 +86,7 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_numb
 # Boolean: true or false, not 1 or "yes"
 Bool = Annotated[bool, Field(strict=True)]
 # Date
-Date = Annotated[date, BeforeValidator(_string)]
+Date = Annotated[date, BeforeValidator(_iso_8601)]
 # A reference to another row: the Integer primary keys start at 1.
 Id = Annotated[int, Field(ge=1, le=INT32_MAX), BeforeValidator(_number)]
 
@@ -95,7 +104,7 @@ Decimal12_2 = Annotated[
     WithJsonSchema({"type": "string", "pattern": f"^{_DECIMAL_12_2}$"}),
 ]
 # UTCDateTime: aware (a naive time's zone would be a guess) and representable in UTC.
-UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_string), AfterValidator(_in_utc)]
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_in_utc)]
 
 Value = TypeVar("Value")
 # A PATCH field whose column is NOT NULL: it may be left out, but null is refused with a 422
