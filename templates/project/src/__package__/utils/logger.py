@@ -10,13 +10,15 @@ from datetime import UTC, datetime
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged too,
-# except uvicorn's color_message: the same message again, with terminal colour codes.
+# except uvicorn's color_message (the same message again, with terminal colour codes) and the
+# text format's own extra_fields.
 _STANDARD_ATTRIBUTES = {
     *vars(logging.makeLogRecord({})),
     "message",
     "asctime",
     "request_id",
     "color_message",
+    "extra_fields",
 }
 _HANDLER_NAME = "app"
 
@@ -25,6 +27,11 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get() or "-"
         return True
+
+
+def _extra(record: logging.LogRecord) -> dict[str, object]:
+    """What the call passed as `extra=` (a request's method, path, status, duration)."""
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES}
 
 
 class JsonFormatter(logging.Formatter):
@@ -36,10 +43,23 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
-        payload.update({k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRIBUTES})
+        payload.update(_extra(record))
         if record.exc_info:
             payload["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """One line for a terminal, with the `extra=` fields after the message as key=value."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s%(extra_fields)s"
+        )
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.extra_fields = "".join(f" {k}={v}" for k, v in _extra(record).items())
+        return super().format(record)
 
 
 def configure_logging(level: str, *, as_json: bool) -> None:
@@ -47,11 +67,7 @@ def configure_logging(level: str, *, as_json: bool) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.set_name(_HANDLER_NAME)
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(
-        JsonFormatter()
-        if as_json
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if as_json else TextFormatter())
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
