@@ -378,10 +378,16 @@ export function planColumnMigration(plan: Plan, packageName: string, name: Domai
   const columns = fields.map((field) => field.column);
   const revision = freeRevision(chain, `${kind}_${table}_${columns.join('_')}`);
   const adds = kind === 'add';
+  const columnsAdded = fields.map((field) => {
+    // Downgrading remove-field, the rows already there take the column's default back where it
+    // may repeat; without one (or unique), they have nothing to take.
+    const restoredNullable = !adds && !field.optional && (field.unique || serverDefault(field) === undefined);
+    return { ...field, serverDefault: restoredNullable ? undefined : serverDefault(field), restoredNullable };
+  });
   const changes = {
     table,
-    columns: fields.map((field) => ({ ...field, serverDefault: serverDefault(field) })),
-    defaultedColumns: fields.filter((field) => serverDefault(field) !== undefined).map((field) => ({ column: field.column })),
+    columns: columnsAdded,
+    defaultedColumns: columnsAdded.filter((column) => column.serverDefault !== undefined).map(({ column }) => ({ column })),
     foreignKeys: fields.flatMap((field) => (field.reference ? [{ table, column: field.column, target: field.reference.domain, onDelete: field.reference.onDelete }] : [])),
     uniqueColumns: fields.filter((field) => field.unique).map((field) => ({ table, column: field.column })),
     indexedColumns: fields.filter(hasPlainIndex).map((field) => ({ table, column: field.column })),

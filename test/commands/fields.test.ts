@@ -57,6 +57,27 @@ describe('add-field', () => {
     );
   });
 
+  it('gives the rows back a column on downgrade: its default where it may repeat, else NULL, never a made-up value', async () => {
+    await runAddDomain({ name: 'products', fields: 'name:str, sku:str!, qty:int!=3, status:str=new, owner:ref(users)' }, testContext(root).ctx);
+    const restored = async (field: string) => {
+      await runRemoveField({ domain: 'products', field }, testContext(root).ctx);
+      const migration = await read(`migrations/versions/drop_products_${field === 'owner' ? 'owner_id' : field}.py`);
+      const downgrade = migration.slice(migration.indexOf('def downgrade'));
+      return {
+        nullable: /nullable=(True|False)/.exec(downgrade)?.[1],
+        serverDefault: /server_default="([^"]*)"/.exec(downgrade)?.[1],
+        defaultDropped: downgrade.includes('server_default=None'),
+      };
+    };
+    // A default any number of rows may share: NOT NULL again, as add-field adds a column.
+    expect(await restored('status')).toEqual({ nullable: 'False', serverDefault: 'new', defaultDropped: true });
+    // No default (a row had its own value, now gone), unique (one default for every row would
+    // collide), a reference (no row to name): the rows take NULL.
+    for (const field of ['name', 'qty', 'owner']) {
+      expect(await restored(field), field).toEqual({ nullable: 'True', serverDefault: undefined, defaultDropped: false });
+    }
+  });
+
   it('merges the new fields with what the user wrote in the same files', async () => {
     await append('src/my_api/schemas/orders.py', '\n\n# A note of mine.\n');
     const service = (await read('src/my_api/services/orders.py')).replace('    async with transaction(session):\n        row = await repository.add', '    # Mine: a rule before the insert.\n    async with transaction(session):\n        row = await repository.add');
