@@ -5,11 +5,28 @@ import { CliError, environmentFault } from './errors.js';
 import { runCommandLine } from './program.js';
 import { clackPrompter } from './prompter.js';
 
+let pipesWatched = false;
+
+/**
+ * A reader that stops early (`| head`) closes the pipe: what is left to print is dropped, and the
+ * command goes on to its end (a transaction left half-written for that would be worse).
+ */
+function ignoreClosedPipes(): void {
+  if (pipesWatched) return;
+  pipesWatched = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+}
+
 /**
  * Runs the CLI and returns the exit code: the one place that turns errors into codes.
  * 0 success, 1 failure, 2 usage error, 130 cancelled.
  */
 export async function main(argv: string[], overrides: Partial<Context> = {}): Promise<number> {
+  ignoreClosedPipes();
   try {
     const ctx: Context = {
       // Fails when the shell's folder was deleted or moved away meanwhile: a fault like any other.

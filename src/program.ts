@@ -233,6 +233,15 @@ export async function runCommandLine(argv: string[], ctx: Context): Promise<stri
     if (action !== program) ran = action.name();
   });
   for (const command of program.commands) command.exitOverride();
+  // Options before a command are the top level's, create's: `--dry-run remove-domain orders` ran
+  // remove-domain for real. Refused, saying where they go.
+  program.hook('preSubcommand', (_program, command) => {
+    const before = argv.slice(0, argv.indexOf(command.name())).filter((arg) => arg.startsWith('-'));
+    if (before.length === 0 || command.name() === 'help') return;
+    throw new UsageError(
+      `${before.join(' ')} before "${command.name()}" ${before.length === 1 ? 'is an option' : 'are options'} of creating a project; nothing ran. Put ${before.length === 1 ? 'it' : 'them'} after the command: create-layered-backend ${command.name()} ... ${before.join(' ')}`,
+    );
+  });
   // A mistyped command with its options (`adddomain products --fields ...`) is told so before
   // commander refuses the options it does not know at the top level.
   const [first, second] = argv;

@@ -37,6 +37,31 @@ describe('words on the command line', () => {
     expect(await snapshotTree(cwd, { withFolders: true })).toEqual({});
   });
 
+  it('options of creating a project put before a command are refused, exit 2: --dry-run there ran the command for real', async () => {
+    const cwd = await tempDir();
+    expect((await runCli(['my-api', '--yes', '--no-install', '--no-git'], cwd)).exitCode).toBe(0);
+    const project = join(cwd, 'my-api');
+    const before = await snapshotTree(project, { withFolders: true });
+    for (const argv of [['--dry-run', 'remove-domain', 'orders', '--force'], ['--dry-run', '--json', 'add-domain', 'gadgets'], ['--force', 'add-field', 'users', 'a:int?']]) {
+      const leading = argv.slice(0, argv.findIndex((arg) => !arg.startsWith('-')));
+      const result = await runCli(argv, project);
+      expect(result.exitCode, argv.join(' ')).toBe(2);
+      expect(result.stderr).toContain(`${leading.join(' ')} before "${argv[leading.length]}"`);
+      expect(result.stderr).toContain('nothing ran');
+    }
+    expect(await snapshotTree(project, { withFolders: true })).toEqual(before);
+  });
+
+  it('a reader that closes the pipe early (| head) ends nothing in an error', async () => {
+    const cwd = await tempDir();
+    const child = spawn(process.execPath, [bin, 'help', 'add-domain'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    child.stdout.destroy();
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    expect(stderr).toBe('');
+  });
+
   it('inside a project a bare word is not taken for a new project; a path is', async () => {
     const cwd = await tempDir();
     await runCli(['my-api', '--yes', ...quiet], cwd);
