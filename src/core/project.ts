@@ -19,7 +19,7 @@ export const toolPrefix = (plan: Plan) => (plan.occupied('uv.lock') ? 'uv run ' 
 interface RuffSettings {
   'line-length'?: unknown;
   'indent-width'?: unknown;
-  format?: { 'indent-style'?: unknown };
+  format?: { 'indent-style'?: unknown; 'quote-style'?: unknown; 'skip-magic-trailing-comma'?: unknown };
 }
 
 /** How the team's ruff formats Python files, where the templates may differ. */
@@ -31,6 +31,11 @@ export interface RuffFormat {
   indent?: string;
   /** `line-length`: the templates' lines are printed for 100 (what create writes). */
   lineLength: number;
+  /**
+   * The settings, as written, under which ruff format prints the templates' lines otherwise,
+   * with no way to follow them but ruff format itself: `line-length = 88`, `quote-style = "single"`.
+   */
+  unfollowed: string[];
 }
 
 /** ruff's own line length, where a settings file it reads names none. */
@@ -45,18 +50,21 @@ export function ruffFormat(plan: Plan): RuffFormat {
   for (const [file, inPyproject] of [['.ruff.toml', false], ['ruff.toml', false], ['pyproject.toml', true]] as const) {
     const text = plan.read(file);
     if (text === undefined || (inPyproject && !text.includes('[tool.ruff'))) continue;
-    // As generated (four spaces, one line-length of 100): read without parsing the file.
+    // As generated (ruff's format defaults but a line-length of 100): read without parsing the file.
     const lengths = [...text.matchAll(/^[ \t]*line-length[ \t]*=[ \t]*(\S+)/gm)].map((match) => match[1]);
-    if (!/indent-(?:width|style)/.test(text) && lengths.length === 1 && lengths[0] === String(LINE_LENGTH)) return { lineLength: LINE_LENGTH };
+    const asGenerated = lengths.length === 1 && lengths[0] === String(LINE_LENGTH);
+    if (asGenerated && !/indent-(?:width|style)|quote-style|skip-magic-trailing-comma/.test(text)) return { lineLength: LINE_LENGTH, unfollowed: [] };
     let settings: RuffSettings;
     try {
       const parsed = parseToml(text) as RuffSettings & { tool?: { ruff?: RuffSettings } };
       settings = (inPyproject ? parsed.tool?.ruff : parsed) ?? {};
     } catch {
-      return { lineLength: LINE_LENGTH };
+      return { lineLength: LINE_LENGTH, unfollowed: [] };
     }
     const width = settings['indent-width'];
     const length = settings['line-length'];
+    const lineLength = typeof length === 'number' && Number.isInteger(length) && length > 0 ? length : RUFF_DEFAULT_LINE_LENGTH;
+    const { 'quote-style': quotes, 'skip-magic-trailing-comma': skipComma } = settings.format ?? {};
     return {
       indent:
         settings.format?.['indent-style'] === 'tab'
@@ -64,10 +72,15 @@ export function ruffFormat(plan: Plan): RuffFormat {
           : typeof width === 'number' && Number.isInteger(width) && width > 0 && width !== 4 && width <= 16
             ? ' '.repeat(width)
             : undefined,
-      lineLength: typeof length === 'number' && Number.isInteger(length) && length > 0 ? length : RUFF_DEFAULT_LINE_LENGTH,
+      lineLength,
+      unfollowed: [
+        ...(lineLength === LINE_LENGTH ? [] : [`line-length = ${lineLength}`]),
+        ...(quotes === 'single' ? ['quote-style = "single"'] : []),
+        ...(skipComma === true ? ['skip-magic-trailing-comma = true'] : []),
+      ],
     };
   }
-  return { lineLength: RUFF_DEFAULT_LINE_LENGTH };
+  return { lineLength: RUFF_DEFAULT_LINE_LENGTH, unfollowed: [`line-length = ${RUFF_DEFAULT_LINE_LENGTH}`] };
 }
 
 /** The PostgreSQL server a new --db postgres project's .env.example points at: a local default. */

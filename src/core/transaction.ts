@@ -208,11 +208,12 @@ export function editProject(
     plan.indentPythonWith(format.indent);
     const planned = await build(plan, manifest);
     planManifest(plan, manifest);
-    // Lines are printed for 100 columns; rewrapping them for another length is ruff format's job.
+    // Lines are printed as ruff format leaves them with create's settings; printing them for others is ruff format's job.
     const writesPython = () => plan.changes().some((change) => (change.kind === 'create' || change.kind === 'edit') && change.path.endsWith('.py'));
-    if (format.lineLength !== LINE_LENGTH && writesPython()) {
+    if (format.unfollowed.length > 0 && writesPython()) {
+      const longer = format.lineLength < LINE_LENGTH ? ` (ruff check may still find a comment too long for ${format.lineLength})` : '';
       ctx.log.warn(
-        `ruff's line-length here is ${format.lineLength}, and the Python lines this writes are formatted for ${LINE_LENGTH}: \`${toolPrefix(plan)}ruff format\` rewraps them (ruff check may still find a comment too long for ${format.lineLength}).`,
+        `ruff format here has ${format.unfollowed.join(', ')}, and the Python lines this writes are printed as create's settings have them: \`${toolPrefix(plan)}ruff format\` reprints them${longer}.`,
       );
     }
     return planned;

@@ -199,7 +199,7 @@ describe('remove-domain', () => {
     );
   });
 
-  it('says to run ruff format where ruff\'s line-length is not the 100 columns the lines are printed for', async () => {
+  it('says to run ruff format where ruff\'s format settings print lines otherwise than create\'s (line length, quotes)', async () => {
     const warned = async (name: string) => {
       const { ctx, output } = testContext(root);
       await runAddDomain({ name }, ctx);
@@ -209,11 +209,14 @@ describe('remove-domain', () => {
     const pyproject = join(root, 'pyproject.toml');
     await writeFile(pyproject, (await readFile(pyproject, 'utf8')).replace(/^line-length = 100$/m, 'line-length = 120'));
     expect(await warned('labels')).toEqual([
-      "ruff's line-length here is 120, and the Python lines this writes are formatted for 100: `ruff format` rewraps them (ruff check may still find a comment too long for 120).",
+      "ruff format here has line-length = 120, and the Python lines this writes are printed as create's settings have them: `ruff format` reprints them.",
     ]);
     // ruff reads a ruff.toml before pyproject.toml, and without a line-length there takes its own 88.
-    await writeFile(join(root, 'ruff.toml'), 'indent-width = 4\n');
-    expect(await warned('notes')).toEqual([expect.stringContaining("ruff's line-length here is 88,")]);
+    await writeFile(join(root, 'ruff.toml'), 'indent-width = 4\n[format]\nquote-style = "single"\n');
+    expect(await warned('notes')).toEqual([
+      expect.stringContaining('has line-length = 88, quote-style = "single", and the Python lines'),
+    ]);
+    expect((await warned('memos'))[0]).toContain('(ruff check may still find a comment too long for 88)');
   });
 
   it.each([
