@@ -353,6 +353,11 @@ export class Plan {
     return this.file(path).before;
   }
 
+  /** The text on disk before the plan, decoded as `read` decodes it. */
+  originalText(path: string): string | undefined {
+    return this.file(path).source?.text;
+  }
+
   write(path: string, text: string): void {
     const entry = this.file(path);
     entry.after = entry.source?.text === text ? undefined : text;

@@ -544,6 +544,45 @@ function boundNames(statement: Node): string[] {
   });
 }
 
+/** A decorator that lets a name be defined again in its scope: `@overload`, `@x.setter`. */
+const REDEFINING_DECORATOR = /^@\s*(?:(?:typing\.)?overload|[\w.]+\.(?:setter|getter|deleter))\s*$/;
+
+/**
+ * The names bound more than once in one scope of `source` (the module, or a class body) by a
+ * def, a class or an import, each with the 1-based lines that bind it: what ruff's F811 reports,
+ * and what makes the later one win silently (a second test of one name never runs). A definition
+ * under `@overload` or a property's `@x.setter` is meant to be defined again, and is left out.
+ * Keyed by the scope's path: `get`, `UserUpdate.check`.
+ */
+export function namesBoundTwice(source: string): Promise<Map<string, number[]>> {
+  return withTree(source, (root) => {
+    const twice = new Map<string, number[]>();
+    const visit = (block: Node, scope: string) => {
+      const lines = new Map<string, number[]>();
+      const bind = (name: string, node: Node) => lines.set(name, [...(lines.get(name) ?? []), node.startPosition.row + 1]);
+      for (const statement of block.namedChildren) {
+        if (!statement) continue;
+        let definition: Node | null = statement;
+        if (statement.type === 'decorated_definition') {
+          if (statement.namedChildren.some((child) => child?.type === 'decorator' && REDEFINING_DECORATOR.test(compact(child)))) continue;
+          definition = statement.childForFieldName('definition');
+        }
+        if (definition?.type === 'function_definition' || definition?.type === 'class_definition') {
+          const name = definition.childForFieldName('name');
+          if (name) bind(name.text, statement);
+          const body = definition.childForFieldName('body');
+          if (definition.type === 'class_definition' && body && name) visit(body, `${scope}${name.text}.`);
+        } else if (statement.type === 'import_statement' || statement.type === 'import_from_statement') {
+          for (const name of boundNames(statement)) bind(name, statement);
+        }
+      }
+      for (const [name, at] of lines) if (at.length > 1) twice.set(`${scope}${name}`, at);
+    };
+    visit(root, '');
+    return twice;
+  });
+}
+
 /** A module-level import statement, as `moduleImports` reads it. */
 export interface ImportStatement {
   /** Its lines as written (without their line endings). */

@@ -7,7 +7,7 @@ import { findProjectRoot, loadManifest, type Manifest, planManifest } from './ma
 import { type Change, Plan } from './plan.js';
 import { ruffFormat, toolPrefix } from './project.js';
 import { LINE_LENGTH } from './python-source.js';
-import { syntaxErrorLine } from './python-edit.js';
+import { namesBoundTwice, syntaxErrorLine } from './python-edit.js';
 import { type PlanReport, reportPlan } from './report.js';
 
 /**
@@ -72,6 +72,22 @@ export async function validatePlan(plan: Plan, changes: Change[]): Promise<void>
     if ((change.kind !== 'create' && change.kind !== 'edit') || plan.parsedByBuild(change.path) || plan.holdsConflicts(change.path)) continue;
     const broken = await syntaxProblem(change.path, change.text);
     if (broken !== undefined) throw new Error(`the planned ${change.path} would ${broken.problem}; nothing was written`);
+    if (change.kind === 'edit' && change.path.endsWith('.py')) await refuseNamesBoundAgain(change.path, plan.originalText(change.path) ?? '', change.text);
+  }
+}
+
+/**
+ * A merge that defines a name the team's code already defines in the same scope (their
+ * get_by_email, their test of the generated test's name, their `import datetime`) would pass
+ * every line-based check, and the later definition would hide the other (ruff's F811).
+ */
+async function refuseNamesBoundAgain(path: string, before: string, after: string): Promise<void> {
+  const already = await namesBoundTwice(before);
+  for (const [name, lines] of await namesBoundTwice(after)) {
+    if (lines.length <= (already.get(name)?.length ?? 0)) continue;
+    throw new CliError(
+      `${path}: ${name} would be defined at lines ${lines.join(' and ')}, yours and this command's, and the later would hide the other; rename yours, then run again (nothing was written)`,
+    );
   }
 }
 

@@ -173,6 +173,19 @@ describe('add-field, as hostile users tried it', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it.each([
+    ['a test of the name a generated test takes', 'tests/test_orders_api.py', '\n\ndef test_the_list_filters_on_an_exact_match() -> None:\n    assert True\n', 'level:int+=1', 'test_the_list_filters_on_an_exact_match'],
+    ['a helper of the name the uniqueness check takes', 'src/my_api/services/orders.py', '\n\nasync def _check(value: int) -> None:\n    return None\n', 'code:str!?', '_check'],
+    ['a module import that the new type\'s import would hide', 'src/my_api/repositories/orders.py', '\n\nimport datetime  # noqa: E402\n\nSTARTED = datetime.datetime.now\n', 'seen:datetime?', 'datetime'],
+  ])('refuses, writing nothing, where a name it defines is one the user defined: %s (the later would hide the other)', async (_, file, code, fields, name) => {
+    await append(file, code);
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddField({ domain: 'orders', fields }, testContext(root).ctx)).rejects.toThrow(
+      new RegExp(`^${file}: ${name} would be defined at lines \\d+ and \\d+, yours and this command's`),
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
   it('refuses tests that would import the helpers of a test file the user deleted', async () => {
     await rm(at('tests/test_users_api.py'));
     const before = await snapshotTree(root, { withFolders: true });

@@ -11,6 +11,7 @@ import {
   importedModules,
   readRevision,
   relinkRevision,
+  namesBoundTwice,
   removeRouterRegistration,
   syntaxErrorLine,
 } from '../../src/core/python-edit.js';
@@ -486,5 +487,35 @@ describe('editOwned', () => {
         examples: [[['y = "é😀"  # 😀', '    1,', '    1,', 'import os', '    1,', 'import os'], false, false, [{ at: 1069479735, remove: 0, lines: ['x = 1'] }, { at: 1509991065, remove: 0, lines: ['x = 1'] }]]],
       },
     );
+  });
+});
+
+describe('namesBoundTwice', () => {
+  it('finds a name a def, a class or an import binds twice in one scope, but an overload or a property setter', async () => {
+    const source = [
+      'import datetime',
+      'from datetime import datetime',
+      'from typing import overload',
+      '',
+      '@overload',
+      'def parse(value: int) -> int: ...',
+      '@overload',
+      'def parse(value: str) -> str: ...',
+      'def parse(value): return value',
+      '',
+      'class Row:',
+      '    @property',
+      '    def name(self): return 1',
+      '    @name.setter',
+      '    def name(self, value): pass',
+      '    def check(self): pass',
+      '    async def check(self): pass',
+      '',
+      'def helper(): pass',
+      'if True:',
+      '    def helper(): pass',
+      '',
+    ].join('\n');
+    expect(Object.fromEntries(await namesBoundTwice(source))).toEqual({ datetime: [1, 2], 'Row.check': [16, 17] });
   });
 });
