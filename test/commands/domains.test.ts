@@ -183,6 +183,20 @@ describe('remove-domain', () => {
     await expect(runRemoveDomain({ name: 'products', force: true }, testContext(root).ctx)).rejects.toThrow(`${model}:${at} maps ${column}, added by hand`);
   });
 
+  it.each([
+    ['in another domain\'s model', 'src/my_api/repositories/users.py'],
+    ['in a model of the team\'s own module', 'src/my_api/repositories/catalog.py'],
+  ])('refuses while a ForeignKey written by hand %s points at its table, writing nothing', async (_, file) => {
+    const line = '    first_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))';
+    const source = (await readFile(join(root, file), 'utf8').catch(() => '')) + `\n\nclass Mine:\n${line}\n`;
+    await writeFile(join(root, file), source);
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveDomain({ name: 'orders', force: true }, testContext(root).ctx)).rejects.toThrow(
+      `${file}:${source.split('\n').indexOf(line) + 1} refers to orders with a ForeignKey written by hand`,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
   it('refuses a column a mixin of the file gives the model, and, with --force, another model\'s table in the file', async () => {
     await runAddDomain({ name: 'products', fields: 'name:str' }, testContext(root).ctx);
     const model = 'src/my_api/repositories/products.py';

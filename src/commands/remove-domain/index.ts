@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
 import {
@@ -95,6 +96,26 @@ async function refuseWhatItMapsByHand(plan: Plan, manifest: Manifest, name: Doma
   }
 }
 
+/**
+ * A ForeignKey to the table that the team wrote in a model that stays (the generated ones are
+ * the manifest's references, refused before): dropping the table would leave it pointing nowhere,
+ * SQLAlchemy failing the app's start (NoReferencedTableError) and PostgreSQL the drop. Refused,
+ * naming the line. The models are read where the layout keeps them, beside each domain's.
+ */
+function refuseForeignKeysByHand(plan: Plan, manifest: Manifest, name: DomainName): void {
+  const { layout, packageName } = manifest.options;
+  const own = domainFile(layout, packageName, name.module, 'repository');
+  const folders = new Set(Object.keys(manifest.domains).map((domain) => dirname(domainFile(layout, packageName, domain, 'repository'))));
+  const pointing = new RegExp(`ForeignKey\\(\\s*[rRuU]?["']${name.module}\\.`);
+  for (const file of [...folders].flatMap((folder) => plan.filesIn(folder))) {
+    if (file === own || !file.endsWith('.py')) continue;
+    const line = (plan.read(file) ?? '').split('\n').findIndex((text) => pointing.test(text));
+    if (line !== -1) {
+      throw new CliError(`${file}:${line + 1} refers to ${name.module} with a ForeignKey written by hand: drop it (from the model, with a migration) first, then run again`);
+    }
+  }
+}
+
 export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Context, 'cwd' | 'log'>): Promise<void> {
   const name = domainName(options.name);
   const run = {
@@ -125,6 +146,7 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     const edited = migrations.filter((migration) => !isUnchanged(plan.original(migration), manifest.files[migration]));
     const purge = migrations.length > 0 && options.purge === true && (options.force === true || edited.length === 0);
     await refuseWhatItMapsByHand(plan, manifest, name, options.force === true);
+    refuseForeignKeysByHand(plan, manifest, name);
     if (purge) for (const migration of migrations) await purgeMigration(plan, migration, name.module);
     const keptMigration = migrations.length > 0 && !purge;
     const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => !isMigration(file)), options.force ?? false);
