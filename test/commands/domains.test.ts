@@ -183,6 +183,17 @@ describe('remove-domain', () => {
     await expect(runRemoveDomain({ name: 'products', force: true }, testContext(root).ctx)).rejects.toThrow(`${model}:${at} maps ${column}, added by hand`);
   });
 
+  it('refuses a domain whose table a model of the team\'s maps already, writing nothing', async () => {
+    const file = 'src/my_api/repositories/catalog.py';
+    const model = 'from sqlalchemy.orm import Mapped, mapped_column\n\nfrom my_api.core.db import Base\n\n\nclass Item(Base):\n    __tablename__ = "products"\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n';
+    await writeFile(join(root, file), model);
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddDomain({ name: 'products' }, testContext(root).ctx)).rejects.toThrow(`${file}:7 maps the table products already`);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    // Another name goes in beside it.
+    await runAddDomain({ name: 'gadgets' }, testContext(root).ctx);
+  });
+
   it.each([
     ['in another domain\'s model', 'src/my_api/repositories/users.py'],
     ['in a model of the team\'s own module', 'src/my_api/repositories/catalog.py'],

@@ -1,8 +1,11 @@
+import { dirname } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
 import { domainRouterRegistration, migrationChain, planDomain, refuseMissingTestHelpers, registerRouter } from '../../core/domain.js';
 import { DEFAULT_FIELDS, domainFields, parseFields, refuseWhatRuffFlags } from '../../core/fields.js';
-import { domainName } from '../../core/names.js';
+import type { Manifest } from '../../core/manifest.js';
+import { domainFile, domainName, type DomainName } from '../../core/names.js';
+import type { Plan } from '../../core/plan.js';
 import { toolPrefix } from '../../core/project.js';
 import { referenceResolver } from '../add-field/index.js';
 import { changeLines } from '../../core/report.js';
@@ -14,6 +17,24 @@ export interface AddDomainOptions {
   dryRun?: boolean;
   json?: boolean;
   force?: boolean;
+}
+
+/**
+ * A model of the team's that maps the domain's table already (`__tablename__ = "products"`): two
+ * models of one table fail the app's start ("Table 'products' is already defined"). Read in the
+ * team's own modules beside the domains' models (the generated ones map their own tables).
+ */
+function refuseTableInUse(plan: Plan, manifest: Manifest, name: DomainName): void {
+  const { layout, packageName } = manifest.options;
+  const folders = new Set([...Object.keys(manifest.domains), name.module].map((domain) => dirname(domainFile(layout, packageName, domain, 'repository'))));
+  const mapping = new RegExp(`^\\s*__tablename__\\s*(?::[^=]*)?=\\s*[rRuU]?["']${name.module}["']`);
+  for (const file of [...folders].flatMap((folder) => plan.filesIn(folder))) {
+    if (!file.endsWith('.py') || file in manifest.files) continue;
+    const line = (plan.read(file) ?? '').split('\n').findIndex((text) => mapping.test(text));
+    if (line !== -1) {
+      throw new CliError(`${file}:${line + 1} maps the table ${name.module} already: give the domain another name, or that model another table`);
+    }
+  }
 }
 
 export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context, 'cwd' | 'log'>): Promise<void> {
@@ -35,6 +56,7 @@ export async function runAddDomain(options: AddDomainOptions, ctx: Pick<Context,
     }
     if (recorded) throw new CliError(`Domain "${name.module}" exists already`);
     if (manifest.flows[name.module]) throw new CliError(`"${name.module}" is a flow; give the domain a name of its own`);
+    refuseTableInUse(plan, manifest, name);
     const fields = domainFields(fieldsSpec, name.module, referenceResolver(manifest, name.module));
     const replaced = planDomain(plan, manifest, { name, fields, fieldsSpec }, await migrationChain(plan));
     if (replaced.length > 0 && !options.force) {
