@@ -1,7 +1,7 @@
 import { CliError, UsageError } from '../errors.js';
 import type { Field } from './fields.js';
 import { columnImports, columnSchemaImports, domainFields, hasPlainIndex, stdlibImports } from './fields.js';
-import { type Extra, isUnchanged, type Manifest } from './manifest.js';
+import { type Extra, isUnchanged, type Manifest, MANIFEST_FILE } from './manifest.js';
 import { type DomainName, type DomainRole, domainFile, domainModule, domainName, type Layout } from './names.js';
 import { byCodePoint } from './order.js';
 import type { Plan } from './plan.js';
@@ -502,7 +502,14 @@ export function liveDomain(manifest: Manifest, module: string, request?: DomainR
 
 /** A recorded domain's fields (its spec was checked when it was added). */
 export function recordedFields(manifest: Manifest, module: string): Field[] {
-  return domainFields(recordedDomain(manifest, module).fields, module, (name) => domainName(name).module);
+  const { fields } = recordedDomain(manifest, module);
+  try {
+    return domainFields(fields, module, (name) => domainName(name).module);
+  } catch (error) {
+    // Not the command line's fault: the project's record, changed by hand, is what to fix.
+    if (!(error instanceof UsageError)) throw error;
+    throw new CliError(`${MANIFEST_FILE}: the fields recorded for ${module} ("${fields}") do not read: ${error.message.replace(/^Invalid fields: /, '')}; put back what a command wrote there`);
+  }
 }
 
 /** The fields of other domains that refer to `module`. */

@@ -105,6 +105,7 @@ describe('the manifest', () => {
     ['a newer format', (m: Manifest) => ((m as { format: number }).format = 9), /format 9, newer than this create-layered-backend understands/],
     ['a format that is no number', (m: Manifest) => ((m as { format: unknown }).format = null), /: format: null is not a format number;/],
     ['a fractional format', (m: Manifest) => ((m as { format: unknown }).format = 4.5), /: format: 4.5 is not a format number;/],
+    ["a domain's fields that do not parse", (m: Manifest) => ((m.domains.users as { fields: string }).fields = 'name:strr'), /^\.create-layered-backend\.json: the fields recorded for users \("name:strr"\) do not read: unknown type "strr"/],
   ])('with %s is refused with the key named, exit 1, nothing touched', async (_, tamper, message) => {
     await writeFile(join(cwd, 'outside.txt'), 'not yours\n');
     const manifest = await manifestOf();
