@@ -76,6 +76,10 @@ export async function validatePlan(plan: Plan, changes: Change[]): Promise<void>
   }
 }
 
+/** What to do where a command changes lines the user changed too (a conflict, refused). */
+export const OWN_LINES_ADVICE =
+  'Those lines are ones you changed and the command changes too: put them back as generated (git diff shows them), run it again, then redo your change';
+
 /**
  * A merge that defines a name the team's code already defines in the same scope (their
  * get_by_email, their test of the generated test's name, their `import datetime`) would pass

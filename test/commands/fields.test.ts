@@ -102,7 +102,7 @@ describe('add-field', () => {
     const line = model.split('\n').findIndex((text) => text.includes('what the queries need')) + 1;
     const before = await snapshotTree(root, { withFolders: true });
     await expect(runAddField({ domain: 'orders', fields: 'qty:int?' }, testContext(root).ctx)).rejects.toThrow(
-      `add-field cannot merge the new fields with your changes at src/my_api/repositories/orders.py:${line}; nothing was written`,
+      `add-field cannot merge the new fields with your changes at src/my_api/repositories/orders.py:${line}; nothing was written. Those lines are ones you changed`,
     );
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
@@ -221,7 +221,7 @@ describe('add-field, as hostile users tried it', () => {
     await writeFile(at(model), (await read(model)).replace(/^ {4}(__tablename__|id: Mapped|name: Mapped)/gm, '\t$1'));
     const before = await snapshotTree(root, { withFolders: true });
     const failure = runAddField({ domain: 'orders', fields: 'email:str?' }, testContext(root).ctx);
-    await expect(failure).rejects.toThrow(new RegExp(`^add-field cannot merge the new fields with your changes at ${model}:\\d+; nothing was written$`));
+    await expect(failure).rejects.toThrow(new RegExp(`^add-field cannot merge the new fields with your changes at ${model}:\\d+; nothing was written\\. Those lines`));
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 

@@ -7,7 +7,7 @@ import type { Manifest } from '../../core/manifest.js';
 import { domainName } from '../../core/names.js';
 import { toolPrefix } from '../../core/project.js';
 import { changeLines } from '../../core/report.js';
-import { editProject } from '../../core/transaction.js';
+import { editProject, OWN_LINES_ADVICE } from '../../core/transaction.js';
 
 export interface AddFieldOptions {
   domain: string;
@@ -46,7 +46,7 @@ export async function runAddField(options: AddFieldOptions, ctx: Pick<Context, '
     const replanned = await replanDomainFiles(plan, manifest, name, before, after);
     const { conflicts } = replanned;
     if (conflicts.length > 0) {
-      throw new CliError(`add-field cannot merge the new fields with your changes at ${conflicts.join(', ')}; nothing was written`);
+      throw new CliError(`add-field cannot merge the new fields with your changes at ${conflicts.join(', ')}; nothing was written. ${OWN_LINES_ADVICE}`);
     }
     await refuseFieldsWrittenByHand(replanned, name.module, added);
     await refuseMissingTestHelpers(plan);

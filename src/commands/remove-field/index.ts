@@ -6,7 +6,7 @@ import { domainFields, splitFieldSpec } from '../../core/fields.js';
 import { domainName } from '../../core/names.js';
 import { toolPrefix } from '../../core/project.js';
 import { changeLines } from '../../core/report.js';
-import { editProject } from '../../core/transaction.js';
+import { editProject, OWN_LINES_ADVICE } from '../../core/transaction.js';
 import { referenceResolver } from '../add-field/index.js';
 
 export interface RemoveFieldOptions {
@@ -37,7 +37,7 @@ export async function runRemoveField(options: RemoveFieldOptions, ctx: Pick<Cont
     const replanned = await replanDomainFiles(plan, manifest, name, before, after);
     const { conflicts } = replanned;
     if (conflicts.length > 0) {
-      throw new CliError(`remove-field cannot merge the change with your edits at ${conflicts.join(', ')}; nothing was written`);
+      throw new CliError(`remove-field cannot merge the change with your edits at ${conflicts.join(', ')}; nothing was written. ${OWN_LINES_ADVICE}`);
     }
     const uses = await usesOfField(plan, manifest, name.module, removed, replanned);
     if (uses.length > 0 && !options.force) {
