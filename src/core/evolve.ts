@@ -475,6 +475,9 @@ export async function usesOfField(plan: Plan, manifest: Manifest, module: string
   const own = (manifest.domains[module]?.files ?? []).filter((path) => path.endsWith('.py') && !path.startsWith('migrations/'));
   const domainModules = own.map(moduleOfFile).filter((name) => name !== undefined);
   const uses = await usesInDomainFiles(replanned, field.column);
+  // A reference's own name is where a team puts its relationship (`owner = relationship()`), which
+  // the dropped foreign key would leave with nothing to join on: every query of the model fails.
+  if (field.reference) uses.push(...(await usesInDomainFiles(replanned, field.name)));
   const generatedTest = generatedTests(manifest);
   for (const path of [...pythonFilesUnder(plan, `src/${manifest.options.packageName}`), ...pythonFilesUnder(plan, 'tests')]) {
     if (own.includes(path)) continue;

@@ -186,6 +186,19 @@ describe('add-field, as hostile users tried it', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it('refuses to remove a reference whose name the user gave a relationship, naming its line', async () => {
+    await runAddField({ domain: 'orders', fields: 'buyer:ref(users)?' }, testContext(root).ctx);
+    const model = 'src/my_api/repositories/orders.py';
+    const source = (await read(model)).replace(/^( {4}__tablename__ = "orders"\n)/m, '$1    buyer: Mapped["User | None"] = relationship(lazy="raise")\n');
+    await writeFile(at(model), source);
+    const line = source.split('\n').findIndex((text) => text.startsWith('    buyer: Mapped')) + 1;
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveField({ domain: 'orders', field: 'buyer' }, testContext(root).ctx)).rejects.toThrow(
+      `Cannot remove orders.buyer while code uses it: ${model}:${line}`,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
   it('refuses tests that would import the helpers of a test file the user deleted', async () => {
     await rm(at('tests/test_users_api.py'));
     const before = await snapshotTree(root, { withFolders: true });
