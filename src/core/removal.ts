@@ -49,11 +49,20 @@ export async function refuseDanglingImports(plan: Plan, manifest: Manifest, what
   const leftByRemoved = new Set(Object.values(manifest.domains).flatMap((domain) => (domain.removed ? domain.files : [])));
   const uses: string[] = [];
   const importers = [...pythonFilesUnder(plan, `src/${manifest.options.packageName}`), ...pythonFilesUnder(plan, 'tests')];
+  // A module named in a string is imported too, later: `monkeypatch.setattr("pkg.services.x.f", ...)`,
+  // `importlib.import_module("pkg.services.x")`, a `mock.patch` target.
+  const named = deleted.map((module) => ({ module, pattern: new RegExp(`["']${module.replaceAll('.', '\\.')}(?:\\.\\w+)*["']`) }));
   for (const file of importers.filter((path) => !leftByRemoved.has(path))) {
+    const source = plan.read(file) as string;
     // What a statement takes is the one to name: the deps of `from pkg.domains.x import deps`.
-    for (const { module, line } of importedTargets(await importedModules(plan.read(file) as string, file))) {
+    for (const { module, line } of importedTargets(await importedModules(source, file))) {
       const gone = innermostModule(module, deleted);
       if (gone) uses.push(`${file}:${line} imports ${gone}`);
+    }
+    for (const { module, pattern } of named) {
+      if (!source.includes(module)) continue;
+      const line = source.split('\n').findIndex((text) => pattern.test(text));
+      if (line !== -1) uses.push(`${file}:${line + 1} names ${module} in a string`);
     }
   }
   if (uses.length > 0) {

@@ -183,6 +183,18 @@ describe('remove-domain', () => {
     await expect(runRemoveDomain({ name: 'products', force: true }, testContext(root).ctx)).rejects.toThrow(`${model}:${at} maps ${column}, added by hand`);
   });
 
+  it('refuses while code that stays names one of its modules in a string (a monkeypatch target), naming the line', async () => {
+    const file = 'tests/test_mine.py';
+    const source = 'import pytest\n\n\ndef test_patched(monkeypatch: pytest.MonkeyPatch) -> None:\n    monkeypatch.setattr("my_api.services.orders.list_orders", None)\n';
+    await writeFile(join(root, file), source);
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveDomain({ name: 'orders' }, testContext(root).ctx)).rejects.toThrow(`${file}:5 names my_api.services.orders in a string`);
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+    // A module of another name that starts alike is not it.
+    await writeFile(join(root, file), source.replace('services.orders.list_orders', 'services.orders_archive.list'));
+    await runRemoveDomain({ name: 'orders' }, testContext(root).ctx);
+  });
+
   it('refuses a domain whose table a model of the team\'s maps already, writing nothing', async () => {
     const file = 'src/my_api/repositories/catalog.py';
     const model = 'from sqlalchemy.orm import Mapped, mapped_column\n\nfrom my_api.core.db import Base\n\n\nclass Item(Base):\n    __tablename__ = "products"\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n';
