@@ -183,6 +183,31 @@ describe('remove-domain', () => {
     await expect(runRemoveDomain({ name: 'products', force: true }, testContext(root).ctx)).rejects.toThrow(`${model}:${at} maps ${column}, added by hand`);
   });
 
+  it('--purge refuses while a migration of the team\'s names the table (a data fix), writing nothing', async () => {
+    const versions = join(root, 'migrations/versions');
+    // The head: create's migrations run users', then orders'.
+    const revision = /^revision: str = "(\w+)"/m.exec(await readFile(join(versions, 'create_orders.py'), 'utf8'))?.[1] as string;
+    const seed = [
+      '"""Seed."""',
+      '',
+      'from alembic import op',
+      '',
+      'revision: str = "seed"',
+      `down_revision: str | None = "${revision}"`,
+      '',
+      '',
+      'def upgrade() -> None:',
+      `    op.execute("INSERT INTO orders (name) VALUES ('first')")`,
+      '',
+    ].join('\n');
+    await writeFile(join(versions, 'seed.py'), seed);
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runRemoveDomain({ name: 'orders', purge: true }, testContext(root).ctx)).rejects.toThrow(
+      'migrations/versions/seed.py:10 names orders, whose migrations --purge would delete: remove-domain orders without --purge',
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
   it('refuses while code that stays names one of its modules in a string (a monkeypatch target), naming the line', async () => {
     const file = 'tests/test_mine.py';
     const source = 'import pytest\n\n\ndef test_patched(monkeypatch: pytest.MonkeyPatch) -> None:\n    monkeypatch.setattr("my_api.services.orders.list_orders", None)\n';

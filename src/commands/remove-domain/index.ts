@@ -64,6 +64,22 @@ async function purgeMigration(plan: Plan, path: string, domain: string): Promise
   }
 }
 
+/**
+ * A migration of the team's that names the table (a data fix, `INSERT INTO users ...`) fails once
+ * --purge has deleted the migration creating it: refused, naming it. Migrations as generated are
+ * left out: another domain's reference to the table is refused before, with its field.
+ */
+async function refuseMigrationsUsingTable(plan: Plan, manifest: Manifest, name: DomainName, purged: string[]): Promise<void> {
+  const table = new RegExp(`\\b${name.module}\\b`);
+  for (const { path } of await readMigrations(plan)) {
+    if (purged.includes(path) || isUnchanged(plan.original(path), manifest.files[path])) continue;
+    const line = (plan.read(path) ?? '').split('\n').findIndex((text) => table.test(text));
+    if (line !== -1) {
+      throw new CliError(`${path}:${line + 1} names ${name.module}, whose migrations --purge would delete: remove-domain ${name.module} without --purge (a new migration then drops the table)`);
+    }
+  }
+}
+
 function domainSpec(manifest: Manifest, name: DomainName) {
   const fieldsSpec = (manifest.domains[name.module] as Manifest['domains'][string]).fields;
   return { name, fields: recordedFields(manifest, name.module), fieldsSpec };
@@ -147,7 +163,10 @@ export async function runRemoveDomain(options: RemoveDomainOptions, ctx: Pick<Co
     const purge = migrations.length > 0 && options.purge === true && (options.force === true || edited.length === 0);
     await refuseWhatItMapsByHand(plan, manifest, name, options.force === true);
     refuseForeignKeysByHand(plan, manifest, name);
-    if (purge) for (const migration of migrations) await purgeMigration(plan, migration, name.module);
+    if (purge) {
+      await refuseMigrationsUsingTable(plan, manifest, name, migrations);
+      for (const migration of migrations) await purgeMigration(plan, migration, name.module);
+    }
     const keptMigration = migrations.length > 0 && !purge;
     const kept = deleteGenerated(plan, manifest, domain.files.filter((file) => !isMigration(file)), options.force ?? false);
     if (keptMigration) planMigration(plan, manifest.options, domainSpec(manifest, name), await migrationChain(plan), 'drop');
