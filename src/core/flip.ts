@@ -37,6 +37,8 @@ export interface Flipped {
   moves: Map<string, string>;
   /** `file:line` of lines the rewrite made longer than the line length, for ruff format. */
   longLines: string[];
+  /** `pyproject.toml:line "glob"` of globs over the folders the flip left, which match nothing now. */
+  staleGlobs: string[];
 }
 
 /** Folders no file of the project's is ever looked for in: tools' caches, environments, builds. */
@@ -203,7 +205,7 @@ function placeFiles(plan: Plan, manifest: Manifest, maps: MapOption[]): Placemen
  * (each flow's contract first, then the whole file): refused, naming the lines, where both changed
  * the same ones.
  */
-async function planLayoutTexts(plan: Plan, manifest: Manifest, placement: Placement, rewrite: Rewrite, modules: ReadonlyMap<string, string>): Promise<void> {
+async function planLayoutTexts(plan: Plan, manifest: Manifest, placement: Placement, rewrite: Rewrite, modules: ReadonlyMap<string, string>): Promise<string[]> {
   const from = manifest.options.layout;
   const to = otherLayout(from);
   const domains = Object.keys(manifest.domains).sort(byCodePoint);
@@ -211,6 +213,7 @@ async function planLayoutTexts(plan: Plan, manifest: Manifest, placement: Placem
     new Map(renderProject({ ...manifest.options, layout, domains }, manifest.generator.version).map((file) => [file.path, file.content]));
   const [base, theirs] = [skeleton(from), skeleton(to)];
   const conflicts: string[] = [];
+  const globs: string[] = [];
   for (const path of LAYOUT_TEXTS) {
     let ours = plan.read(path);
     if (ours === undefined) continue;
@@ -221,12 +224,31 @@ async function planLayoutTexts(plan: Plan, manifest: Manifest, placement: Placem
     const merged = mergeLines(ours, base.get(path) as string, theirs.get(path) as string);
     conflicts.push(...merged.conflicts.map((line) => `${path}:${line}`));
     let text = path.endsWith('.py') ? await rewrite(path, merged.text) : merged.text;
-    if (path === PYPROJECT) text = moveTomlStrings(text, placement.moves, modules);
+    if (path === PYPROJECT) {
+      text = moveTomlStrings(text, placement.moves, modules);
+      globs.push(...globsOver(text, layoutFolders(from, manifest.options.packageName, domains)));
+    }
     plan.write(path, text);
   }
   if (conflicts.length > 0) {
     throw new CliError(`flip cannot merge the new layout's lines with your changes at ${conflicts.join(', ')}; nothing was written`);
   }
+  return globs;
+}
+
+/**
+ * The globs of a TOML text over folders the layout left (`"src/pkg/repositories/*.py"` in ruff's
+ * per-file-ignores), as `pyproject.toml:<line> "<glob>"`: a path is moved, a glob cannot be, and
+ * after the flip it matches nothing, its rule lost without a word.
+ */
+function globsOver(text: string, retired: string[]): string[] {
+  const found: string[] = [];
+  text.split('\n').forEach((line, index) => {
+    for (const [, value = ''] of line.matchAll(/"([^"\\\n]*)"|'([^'\n]*)'/g)) {
+      if (/[*?[]/.test(value) && retired.some((folder) => value.startsWith(`${folder}/`))) found.push(`${PYPROJECT}:${index + 1} "${value}"`);
+    }
+  });
+  return found;
 }
 
 /** A file's imports rewritten for the flip: `path` is where it is now. */
@@ -290,7 +312,7 @@ export async function planFlip(plan: Plan, manifest: Manifest, maps: MapOption[]
   };
 
   if (to === 'domain-first') await refuseImportsAcrossDomains(plan, packageName, moves, modules);
-  await planLayoutTexts(plan, manifest, placement, rewrite, modules);
+  const staleGlobs = await planLayoutTexts(plan, manifest, placement, rewrite, modules);
   for (const path of filesUnder(plan, '.')) {
     if (LAYOUT_TEXTS.includes(path) || leaving.has(path)) continue;
     const target = moves.get(path) ?? path;
@@ -323,5 +345,5 @@ export async function planFlip(plan: Plan, manifest: Manifest, maps: MapOption[]
   }
   manifest.placements = placement.placements;
   manifest.options.layout = to;
-  return { from, to, moves, longLines };
+  return { from, to, moves, longLines, staleGlobs };
 }

@@ -63,6 +63,21 @@ describe('flip', () => {
     expect(await tree(domainFirst)).toEqual(before);
   });
 
+  it('says which globs of pyproject.toml name folders the new layout does not have (a path moves, a glob cannot)', async () => {
+    const cwd = await tempDir();
+    await runCreate({ directory: 'my-api', ...quiet }, testContext(cwd).ctx);
+    const root = join(cwd, 'my-api');
+    const pyproject = join(root, 'pyproject.toml');
+    const text = (await readFile(pyproject, 'utf8')).replace('[tool.ruff.lint.per-file-ignores]\n', '[tool.ruff.lint.per-file-ignores]\n"src/my_api/repositories/*.py" = ["S608"]\n');
+    await writeFile(pyproject, text);
+    const line = text.split('\n').indexOf('"src/my_api/repositories/*.py" = ["S608"]') + 1;
+    const { ctx, output } = testContext(root);
+    await runFlip({}, ctx);
+    expect(output.filter((message) => message.includes('globs'))).toEqual([
+      `These globs name folders domain-first does not have, and match nothing now: pyproject.toml:${line} "src/my_api/repositories/*.py"; write them for the new layout.`,
+    ]);
+  });
+
   it("with every extra: the jobs' imports of the first domain (users, not the first in the manifest) follow it", async () => {
     const extras = 'crawlers,schedulers,clients,workers';
     const layerFirst = await grownProject('layer-first', extras);

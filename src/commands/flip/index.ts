@@ -37,6 +37,9 @@ export async function runFlip(options: FlipOptions, ctx: Pick<Context, 'cwd' | '
         if (flipped.longLines.length > 0) {
           ctx.log.warn(`Renamed modules made these lines longer than the line length: ${flipped.longLines.join(', ')}; ruff format rewraps them.`);
         }
+        if (flipped.staleGlobs.length > 0) {
+          ctx.log.warn(`These globs name folders ${flipped.to} does not have, and match nothing now: ${flipped.staleGlobs.join(', ')}; write them for the new layout.`);
+        }
         ctx.log.info('Next: ruff check, mypy, lint-imports and pytest; flip again to go back.');
       },
     };
