@@ -106,6 +106,9 @@ interface Placement {
   placements: Manifest['placements'];
 }
 
+/** A Python text of comments and at most a docstring: no statement to run. */
+const NO_CODE = /^(?:\s|#[^\n]*)*(?:(?:"""[\s\S]*?"""|'''[\s\S]*?''')(?:\s|#[^\n]*)*)?$/;
+
 /**
  * Places every file of the package: a domain's by its role, the user's own by --map or an earlier
  * flip's placement. Refused, naming them, when a file is left in a folder the new layout has not,
@@ -177,9 +180,13 @@ function placeFiles(plan: Plan, manifest: Manifest, maps: MapOption[]): Placemen
     // A package's __init__.py cannot go to another package's: the example names a module instead.
     const [folder = '', file = ''] = first.split('/').slice(-2);
     const example = `${to === 'domain-first' ? 'domains/<domain>/' : 'services/'}${file === '__init__.py' ? `${folder}.py` : file}`;
+    // A layer package's __init__.py the team gave a docstring (or comments): text about a folder
+    // the new layout does not have, which a module of its own would only carry along.
+    const textOnly = unplaced.filter((path) => path.endsWith('/__init__.py') && NO_CODE.test(plan.read(path) ?? ''));
+    const deletable = textOnly.length > 0 ? ` (${textOnly.join(', ')} ${textOnly.length === 1 ? 'holds' : 'hold'} no code, only text about a package ${to} does not have: delete ${textOnly.length === 1 ? 'it' : 'them'}, and flipping back writes the generated one again)` : '';
     throw new CliError(
       `flip cannot place ${unplaced.join(', ')}: neither a domain's file nor shared code, and ${to} has no folder for it. ` +
-        `Say where each goes with --map, e.g. --map ${first}=${example} (paths inside ${root}), then run again`,
+        `Say where each goes with --map, e.g. --map ${first}=${example} (paths inside ${root}), then run again${deletable}`,
     );
   }
   const arriving = onlyIn(next, old);

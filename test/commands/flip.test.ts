@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, rename, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -76,6 +76,21 @@ describe('flip', () => {
     expect(output.filter((message) => message.includes('globs'))).toEqual([
       `These globs name folders domain-first does not have, and match nothing now: pyproject.toml:${line} "src/my_api/repositories/*.py"; write them for the new layout.`,
     ]);
+  });
+
+  it('refuses a layer package whose __init__.py the team gave only a docstring, saying it may be deleted; deleted, the flip runs', async () => {
+    const cwd = await tempDir();
+    await runCreate({ directory: 'my-api', ...quiet }, testContext(cwd).ctx);
+    const root = join(cwd, 'my-api');
+    const init = join(root, 'src/my_api/services/__init__.py');
+    await writeFile(init, '"""The services: rules and transactions."""\n');
+    await expect(runFlip({}, testContext(root).ctx)).rejects.toThrow(
+      '(src/my_api/services/__init__.py holds no code, only text about a package domain-first does not have: delete it, and flipping back writes the generated one again)',
+    );
+    await rm(init);
+    await runFlip({}, testContext(root).ctx);
+    await runFlip({}, testContext(root).ctx);
+    expect(await readFile(init, 'utf8')).toBe('');
   });
 
   it("with every extra: the jobs' imports of the first domain (users, not the first in the manifest) follow it", async () => {
