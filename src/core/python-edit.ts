@@ -548,18 +548,20 @@ function boundNames(statement: Node): string[] {
 const REDEFINING_DECORATOR = /^@\s*(?:(?:typing\.)?overload|[\w.]+\.(?:setter|getter|deleter))\s*$/;
 
 /**
- * The names bound more than once in one scope of `source` (the module, or a class body) by a
- * def, a class or an import, each with the 1-based lines that bind it: what ruff's F811 reports,
- * and what makes the later one win silently (a second test of one name never runs). A definition
- * under `@overload` or a property's `@x.setter` is meant to be defined again, and is left out.
- * Keyed by the scope's path: `get`, `UserUpdate.check`.
+ * The names `source` binds in each scope (the module, or a class body) by a def, a class, an
+ * import or an assignment, each with the 1-based lines that bind it. A name bound twice is what
+ * ruff's F811 reports, and the later one wins silently (a second test of one name never runs). A
+ * definition under `@overload` or a property's `@x.setter` is meant to be defined again, and is
+ * left out. Keyed by the scope's path: `get`, `UserUpdate.check`.
  */
-export function namesBoundTwice(source: string): Promise<Map<string, number[]>> {
+export function namesBound(source: string): Promise<Map<string, number[]>> {
   return withTree(source, (root) => {
-    const twice = new Map<string, number[]>();
+    const bound = new Map<string, number[]>();
     const visit = (block: Node, scope: string) => {
-      const lines = new Map<string, number[]>();
-      const bind = (name: string, node: Node) => lines.set(name, [...(lines.get(name) ?? []), node.startPosition.row + 1]);
+      const bind = (name: string, node: Node) => {
+        const key = `${scope}${name}`;
+        bound.set(key, [...(bound.get(key) ?? []), node.startPosition.row + 1]);
+      };
       for (const statement of block.namedChildren) {
         if (!statement) continue;
         let definition: Node | null = statement;
@@ -574,12 +576,14 @@ export function namesBoundTwice(source: string): Promise<Map<string, number[]>> 
           if (definition.type === 'class_definition' && body && name) visit(body, `${scope}${name.text}.`);
         } else if (statement.type === 'import_statement' || statement.type === 'import_from_statement') {
           for (const name of boundNames(statement)) bind(name, statement);
+        } else if (statement.type === 'expression_statement') {
+          const target = statement.namedChild(0)?.type === 'assignment' ? statement.namedChild(0)?.childForFieldName('left') : undefined;
+          if (target?.type === 'identifier') bind(target.text, statement);
         }
       }
-      for (const [name, at] of lines) if (at.length > 1) twice.set(`${scope}${name}`, at);
     };
     visit(root, '');
-    return twice;
+    return bound;
   });
 }
 

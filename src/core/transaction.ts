@@ -7,7 +7,7 @@ import { findProjectRoot, loadManifest, type Manifest, planManifest } from './ma
 import { type Change, Plan } from './plan.js';
 import { ruffFormat, toolPrefix } from './project.js';
 import { LINE_LENGTH } from './python-source.js';
-import { namesBoundTwice, syntaxErrorLine } from './python-edit.js';
+import { namesBound, syntaxErrorLine } from './python-edit.js';
 import { type PlanReport, reportPlan } from './report.js';
 
 /**
@@ -86,12 +86,12 @@ export const OWN_LINES_ADVICE =
  * every line-based check, and the later definition would hide the other (ruff's F811).
  */
 async function refuseNamesBoundAgain(path: string, before: string, after: string): Promise<void> {
-  const already = await namesBoundTwice(before);
-  for (const [name, lines] of await namesBoundTwice(after)) {
-    if (lines.length <= (already.get(name)?.length ?? 0)) continue;
-    throw new CliError(
-      `${path}: ${name} would be defined at lines ${lines.join(' and ')}, yours and this command's, and the later would hide the other; rename yours, then run again (nothing was written)`,
-    );
+  const already = await namesBound(before);
+  for (const [name, lines] of await namesBound(after)) {
+    const theirs = already.get(name) ?? [];
+    if (lines.length < 2 || lines.length <= theirs.length) continue;
+    const where = theirs.length > 0 ? `${path}:${theirs[0]} defines ${name}` : `${path} would define ${name} at lines ${lines.join(' and ')}`;
+    throw new CliError(`${where}, which this command defines there too, and the later would hide the other; rename yours, then run again (nothing was written)`);
   }
 }
 

@@ -179,9 +179,10 @@ describe('add-field, as hostile users tried it', () => {
     ['a module import that the new type\'s import would hide', 'src/my_api/repositories/orders.py', '\n\nimport datetime  # noqa: E402\n\nSTARTED = datetime.datetime.now\n', 'seen:datetime?', 'datetime'],
   ])('refuses, writing nothing, where a name it defines is one the user defined: %s (the later would hide the other)', async (_, file, code, fields, name) => {
     await append(file, code);
+    const theirs = (await read(file)).split('\n').findIndex((line) => new RegExp(`^(async def|def|import) ${name}\\b`).test(line)) + 1;
     const before = await snapshotTree(root, { withFolders: true });
     await expect(runAddField({ domain: 'orders', fields }, testContext(root).ctx)).rejects.toThrow(
-      new RegExp(`^${file}: ${name} would be defined at lines \\d+ and \\d+, yours and this command's`),
+      `${file}:${theirs} defines ${name}, which this command defines there too, and the later would hide the other; rename yours`,
     );
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });

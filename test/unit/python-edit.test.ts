@@ -11,7 +11,7 @@ import {
   importedModules,
   readRevision,
   relinkRevision,
-  namesBoundTwice,
+  namesBound,
   removeRouterRegistration,
   syntaxErrorLine,
 } from '../../src/core/python-edit.js';
@@ -490,8 +490,8 @@ describe('editOwned', () => {
   });
 });
 
-describe('namesBoundTwice', () => {
-  it('finds a name a def, a class or an import binds twice in one scope, but an overload or a property setter', async () => {
+describe('namesBound', () => {
+  it('finds a name a def, a class, an import or an assignment binds twice in one scope, but an overload or a property setter', async () => {
     const source = [
       'import datetime',
       'from datetime import datetime',
@@ -514,8 +514,11 @@ describe('namesBoundTwice', () => {
       'def helper(): pass',
       'if True:',
       '    def helper(): pass',
+      'helper_router = object()',
+      'from my_api.routers.helper import router as helper_router',
       '',
     ].join('\n');
-    expect(Object.fromEntries(await namesBoundTwice(source))).toEqual({ datetime: [1, 2], 'Row.check': [16, 17] });
+    const twice = [...(await namesBound(source))].filter(([, lines]) => lines.length > 1);
+    expect(Object.fromEntries(twice)).toEqual({ datetime: [1, 2], 'Row.check': [16, 17], helper_router: [22, 23] });
   });
 });
