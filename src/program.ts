@@ -236,10 +236,18 @@ export async function runCommandLine(argv: string[], ctx: Context): Promise<stri
   // Options before a command are the top level's, create's: `--dry-run remove-domain orders` ran
   // remove-domain for real. Refused, saying where they go.
   program.hook('preSubcommand', (_program, command) => {
-    const before = argv.slice(0, argv.indexOf(command.name())).filter((arg) => arg.startsWith('-'));
-    if (before.length === 0 || command.name() === 'help') return;
+    const name = command.name();
+    const leading = argv.slice(0, argv.indexOf(name)).filter((arg) => arg !== '--');
+    if (leading.length === 0 || name === 'help') return;
+    const flags = leading.filter((arg) => arg.startsWith('-'));
+    const takes = (flag: string) => command.options.some((option) => [option.long, option.short].includes(flag.split('=')[0]));
+    const [movable, foreign] = [flags.filter(takes), flags.filter((flag) => !takes(flag))];
     throw new UsageError(
-      `${before.join(' ')} before "${command.name()}" ${before.length === 1 ? 'is an option' : 'are options'} of creating a project; nothing ran. Put ${before.length === 1 ? 'it' : 'them'} after the command: create-layered-backend ${command.name()} ... ${before.join(' ')}`,
+      [
+        `${leading.join(' ')} before "${name}" ${leading.length === 1 ? 'is' : 'are'} read as options of creating a project; nothing ran.`,
+        ...(foreign.length > 0 ? [`${name} takes no ${foreign.join(', ')}.`] : []),
+        ...(movable.length > 0 ? [`Put ${movable.join(' ')} after the command: create-layered-backend ${name} ... ${movable.join(' ')}`] : []),
+      ].join(' '),
     );
   });
   // A mistyped command with its options (`adddomain products --fields ...`) is told so before
