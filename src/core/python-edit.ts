@@ -310,7 +310,7 @@ function pointAfter(text: string, from: Point = { row: 0, column: 0 }): Point {
 }
 
 /** A comment that speaks to the tools about its own line: it goes when the line does. */
-const DIRECTIVE_COMMENT = /^#\s*(?:noqa\b|type:\s*ignore\b|pyright:|mypy:|pragma:|fmt:|isort:|ruff:)/i;
+const DIRECTIVE_COMMENT = /^#\s*(?:noqa\b|type:\s*ignore\b|pyright:|mypy:|pragma:|fmt:|isort:|ruff:)[^#]*/i;
 
 /** Text edits by character offset, applied back to front so earlier offsets stay valid. */
 export class Splices {
@@ -340,7 +340,8 @@ export class Splices {
    * Removes a statement. Alone on its lines, the lines go (and one of two blank lines left in a row),
    * but for the comments the team wrote on them, which stay as lines of their own where the
    * statement was: `# keep until the v1 clients are gone` is theirs to delete, not ours (a
-   * directive for the removed line, `# noqa` or `# type: ignore`, goes with it). Sharing a line
+   * directive for the removed line, `# noqa` or `# type: ignore`, goes with it, and so does an
+   * import's comment, as ruff's own fixes take it). Sharing a line
    * with others through `;`, only the statement and its own separator go.
    */
   removeStatement(node: Node): void {
@@ -365,9 +366,14 @@ export class Splices {
     const lineStart = this.source.lastIndexOf('\n', node.startIndex - 1) + 1;
     const eol = this.source.indexOf('\n', node.endIndex);
     const end = eol === -1 ? this.source.length : eol + 1;
+    // An import's comment goes with it, as ruff's fix for an unused import takes it: alone in the
+    // import block it would be out of isort's order.
+    const isImport = node.type === 'import_statement' || node.type === 'import_from_statement';
     const comments = [...node.descendantsOfType('comment'), ...(after?.type === 'comment' ? [after] : [])]
-      .filter((comment): comment is Node => comment !== null && comment.startIndex < end && !DIRECTIVE_COMMENT.test(comment.text))
-      .map((comment) => comment.text.trimEnd());
+      .filter((comment): comment is Node => comment !== null && comment.startIndex < end && !isImport)
+      // `# noqa: B018  # kept for v1 clients`: the directive goes, the words stay.
+      .map((comment) => comment.text.trimEnd().replace(DIRECTIVE_COMMENT, '').trim())
+      .filter((text) => text.startsWith('#'));
     if (comments.length > 0) {
       const indent = /^[ \t]*/.exec(this.source.slice(lineStart))?.[0] ?? '';
       const lineEnding = this.source.includes('\r\n') ? '\r\n' : '\n';

@@ -139,13 +139,13 @@ api_router.include_router(orders_router)
   it.each([
     ['LF', '\n'],
     ['CRLF', '\r\n'],
-  ])('keeps the comments the team wrote on the lines it removes, as lines of their own, but a directive for the line (%s)', async (_, eol) => {
+  ])('keeps the comments the team wrote on the lines it removes, as lines of their own, but a directive for the line or an import\'s (%s)', async (_, eol) => {
     const commented = (await addRouterRegistration(plain, orders))
       .replace(
         'api_router.include_router(orders_router)\n',
-        'api_router.include_router(  # v1 clients still call these\n    orders_router,  # keep until 2027\n)\n',
+        'api_router.include_router(  # v1 clients still call these\n    orders_router,  # noqa: B018  # keep until 2027\n)\n',
       )
-      .replace('import router as orders_router\n', 'import router as orders_router  # noqa: F401\n')
+      .replace('import router as orders_router\n', 'import router as orders_router  # legacy orders\n')
       .replaceAll('\n', eol);
     const removed = await removeRouterRegistration(commented, orders);
     expect(removed).toBe(
