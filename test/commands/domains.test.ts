@@ -232,17 +232,24 @@ describe('remove-domain', () => {
   });
 
   it.each([
-    ['in another domain\'s model', 'src/my_api/repositories/users.py'],
-    ['in a model of the team\'s own module', 'src/my_api/repositories/catalog.py'],
-  ])('refuses while a ForeignKey written by hand %s points at its table, writing nothing', async (_, file) => {
-    const line = '    first_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))';
+    ['in another domain\'s model', 'src/my_api/repositories/users.py', '    first_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))'],
+    ['in a model of the team\'s own module', 'src/my_api/repositories/catalog.py', '    first_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))'],
+    ['over several lines, by keyword', 'src/my_api/repositories/users.py', '    first_order_id: Mapped[int] = mapped_column(\n        ForeignKey(\n            column="orders.id",\n        ),\n    )'],
+    ['as a table constraint', 'src/my_api/repositories/users.py', '    __table_args__ = (ForeignKeyConstraint(["first_order_id"], ["orders.id"]),)'],
+  ])('refuses while a ForeignKey written by hand %s points at its table, writing nothing', async (_, file, line) => {
     const source = (await readFile(join(root, file), 'utf8').catch(() => '')) + `\n\nclass Mine:\n${line}\n`;
     await writeFile(join(root, file), source);
     const before = await snapshotTree(root, { withFolders: true });
     await expect(runRemoveDomain({ name: 'orders', force: true }, testContext(root).ctx)).rejects.toThrow(
-      `${file}:${source.split('\n').indexOf(line) + 1} refers to orders with a ForeignKey written by hand`,
+      `${file}:${source.split('\n').findIndex((text) => text.includes('ForeignKey') && !text.startsWith('from')) + 1} refers to orders with a ForeignKey written by hand`,
     );
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('is not held back by a ForeignKey to orders in a comment, or to a table whose name starts alike', async () => {
+    const file = 'src/my_api/repositories/users.py';
+    await writeFile(join(root, file), `${await readFile(join(root, file), 'utf8')}\n# Later: ForeignKey("orders.id")\nARCHIVE = 'ForeignKey("orders_archive.id")'\n`);
+    await runRemoveDomain({ name: 'orders' }, testContext(root).ctx);
   });
 
   it('refuses a column a mixin of the file gives the model, and, with --force, another model\'s table in the file', async () => {

@@ -122,12 +122,17 @@ function refuseForeignKeysByHand(plan: Plan, manifest: Manifest, name: DomainNam
   const { layout, packageName } = manifest.options;
   const own = domainFile(layout, packageName, name.module, 'repository');
   const folders = new Set(Object.keys(manifest.domains).map((domain) => dirname(domainFile(layout, packageName, domain, 'repository'))));
-  const pointing = new RegExp(`ForeignKey\\(\\s*[rRuU]?["']${name.module}\\.`);
+  // ForeignKey("orders.id"), ForeignKey(column="orders.id"), ForeignKeyConstraint([...], ["orders.id"]),
+  // over as many lines as ruff format gives them; not in a comment.
+  const table = `[rRuU]?["']${name.module}\\.`;
+  const pointing = new RegExp(`ForeignKey\\(\\s*(?:column\\s*=\\s*)?${table}|ForeignKeyConstraint\\([^)]*?${table}`);
   for (const file of [...folders].flatMap((folder) => plan.filesIn(folder))) {
     if (file === own || !file.endsWith('.py')) continue;
-    const line = (plan.read(file) ?? '').split('\n').findIndex((text) => pointing.test(text));
-    if (line !== -1) {
-      throw new CliError(`${file}:${line + 1} refers to ${name.module} with a ForeignKey written by hand: drop it (from the model, with a migration) first, then run again`);
+    const code = (plan.read(file) ?? '').replace(/#[^\n]*/g, '');
+    const found = pointing.exec(code);
+    if (found) {
+      const line = code.slice(0, found.index).split('\n').length;
+      throw new CliError(`${file}:${line} refers to ${name.module} with a ForeignKey written by hand: drop it (from the model, with a migration) first, then run again`);
     }
   }
 }
