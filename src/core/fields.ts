@@ -332,9 +332,13 @@ export function parseFields(spec: string, resolveDomain: (name: string) => strin
     let pythonDefault: string | undefined;
     let defaultValue: string | undefined;
     if (rawDefault !== undefined) {
-      const quote = /^["']/.exec(rawDefault.trim())?.[0];
-      if (quote !== undefined && rawDefault.indexOf(quote, rawDefault.indexOf(quote) + 1) === -1) {
-        fail(`the default of "${name}" opens a quote (${quote}) it does not close`);
+      const quoted = rawDefault.trim();
+      const quote = /^["']/.exec(quoted)?.[0];
+      if (quote !== undefined) {
+        const closing = quoted.indexOf(quote, 1);
+        if (closing === -1) fail(`the default of "${name}" opens a quote (${quote}) it does not close`);
+        // `note:text="x,y"?`: the markers go before the default, and a quoted one holds no quote of its own.
+        if (closing !== quoted.length - 1) fail(`the default of "${name}" goes on after its closing quote: markers (? ! +) go before the =, and a quoted default holds no ${quote}`);
       }
       const value = rawDefault.trim().replace(/^(["'])(.*)\1$/s, '$2');
       defaultValue = value;

@@ -227,6 +227,8 @@ describe('parseFields', () => {
 
   it.each([
     ['note:str="a, b', /the default of "note" opens a quote \(\"\) it does not close/],
+    ['note:text="x,y"?', /the default of "note" goes on after its closing quote: markers \(\? ! \+\) go before the =/],
+    ['note:str="say "hi""', /the default of "note" goes on after its closing quote/],
     ['owner:ref', /only ref takes arguments, as ref\(domain\)/],
     ['owner:str(users)', /only ref takes arguments/],
     ['owner:ref()', /names no domain/],
