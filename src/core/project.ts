@@ -19,7 +19,7 @@ export const toolPrefix = (plan: Plan) => (plan.occupied('uv.lock') ? 'uv run ' 
 interface RuffSettings {
   'line-length'?: unknown;
   'indent-width'?: unknown;
-  format?: { 'indent-style'?: unknown; 'quote-style'?: unknown; 'skip-magic-trailing-comma'?: unknown };
+  format?: { 'indent-style'?: unknown; 'quote-style'?: unknown; 'skip-magic-trailing-comma'?: unknown; 'line-ending'?: unknown };
 }
 
 /** How the team's ruff formats Python files, where the templates may differ. */
@@ -53,7 +53,7 @@ export function ruffFormat(plan: Plan): RuffFormat {
     // As generated (ruff's format defaults but a line-length of 100): read without parsing the file.
     const lengths = [...text.matchAll(/^[ \t]*line-length[ \t]*=[ \t]*(\S+)/gm)].map((match) => match[1]);
     const asGenerated = lengths.length === 1 && lengths[0] === String(LINE_LENGTH);
-    if (asGenerated && !/indent-(?:width|style)|quote-style|skip-magic-trailing-comma/.test(text)) return { lineLength: LINE_LENGTH, unfollowed: [] };
+    if (asGenerated && !/indent-(?:width|style)|quote-style|skip-magic-trailing-comma|line-ending/.test(text)) return { lineLength: LINE_LENGTH, unfollowed: [] };
     let settings: RuffSettings;
     try {
       const parsed = parseToml(text) as RuffSettings & { tool?: { ruff?: RuffSettings } };
@@ -64,7 +64,7 @@ export function ruffFormat(plan: Plan): RuffFormat {
     const width = settings['indent-width'];
     const length = settings['line-length'];
     const lineLength = typeof length === 'number' && Number.isInteger(length) && length > 0 ? length : RUFF_DEFAULT_LINE_LENGTH;
-    const { 'quote-style': quotes, 'skip-magic-trailing-comma': skipComma } = settings.format ?? {};
+    const { 'quote-style': quotes, 'skip-magic-trailing-comma': skipComma, 'line-ending': lineEnding } = settings.format ?? {};
     return {
       indent:
         settings.format?.['indent-style'] === 'tab'
@@ -77,6 +77,7 @@ export function ruffFormat(plan: Plan): RuffFormat {
         ...(lineLength === LINE_LENGTH ? [] : [`line-length = ${lineLength}`]),
         ...(quotes === 'single' ? ['quote-style = "single"'] : []),
         ...(skipComma === true ? ['skip-magic-trailing-comma = true'] : []),
+        ...(lineEnding === 'cr-lf' ? ['line-ending = "cr-lf"'] : []),
       ],
     };
   }

@@ -215,6 +215,9 @@ export async function transact(
   }
 }
 
+/** The commands that print new lines from the templates (the others move or remove lines). */
+const PRINTING_COMMANDS = new Set(['add-domain', 'add-field', 'add-flow', 'upgrade']);
+
 /** `transact` on the project around `ctx.cwd`, with its manifest read and kept up to date. */
 export function editProject(
   ctx: Pick<Context, 'cwd' | 'log'>,
@@ -230,7 +233,7 @@ export function editProject(
     planManifest(plan, manifest);
     // Lines are printed as ruff format leaves them with create's settings; printing them for others is ruff format's job.
     const writesPython = () => plan.changes().some((change) => (change.kind === 'create' || change.kind === 'edit') && change.path.endsWith('.py'));
-    if (format.unfollowed.length > 0 && writesPython()) {
+    if (format.unfollowed.length > 0 && PRINTING_COMMANDS.has(run.command) && writesPython()) {
       const longer = format.lineLength < LINE_LENGTH ? ` (ruff check may still find a comment too long for ${format.lineLength})` : '';
       ctx.log.warn(
         `ruff format here has ${format.unfollowed.join(', ')}, and the Python lines this writes are printed as create's settings have them: \`${toolPrefix(plan)}ruff format\` reprints them${longer}.`,

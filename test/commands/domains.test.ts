@@ -281,10 +281,14 @@ describe('remove-domain', () => {
       "ruff format here has line-length = 120, and the Python lines this writes are printed as create's settings have them: `ruff format` reprints them.",
     ]);
     // ruff reads a ruff.toml before pyproject.toml, and without a line-length there takes its own 88.
-    await writeFile(join(root, 'ruff.toml'), 'indent-width = 4\n[format]\nquote-style = "single"\n');
+    await writeFile(join(root, 'ruff.toml'), 'indent-width = 4\n[format]\nquote-style = "single"\nline-ending = "cr-lf"\n');
     expect(await warned('notes')).toEqual([
-      expect.stringContaining('has line-length = 88, quote-style = "single", and the Python lines'),
+      expect.stringContaining('has line-length = 88, quote-style = "single", line-ending = "cr-lf", and the Python lines'),
     ]);
+    // A command that only takes lines out prints none to reformat.
+    const { ctx, output } = testContext(root);
+    await runRemoveDomain({ name: 'notes' }, ctx);
+    expect(output.filter((line) => line.includes('ruff format here'))).toEqual([]);
     expect((await warned('memos'))[0]).toContain('(ruff check may still find a comment too long for 88)');
   });
 
