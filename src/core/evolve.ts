@@ -5,7 +5,7 @@ import { isUnchanged, type Manifest } from './manifest.js';
 import { mergeLines } from './merge.js';
 import { type DomainName, domainName, STDLIB_MODULES } from './names.js';
 import type { Plan } from './plan.js';
-import { importedModules, type ImportStatement, moduleImports, moduleOfFile, namesUsedOutsideImports, nameUseLines, syntaxErrorLine } from './python-edit.js';
+import { classAttributeLines, importedModules, type ImportStatement, moduleImports, moduleOfFile, namesUsedOutsideImports, nameUseLines, syntaxErrorLine } from './python-edit.js';
 import { renderProject } from './project.js';
 import { pythonFilesUnder } from './removal.js';
 import { canonicalFromImports, type FromImport, fromImportOrder, plainImportOrder, printFromImport, stringArgument } from './python-source.js';
@@ -454,11 +454,17 @@ async function usesInDomainFiles(replanned: Replanned, name: string): Promise<st
 
 /**
  * A column the user already wrote by hand in the domain's files (a model attribute, a schema
- * field) would be defined twice: refused, naming file and line.
+ * field, in a class the generator writes there) would be defined twice: refused, naming file and
+ * line. A parameter, a local, a dict key or another class's attribute of that name is no column.
  */
 export async function refuseFieldsWrittenByHand(replanned: Replanned, module: string, added: Field[]): Promise<void> {
   for (const field of added) {
-    const uses = await usesInDomainFiles(replanned, field.column);
+    const uses: string[] = [];
+    for (const [path, { ours, generatedAs }] of replanned.files) {
+      if (!path.endsWith('.py')) continue;
+      const classes = new Set([...generatedAs.matchAll(/^class (\w+)/gm)].map((match) => match[1] as string));
+      for (const line of await classAttributeLines(ours, path, field.column, classes)) uses.push(`${path}:${line}`);
+    }
     if (uses.length > 0) {
       throw new CliError(`${module} already has ${field.column}, written by hand at ${uses.join(', ')}: remove it, or keep it and leave add-field out`);
     }

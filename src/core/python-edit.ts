@@ -550,6 +550,25 @@ function boundNames(statement: Node): string[] {
   });
 }
 
+/**
+ * The 1-based lines where a class of `classes` declares the attribute `name` in its body (`sku:
+ * Mapped[str] = ...`, `sku: str`, `sku = Column(...)`): a column or a field, where a parameter, a
+ * local or another class's attribute of that name is none.
+ */
+export function classAttributeLines(source: string, file: string, name: string, classes: ReadonlySet<string>): Promise<number[]> {
+  return parseOwned(source, file, (root) =>
+    root.namedChildren.flatMap((statement) => {
+      const definition = statement?.type === 'decorated_definition' ? statement.childForFieldName('definition') : statement;
+      if (definition?.type !== 'class_definition' || !classes.has(definition.childForFieldName('name')?.text ?? '')) return [];
+      return (definition.childForFieldName('body')?.namedChildren ?? []).flatMap((line) => {
+        const assignment = line?.type === 'expression_statement' ? line.namedChild(0) : null;
+        const target = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : null;
+        return target?.type === 'identifier' && target.text === name ? [target.startPosition.row + 1] : [];
+      });
+    }),
+  );
+}
+
 /** A decorator that lets a name be defined again in its scope: `@overload`, `@x.setter`. */
 const REDEFINING_DECORATOR = /^@\s*(?:(?:typing\.)?overload|[\w.]+\.(?:setter|getter|deleter))\s*$/;
 

@@ -200,6 +200,15 @@ describe('add-field, as hostile users tried it', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it('takes a name the domain\'s code uses otherwise for no column: a parameter, a local, a dict key, another class\'s attribute', async () => {
+    await append(
+      'src/my_api/services/orders.py',
+      '\n\ndef describe(code: str) -> dict[str, int]:\n    errno = len(code)\n    return {"code": errno}\n\n\nclass Failure:\n    code: int = 0\n',
+    );
+    await runAddField({ domain: 'orders', fields: 'code:str!?' }, testContext(root).ctx);
+    expect(await read('src/my_api/repositories/orders.py')).toContain('    code: Mapped[str | None] = mapped_column(String(255), unique=True)\n');
+  });
+
   it('refuses tests that would import the helpers of a test file the user deleted', async () => {
     await rm(at('tests/test_users_api.py'));
     const before = await snapshotTree(root, { withFolders: true });
