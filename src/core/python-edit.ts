@@ -288,9 +288,21 @@ function includes(statement: Node, alias: string): boolean {
   return compact(callArguments(statement)[0]) === alias;
 }
 
-/** The call's only argument is `alias`: exactly what addRouterRegistration writes. */
+/** A value that names nothing: a string, a number, True/False/None, or a list or tuple of those. */
+function isLiteral(node: Node | null): boolean {
+  if (!node) return false;
+  if (['string', 'integer', 'float', 'true', 'false', 'none'].includes(node.type)) return true;
+  return (node.type === 'list' || node.type === 'tuple') && node.namedChildren.every((child) => child?.type === 'comment' || isLiteral(child));
+}
+
+/**
+ * The call includes `alias` and nothing that would outlive it: what addRouterRegistration writes,
+ * or with options the team gave it as plain values (`prefix="/v1"`, `tags=["legacy"]`). An option
+ * naming something (`dependencies=[Depends(auth)]`) could leave an import unused once it goes.
+ */
 function includesOnly(statement: Node, alias: string): boolean {
-  return includes(statement, alias) && callArguments(statement).length === 1;
+  const [, ...options] = callArguments(statement);
+  return includes(statement, alias) && options.every((option) => option?.type === 'keyword_argument' && isLiteral(option.childForFieldName('value')));
 }
 
 /** The top-level statement `<name> = ...` (annotated or not). */

@@ -227,8 +227,10 @@ describe('remove-domain', () => {
     const before = await snapshotTree(root, { withFolders: true });
     await expect(runAddDomain({ name: 'products' }, testContext(root).ctx)).rejects.toThrow(`${file}:7 maps the table products already`);
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
-    // Another name goes in beside it.
+    // Another name goes in beside it; a Table() of the name is refused as well.
     await runAddDomain({ name: 'gadgets' }, testContext(root).ctx);
+    await writeFile(join(root, 'src/my_api/repositories/legacy.py'), 'from sqlalchemy import Column, Integer, Table\n\nfrom my_api.core.db import Base\n\nwidgets = Table("widgets", Base.metadata, Column("id", Integer, primary_key=True))\n');
+    await expect(runAddDomain({ name: 'widgets' }, testContext(root).ctx)).rejects.toThrow('src/my_api/repositories/legacy.py:5 maps the table widgets already');
   });
 
   it.each([

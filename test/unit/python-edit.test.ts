@@ -337,6 +337,14 @@ describe('removeRouterRegistration', () => {
     expect(await removeRouterRegistration(added, orders)).toBe(unterminated);
   });
 
+  it('takes out an include the team gave plain options (a prefix, tags), but not one whose options name something', async () => {
+    const users = { ...orders, module: 'my_api.routers.users', alias: 'users_router' };
+    const prefixed = plain.replace('api_router.include_router(users_router)', 'api_router.include_router(users_router, prefix="/v1", tags=["legacy"])  # versioned');
+    expect(await removeRouterRegistration(prefixed, users)).not.toContain('users_router');
+    const guarded = plain.replace('api_router.include_router(users_router)', 'api_router.include_router(users_router, dependencies=[Depends(auth)])');
+    await expect(removeRouterRegistration(guarded, users)).rejects.toThrow(/__init__.py:10 still uses users_router/);
+  });
+
   it('refuses, naming the line, when a use it does not own would be left behind', async () => {
     const conditional = `${plain}if DEBUG:\n    api_router.include_router(users_router, prefix="/debug")\n`;
     const users = { ...orders, module: 'my_api.routers.users', alias: 'users_router' };

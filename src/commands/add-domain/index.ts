@@ -27,7 +27,8 @@ export interface AddDomainOptions {
 function refuseTableInUse(plan: Plan, manifest: Manifest, name: DomainName): void {
   const { layout, packageName } = manifest.options;
   const folders = new Set([...Object.keys(manifest.domains), name.module].map((domain) => dirname(domainFile(layout, packageName, domain, 'repository'))));
-  const mapping = new RegExp(`^\\s*__tablename__\\s*(?::[^=]*)?=\\s*[rRuU]?["']${name.module}["']`);
+  // `__tablename__ = "products"` in a model, or `Table("products", metadata, ...)`.
+  const mapping = new RegExp(`^\\s*__tablename__\\s*(?::[^=]*)?=\\s*[rRuU]?["']${name.module}["']|\\bTable\\(\\s*[rRuU]?["']${name.module}["']`);
   for (const file of [...folders].flatMap((folder) => plan.filesIn(folder))) {
     if (!file.endsWith('.py') || file in manifest.files) continue;
     const line = (plan.read(file) ?? '').split('\n').findIndex((text) => mapping.test(text));
