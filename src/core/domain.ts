@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { CliError, UsageError } from '../errors.js';
 import type { Field } from './fields.js';
 import { columnImports, columnSchemaImports, domainFields, hasPlainIndex, stdlibImports } from './fields.js';
@@ -510,6 +511,16 @@ export function recordedFields(manifest: Manifest, module: string): Field[] {
     if (!(error instanceof UsageError)) throw error;
     throw new CliError(`${MANIFEST_FILE}: the fields recorded for ${module} ("${fields}") do not read: ${error.message.replace(/^Invalid fields: /, '')}; put back what a command wrote there`);
   }
+}
+
+/**
+ * The Python files beside the domains' models (of the manifest's domains and `more`), where the
+ * layout keeps them: repositories/ in layer-first, each domains/<name>/ in domain-first.
+ */
+export function filesBesideModels(plan: Plan, manifest: Manifest, more: string[] = []): string[] {
+  const { layout, packageName } = manifest.options;
+  const folders = new Set([...Object.keys(manifest.domains), ...more].map((domain) => dirname(domainFile(layout, packageName, domain, 'repository'))));
+  return [...folders].flatMap((folder) => plan.filesIn(folder)).filter((file) => file.endsWith('.py'));
 }
 
 /** The fields of other domains that refer to `module`. */

@@ -1,10 +1,9 @@
-import { dirname } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
-import { domainRouterRegistration, migrationChain, planDomain, refuseMissingTestHelpers, registerRouter } from '../../core/domain.js';
+import { domainRouterRegistration, filesBesideModels, migrationChain, planDomain, refuseMissingTestHelpers, registerRouter } from '../../core/domain.js';
 import { DEFAULT_FIELDS, domainFields, parseFields, refuseWhatRuffFlags } from '../../core/fields.js';
 import type { Manifest } from '../../core/manifest.js';
-import { domainFile, domainName, type DomainName } from '../../core/names.js';
+import { domainName, type DomainName } from '../../core/names.js';
 import type { Plan } from '../../core/plan.js';
 import { toolPrefix } from '../../core/project.js';
 import { referenceResolver } from '../add-field/index.js';
@@ -25,12 +24,10 @@ export interface AddDomainOptions {
  * team's own modules beside the domains' models (the generated ones map their own tables).
  */
 function refuseTableInUse(plan: Plan, manifest: Manifest, name: DomainName): void {
-  const { layout, packageName } = manifest.options;
-  const folders = new Set([...Object.keys(manifest.domains), name.module].map((domain) => dirname(domainFile(layout, packageName, domain, 'repository'))));
   // `__tablename__ = "products"` in a model, or `Table("products", metadata, ...)`.
   const mapping = new RegExp(`^\\s*__tablename__\\s*(?::[^=]*)?=\\s*[rRuU]?["']${name.module}["']|\\bTable\\(\\s*[rRuU]?["']${name.module}["']`);
-  for (const file of [...folders].flatMap((folder) => plan.filesIn(folder))) {
-    if (!file.endsWith('.py') || file in manifest.files) continue;
+  for (const file of filesBesideModels(plan, manifest, [name.module])) {
+    if (file in manifest.files) continue;
     const line = (plan.read(file) ?? '').split('\n').findIndex((text) => mapping.test(text));
     if (line !== -1) {
       throw new CliError(`${file}:${line + 1} maps the table ${name.module} already: give the domain another name, or that model another table`);

@@ -1,8 +1,8 @@
-import { dirname } from 'node:path';
 import type { Context } from '../../context.js';
 import { CliError } from '../../errors.js';
 import {
   domainRouterRegistration,
+  filesBesideModels,
   MIGRATIONS_DIR,
   migrationChain,
   planMigration,
@@ -121,13 +121,12 @@ async function refuseWhatItMapsByHand(plan: Plan, manifest: Manifest, name: Doma
 function refuseForeignKeysByHand(plan: Plan, manifest: Manifest, name: DomainName): void {
   const { layout, packageName } = manifest.options;
   const own = domainFile(layout, packageName, name.module, 'repository');
-  const folders = new Set(Object.keys(manifest.domains).map((domain) => dirname(domainFile(layout, packageName, domain, 'repository'))));
   // ForeignKey("orders.id"), ForeignKey(column="orders.id"), ForeignKeyConstraint([...], ["orders.id"]),
   // over as many lines as ruff format gives them; not in a comment.
   const table = `[rRuU]?["']${name.module}\\.`;
   const pointing = new RegExp(`ForeignKey\\(\\s*(?:column\\s*=\\s*)?${table}|ForeignKeyConstraint\\([^)]*?${table}`);
-  for (const file of [...folders].flatMap((folder) => plan.filesIn(folder))) {
-    if (file === own || !file.endsWith('.py')) continue;
+  for (const file of filesBesideModels(plan, manifest)) {
+    if (file === own) continue;
     const code = (plan.read(file) ?? '').replace(/#[^\n]*/g, '');
     const found = pointing.exec(code);
     if (found) {
