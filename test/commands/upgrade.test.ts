@@ -125,16 +125,18 @@ describe('upgrade, with the base rendered by the project\'s version', () => {
   it('--dry-run shows the same and writes nothing', async () => {
     const before = await snapshotTree(root, { withFolders: true });
     const { ctx, output } = testContext(root);
-    await runUpgrade({ base: repo, dryRun: true }, ctx);
+    // It exits as the run would: 1, the conflicts named.
+    await expect(runUpgrade({ base: repo, dryRun: true }, ctx)).rejects.toThrow(
+      /^Would leave conflict markers in 1 file: src\/my_api\/core\/config\.py:\d+; the run writes them and exits 1/,
+    );
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
     const text = output.join('\n');
     expect(text).toContain('  merge   src/my_api/main.py');
     expect(text).toMatch(/ {2}conflict src\/my_api\/core\/config\.py \(line \d+\)/);
-    expect(text).toContain('Would leave conflict markers in 1 file: src/my_api/core/config.py:');
     expect(text).toContain('Dry run: nothing was written.');
 
     const json = testContext(root);
-    await runUpgrade({ base: repo, dryRun: true, json: true }, json.ctx);
+    await expect(runUpgrade({ base: repo, dryRun: true, json: true }, json.ctx)).rejects.toThrow(/^Would leave conflict markers/);
     const plan = JSON.parse(json.output.find((line) => line.startsWith('{')) as string);
     expect(plan.merged).toEqual(['src/my_api/main.py']);
     expect(plan.conflicts).toEqual([{ path: 'src/my_api/core/config.py', lines: [expect.any(Number)] }]);

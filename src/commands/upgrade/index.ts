@@ -182,9 +182,7 @@ export async function runUpgrade(options: UpgradeOptions, ctx: Context): Promise
   if (conflicts.length === 0) return;
   const where = conflicts.map(({ path, lines }) => `${path}:${lines[0]}`).join(', ');
   const twoWay = conflicts.some((conflict) => conflict.twoWay) ? ' (without a base, every difference is marked: keep your lines and take the new ones)' : '';
-  if (options.dryRun) {
-    ctx.log.warn(`Would leave conflict markers in ${plural(conflicts.length, 'file')}: ${where}${twoWay}`);
-    return;
-  }
+  // A dry run exits as the run would, so a script that checks first sees the conflicts.
+  if (options.dryRun) throw new CliError(`Would leave conflict markers in ${plural(conflicts.length, 'file')}: ${where}${twoWay}; the run writes them and exits 1 for you to resolve them (nothing was written)`);
   throw new CliError(`Conflicts to resolve in ${plural(conflicts.length, 'file')}: ${where}${twoWay}. Edit the marked lines (<<<<<<< ours ... >>>>>>> theirs), then run upgrade again.`);
 }
