@@ -624,6 +624,102 @@ export function namesBound(source: string): Promise<Map<string, number[]>> {
   });
 }
 
+/**
+ * Python's builtins (`dir(builtins)` on 3.11, 3.12 and 3.13, the private ones left out): names a
+ * module reads without defining. Any `__dunder__` name counts as defined too (`__file__`,
+ * `__path__`, a class body's `__qualname__`).
+ */
+const PYTHON_BUILTINS = new Set(
+  (
+    'ArithmeticError AssertionError AttributeError BaseException BaseExceptionGroup BlockingIOError BrokenPipeError ' +
+    'BufferError BytesWarning ChildProcessError ConnectionAbortedError ConnectionError ConnectionRefusedError ' +
+    'ConnectionResetError DeprecationWarning EOFError Ellipsis EncodingWarning EnvironmentError Exception ' +
+    'ExceptionGroup FileExistsError FileNotFoundError FloatingPointError FutureWarning GeneratorExit IOError ' +
+    'ImportError ImportWarning IndentationError IndexError InterruptedError IsADirectoryError KeyError ' +
+    'KeyboardInterrupt LookupError MemoryError ModuleNotFoundError NameError NotADirectoryError NotImplemented ' +
+    'NotImplementedError OSError OverflowError PendingDeprecationWarning PermissionError ProcessLookupError ' +
+    'PythonFinalizationError RecursionError ReferenceError ResourceWarning RuntimeError RuntimeWarning ' +
+    'StopAsyncIteration StopIteration SyntaxError SyntaxWarning SystemError SystemExit TabError TimeoutError ' +
+    'TypeError UnboundLocalError UnicodeDecodeError UnicodeEncodeError UnicodeError UnicodeTranslateError ' +
+    'UnicodeWarning UserWarning ValueError Warning ZeroDivisionError abs aiter all anext any ascii bin bool ' +
+    'breakpoint bytearray bytes callable chr classmethod compile complex copyright credits delattr dict dir divmod ' +
+    'enumerate eval exec exit filter float format frozenset getattr globals hasattr hash help hex id input int ' +
+    'isinstance issubclass iter len license list locals map max memoryview min next object oct open ord pow print ' +
+    'property quit range repr reversed round set setattr slice sorted staticmethod str sum super tuple type vars zip'
+  ).split(' '),
+);
+
+/** Nodes a target nests its names in: `a, (b, *c) = ...`, `with x as (p, q)`, `*args`. */
+const TARGET_NESTING = new Set(['pattern_list', 'tuple_pattern', 'list_pattern', 'list_splat_pattern', 'dictionary_splat_pattern', 'parenthesized_expression', 'tuple', 'list', 'expression_list']);
+
+/** Statements and patterns every name inside of binds one, or names a module: imports, `case` patterns, `[T]`. */
+const BINDING_REGIONS = ['import_statement', 'import_from_statement', 'future_import_statement', 'case_pattern', 'type_parameter'];
+
+/** Whether `identifier` binds its name (a target, a parameter, a definition's name, `global`) rather than reads it. */
+function bindsName(identifier: Node): boolean {
+  let node = identifier;
+  let parent = node.parent;
+  while (parent && TARGET_NESTING.has(parent.type)) [node, parent] = [parent, parent.parent];
+  switch (parent?.type) {
+    case 'parameters':
+    case 'lambda_parameters':
+    case 'as_pattern_target':
+    case 'global_statement':
+    case 'nonlocal_statement':
+      return true;
+    case 'typed_parameter':
+    case 'default_parameter':
+    case 'typed_default_parameter':
+      return parent.namedChild(0)?.id === node.id;
+    case 'assignment':
+    case 'augmented_assignment':
+    case 'for_statement':
+    case 'for_in_clause':
+      return parent.childForFieldName('left')?.id === node.id;
+    case 'named_expression':
+    case 'function_definition':
+    case 'class_definition':
+      return parent.childForFieldName('name')?.id === node.id;
+    case 'type_alias_statement':
+      return parent.namedChild(0)?.id === node.id;
+    default:
+      return false;
+  }
+}
+
+/** An identifier that is an attribute's name (`row.qty`) or a keyword argument's (`f(qty=1)`): no name of the module's. */
+function namesNoVariable(identifier: Node): boolean {
+  const parent = identifier.parent;
+  return (parent?.type === 'attribute' || parent?.type === 'keyword_argument') && parent.childForFieldName(parent.type === 'attribute' ? 'attribute' : 'name')?.id === identifier.id;
+}
+
+/**
+ * The names `source` reads that nothing in it defines (ruff's F821, a NameError when the line
+ * runs), each with the 1-based line of its first read. Scopes are not told apart: a name defined
+ * anywhere in the file counts as defined, so this finds fewer than Python would, never more. A
+ * file with `from m import *` defines names no one can see, and reports none.
+ */
+export function namesUnbound(source: string): Promise<Map<string, number>> {
+  return withTree(source, (root) => {
+    const unbound = new Map<string, number>();
+    if (root.descendantsOfType('wildcard_import').length > 0) return unbound;
+    const regions = root.descendantsOfType(BINDING_REGIONS).map((node) => [node?.startIndex ?? 0, node?.endIndex ?? 0]);
+    const bound = new Set<string>();
+    const reads: Node[] = [];
+    for (const identifier of root.descendantsOfType('identifier')) {
+      if (!identifier || namesNoVariable(identifier)) continue;
+      const inRegion = regions.some(([start, end]) => identifier.startIndex >= (start as number) && identifier.endIndex <= (end as number));
+      if (inRegion || bindsName(identifier)) bound.add(identifier.text);
+      else reads.push(identifier);
+    }
+    for (const read of reads) {
+      const name = read.text;
+      if (!bound.has(name) && !PYTHON_BUILTINS.has(name) && !/^__\w+__$/.test(name) && !unbound.has(name)) unbound.set(name, read.startPosition.row + 1);
+    }
+    return unbound;
+  });
+}
+
 /** A module-level import statement, as `moduleImports` reads it. */
 export interface ImportStatement {
   /** Its lines as written (without their line endings). */

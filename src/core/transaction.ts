@@ -7,7 +7,7 @@ import { findProjectRoot, loadManifest, type Manifest, planManifest } from './ma
 import { type Change, Plan } from './plan.js';
 import { ruffFormat, toolPrefix } from './project.js';
 import { LINE_LENGTH } from './python-source.js';
-import { namesBound, syntaxErrorLine } from './python-edit.js';
+import { namesBound, namesUnbound, syntaxErrorLine } from './python-edit.js';
 import { type PlanReport, reportPlan } from './report.js';
 
 /**
@@ -72,7 +72,7 @@ export async function validatePlan(plan: Plan, changes: Change[]): Promise<void>
     if ((change.kind !== 'create' && change.kind !== 'edit') || plan.parsedByBuild(change.path) || plan.holdsConflicts(change.path)) continue;
     const broken = await syntaxProblem(change.path, change.text);
     if (broken !== undefined) throw new Error(`the planned ${change.path} would ${broken.problem}; nothing was written`);
-    if (change.kind === 'edit' && change.path.endsWith('.py')) await refuseNamesBoundAgain(change.path, plan.originalText(change.path) ?? '', change.text);
+    if (change.kind === 'edit' && change.path.endsWith('.py')) await refuseBrokenNames(change.path, plan.originalText(change.path) ?? '', change.text);
   }
 }
 
@@ -81,17 +81,31 @@ export const OWN_LINES_ADVICE =
   'Those lines are ones you changed and the command changes too: put them back as generated (git diff shows them), run it again, then redo your change';
 
 /**
- * A merge that defines a name the team's code already defines in the same scope (their
- * get_by_email, their test of the generated test's name, their `import datetime`) would pass
- * every line-based check, and the later definition would hide the other (ruff's F811).
+ * A merge can pass every line-based check and still break the file's names:
+ * - it defines a name the team's code already defines in the same scope (their get_by_email,
+ *   their test of the generated test's name, their `import datetime`), and the later definition
+ *   hides the other (ruff's F811);
+ * - its lines read a name the team renamed (`create_user` to `make_user`), or it takes out a
+ *   definition (a router's import) a line of theirs still reads: a NameError when the line runs
+ *   (ruff's F821). A name the file read undefined already (their own business) is left alone.
  */
-async function refuseNamesBoundAgain(path: string, before: string, after: string): Promise<void> {
+async function refuseBrokenNames(path: string, before: string, after: string): Promise<void> {
   const already = await namesBound(before);
   for (const [name, lines] of await namesBound(after)) {
     const theirs = already.get(name) ?? [];
     if (lines.length < 2 || lines.length <= theirs.length) continue;
     const where = theirs.length > 0 ? `${path}:${theirs[0]} defines ${name}` : `${path} would define ${name} at lines ${lines.join(' and ')}`;
     throw new CliError(`${where}, which this command defines there too, and the later would hide the other; rename yours, then run again (nothing was written)`);
+  }
+  const undefinedBefore = await namesUnbound(before);
+  for (const name of (await namesUnbound(after)).keys()) {
+    if (undefinedBefore.has(name)) continue;
+    const definition = already.get(name)?.[0];
+    throw new CliError(
+      definition === undefined
+        ? `${path}: the lines this command adds there read ${name}, which the file does not define (renamed by hand?); define it again (an alias will do: ${name} = ...), then run again (nothing was written)`
+        : `${path}:${definition} defines ${name}, which this command takes out while code of yours there still reads it; take that use out first, then run again (nothing was written)`,
+    );
   }
 }
 

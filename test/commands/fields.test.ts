@@ -187,6 +187,16 @@ describe('add-field, as hostile users tried it', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it('refuses, writing nothing, where its lines would read a name the user renamed (create_order to make_order)', async () => {
+    const tests = 'tests/test_orders_api.py';
+    await writeFile(at(tests), (await read(tests)).replaceAll(/\bcreate_order\b/g, 'make_order'));
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddField({ domain: 'orders', fields: 'level:int+=1' }, testContext(root).ctx)).rejects.toThrow(
+      `${tests}: the lines this command adds there read create_order, which the file does not define (renamed by hand?); define it again`,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
   it('refuses to remove a reference whose name the user gave a relationship, naming its line', async () => {
     await runAddField({ domain: 'orders', fields: 'buyer:ref(users)?' }, testContext(root).ctx);
     const model = 'src/my_api/repositories/orders.py';

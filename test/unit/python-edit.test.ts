@@ -12,6 +12,7 @@ import {
   readRevision,
   relinkRevision,
   namesBound,
+  namesUnbound,
   removeRouterRegistration,
   syntaxErrorLine,
 } from '../../src/core/python-edit.js';
@@ -496,6 +497,59 @@ describe('editOwned', () => {
       },
     );
   });
+});
+
+describe('namesUnbound', () => {
+  it('finds a name read and defined nowhere, and none that a target, a parameter, a pattern, an import or a builtin defines', async () => {
+    const source = [
+      'import os.path',
+      'from typing import TYPE_CHECKING',
+      'if TYPE_CHECKING:',
+      '    from decimal import Decimal',
+      'def f(a, b: "Decimal", c=1, d: int = 2, *e, **g) -> None:',
+      '    x, (y, *z) = a, b',
+      '    with open(c) as (p, q):',
+      '        pass',
+      '    try:',
+      '        pass',
+      '    except OSError as err:',
+      '        print(err, __file__)',
+      '    print([i for i, j in g.items() if (w := i)], w, x, y, z, p, q, d, e)',
+      '    print((lambda m, n=1: m + n)(1))',
+      '    match a:',
+      '        case {"k": kv, **more} | [kv, *more] as whole:',
+      '            print(kv, more, whole)',
+      '    for s in os.path.sep:',
+      '        total += s',
+      '    row.qty = make_row(qty=1).qty',
+      '    global counter',
+      '    counter = missing',
+      'class Row:',
+      '    def rows(self) -> "list[Row]":',
+      '        return [Row(), create_user()]',
+      '',
+    ].join('\n');
+    expect(Object.fromEntries(await namesUnbound(source))).toEqual({ row: 20, make_row: 20, missing: 22, create_user: 25 });
+    expect((await namesUnbound('from os.path import *\nprint(join, whatever)\n')).size).toBe(0);
+  });
+
+  // A name no definition in the file shows is what CPython raises NameError for: the standard
+  // library reads one only where it defines names at run time (globals(), an enum's _convert_)
+  // or catches the NameError.
+  const stdlib = spawnSync('python3', ['-c', 'import os; print(os.path.dirname(os.__file__))'], { encoding: 'utf8' }).stdout?.trim();
+  it.runIf(stdlib)('finds none in a module of the standard library but where it defines names at run time', async () => {
+    const files = readdirSync(stdlib as string, { recursive: true, encoding: 'utf8' }).filter(
+      (path) => path.endsWith('.py') && !/(^|\/)(test|tests|lib2to3|site-packages|idle_test)\//.test(path),
+    );
+    const flagged: string[] = [];
+    for (const path of files) {
+      const source = readFileSync(join(stdlib as string, path), 'latin1');
+      const unbound = await namesUnbound(source);
+      if (unbound.size > 0 && !/globals\(\)|\._convert_\(|except NameError/.test(source)) flagged.push(`${path}: ${[...unbound.keys()].join(', ')}`);
+    }
+    expect(files.length).toBeGreaterThan(500);
+    expect(flagged).toEqual([]);
+  }, 60_000);
 });
 
 describe('namesBound', () => {
