@@ -27,6 +27,8 @@ interface Entry {
   folder?: boolean;
   /** What the plan will leave: text, null for deleted, undefined for as it was. */
   after?: string | null;
+  /** A file moved away (Plan.move): where to. */
+  movedTo?: string;
   /** A new file that is another one moved (Plan.move): written in that one's encoding and mode. */
   movedFrom?: { source: SourceText; mode: number | undefined };
 }
@@ -415,6 +417,7 @@ export class Plan {
     const planned = text.includes('\r\n') ? text : inLineEndingsOf(source.text, text);
     this.write(to, planned);
     this.file(to).movedFrom = { source, mode: moved.mode };
+    moved.movedTo = to;
     return planned;
   }
 
@@ -481,6 +484,20 @@ export class Plan {
       if (path.slice(dir.length + 1).includes('/')) folders.add(`${dir}/${first}`);
     }
     return [...folders].sort(byCodePoint);
+  }
+
+  /**
+   * The files made read-only (no write permission for their owner) whose content the plan
+   * changes: edited, deleted, or moved with other text (a move alone keeps the file as it is).
+   */
+  readOnlyChanged(): string[] {
+    const changed: string[] = [];
+    this.entries.forEach((entry, path) => {
+      if (entry.after === undefined || entry.source === undefined || ((entry.mode ?? 0o200) & 0o200) !== 0) return;
+      const after = entry.after === null && entry.movedTo !== undefined ? this.entries.get(entry.movedTo)?.after : entry.after;
+      if (after !== entry.source.text) changed.push(path);
+    });
+    return changed.sort(byCodePoint);
   }
 
   /** The changed files, sorted by path. */

@@ -66,8 +66,16 @@ export async function syntaxProblem(path: string, text: string): Promise<{ line:
  * one that does not is a bug, caught before anything is written. Templates shipped as they are
  * were parsed by the build, as was everything a new project holds (create does not call this) and
  * so a router registry printed whole; a file written with conflict markers is the user's to resolve.
+ * Nor is a file made read-only edited or deleted.
  */
 export async function validatePlan(plan: Plan, changes: Change[]): Promise<void> {
+  // A file made read-only is one someone meant to keep as it is (a tool's checkout, a frozen
+  // module): writing a new file over it and deleting it would succeed all the same, the folder being writable.
+  const readOnly = plan.readOnlyChanged();
+  if (readOnly.length > 0) {
+    const [files, them] = readOnly.length === 1 ? [`${readOnly[0]} is`, 'it'] : [`${readOnly.join(', ')} are`, 'them'];
+    throw new CliError(`${files} read-only, and this command would change ${them}; make ${them} writable (chmod u+w), then run again (nothing was written)`);
+  }
   for (const change of changes) {
     if ((change.kind !== 'create' && change.kind !== 'edit') || plan.parsedByBuild(change.path) || plan.holdsConflicts(change.path)) continue;
     const broken = await syntaxProblem(change.path, change.text);

@@ -1,8 +1,9 @@
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runAddDomain } from '../../src/commands/add-domain/index.js';
 import { runCreate } from '../../src/commands/create/index.js';
+import { runFlip } from '../../src/commands/flip/index.js';
 import { runRemoveDomain } from '../../src/commands/remove-domain/index.js';
 import { contentHash, MANIFEST_FORMAT, type Manifest } from '../../src/core/manifest.js';
 import { main } from '../../src/index.js';
@@ -50,6 +51,24 @@ describe('hand-written files where the generator would write', () => {
     await runAddDomain({ name: 'item' }, testContext(join(cwd, 'items')).ctx);
     const tree = await snapshotTree(join(cwd, 'items'));
     expect(tree['src/items/services/items.py']).toContain('from items.repositories import items as repository');
+  });
+});
+
+describe('files made read-only', () => {
+  // Refused by their mode, not by a failed write: the folder is writable, so the new file renamed
+  // over one, or a deletion, would succeed (and root writes any file).
+  it.each([
+    ['add-domain, which edits the registry', 'src/my_api/routers/__init__.py', () => runAddDomain({ name: 'widget' }, testContext(root).ctx)],
+    ['remove-domain, which deletes the domain', 'src/my_api/services/orders.py', () => runRemoveDomain({ name: 'orders' }, testContext(root).ctx)],
+    ['flip, which moves a file and rewrites its imports', 'src/my_api/routers/orders/handlers.py', () => runFlip({}, testContext(root).ctx)],
+  ])('%s: refused, naming the file, nothing written', async (_, file, run) => {
+    await chmod(join(root, file), 0o444);
+    const before = await unchangedSnapshot();
+    await expect(run()).rejects.toThrow(`${file} is read-only, and this command would change it; make it writable (chmod u+w)`);
+    expect(await unchangedSnapshot()).toEqual(before);
+    await chmod(join(root, file), 0o644);
+    await run();
+    expect(await unchangedSnapshot()).not.toEqual(before);
   });
 });
 
