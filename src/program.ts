@@ -233,11 +233,23 @@ export async function runCommandLine(argv: string[], ctx: Context): Promise<stri
     if (action !== program) ran = action.name();
   });
   for (const command of program.commands) command.exitOverride();
+  // A mistyped command with its options (`adddomain products --fields ...`) is told so before
+  // commander refuses the options it does not know at the top level.
+  const [first, second] = argv;
+  const commands = commandWords(program);
+  if (first !== undefined && !first.startsWith('-') && !commands.includes(first)) refuseCommandLikeWord(first, commands, ctx.cwd);
+  if (first === 'help' && second !== undefined && !second.startsWith('-') && !commands.includes(second) && second !== 'create') {
+    throw new UsageError(`"${second}" is not a command (${[...commands, 'create'].join(', ')}); see create-layered-backend --help`);
+  }
+  // `help create` is the top level's help (create is what it does), and so is `help help`;
+  // commander would print either as an error. `--help add-domain` is add-domain's, as with git.
+  const commandHelp = (first === '--help' || first === '-h') && second !== undefined && second !== 'help' && commands.includes(second);
+  const args = first === 'help' && (second === 'create' || second === 'help') ? ['--help', ...argv.slice(2)] : commandHelp ? [second, '--help', ...argv.slice(2)] : argv;
   // Options before a command are the top level's, create's: `--dry-run remove-domain orders` ran
   // remove-domain for real. Refused, saying where they go.
   program.hook('preSubcommand', (_program, command) => {
     const name = command.name();
-    const leading = argv.slice(0, argv.indexOf(name)).filter((arg) => arg !== '--');
+    const leading = args.slice(0, args.indexOf(name)).filter((arg) => arg !== '--');
     if (leading.length === 0 || name === 'help') return;
     const flags = leading.filter((arg) => arg.startsWith('-'));
     const takes = (flag: string) => command.options.some((option) => [option.long, option.short].includes(flag.split('=')[0]));
@@ -250,17 +262,6 @@ export async function runCommandLine(argv: string[], ctx: Context): Promise<stri
       ].join(' '),
     );
   });
-  // A mistyped command with its options (`adddomain products --fields ...`) is told so before
-  // commander refuses the options it does not know at the top level.
-  const [first, second] = argv;
-  const commands = commandWords(program);
-  if (first !== undefined && !first.startsWith('-') && !commands.includes(first)) refuseCommandLikeWord(first, commands, ctx.cwd);
-  if (first === 'help' && second !== undefined && !second.startsWith('-') && !commands.includes(second) && second !== 'create') {
-    throw new UsageError(`"${second}" is not a command (${[...commands, 'create'].join(', ')}); see create-layered-backend --help`);
-  }
-  // `help create` is the top level's help (create is what it does), and so is `help help`;
-  // commander would print either as an error.
-  const args = first === 'help' && (second === 'create' || second === 'help') ? ['--help', ...argv.slice(2)] : argv;
   await program.parseAsync(args, { from: 'user' });
   return ran;
 }

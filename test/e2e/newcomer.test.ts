@@ -18,6 +18,8 @@ describe('words on the command line', () => {
     expect(help.stdout).toContain('add-domain');
     const command = await runCli(['help', 'add-domain'], cwd);
     expect(command.stdout).toContain('--fields <spec>');
+    // --help before a command is that command's, as git has it.
+    for (const flag of ['--help', '-h']) expect((await runCli([flag, 'add-domain'], cwd)).stdout).toBe(command.stdout);
     // create is what the top level does: its help, on stdout; help's own help is the same.
     for (const word of ['create', 'help']) {
       const top = await runCli(['help', word], cwd);
