@@ -132,6 +132,7 @@ function jobExamples(pkg: string, layout: Layout, domain: DomainName) {
       [`${pkg}.core.queue`, ['enqueue']],
       [`${pkg}.main`, ['create_app']],
       [`${pkg}.workers`, ['create_broker']],
+      [`${pkg}.workers.broker`, ['DELIVERIES', 'ReclaimingStreamBroker']],
       domainPayload,
     ]),
     schedulersTestImports: fromImports([
