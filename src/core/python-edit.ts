@@ -649,72 +649,137 @@ const PYTHON_BUILTINS = new Set(
   ).split(' '),
 );
 
-/** Nodes a target nests its names in: `a, (b, *c) = ...`, `with x as (p, q)`, `*args`. */
+/** Nodes a target nests its names in (`a, (b, *c) = ...`, `*args`): inside a target, they bind too. */
 const TARGET_NESTING = new Set(['pattern_list', 'tuple_pattern', 'list_pattern', 'list_splat_pattern', 'dictionary_splat_pattern', 'parenthesized_expression', 'tuple', 'list', 'expression_list']);
 
-/** Statements and patterns every name inside of binds one, or names a module: imports, `case` patterns, `[T]`. */
-const BINDING_REGIONS = ['import_statement', 'import_from_statement', 'future_import_statement', 'case_pattern', 'type_parameter'];
+/** Nodes every name inside of binds one (or names a module): imports, `case` patterns, `[T]`, `global`. */
+const BINDING_REGIONS = new Set(['import_statement', 'import_from_statement', 'future_import_statement', 'case_pattern', 'type_parameter', 'global_statement', 'nonlocal_statement']);
 
-/** Whether `identifier` binds its name (a target, a parameter, a definition's name, `global`) rather than reads it. */
-function bindsName(identifier: Node): boolean {
-  let node = identifier;
-  let parent = node.parent;
-  while (parent && TARGET_NESTING.has(parent.type)) [node, parent] = [parent, parent.parent];
-  switch (parent?.type) {
-    case 'parameters':
-    case 'lambda_parameters':
-    case 'as_pattern_target':
-    case 'global_statement':
-    case 'nonlocal_statement':
-      return true;
-    case 'typed_parameter':
-    case 'default_parameter':
-    case 'typed_default_parameter':
-      return parent.namedChild(0)?.id === node.id;
-    case 'assignment':
-    case 'augmented_assignment':
-    case 'for_statement':
-    case 'for_in_clause':
-      return parent.childForFieldName('left')?.id === node.id;
-    case 'named_expression':
-    case 'function_definition':
-    case 'class_definition':
-      return parent.childForFieldName('name')?.id === node.id;
-    case 'type_alias_statement':
-      return parent.namedChild(0)?.id === node.id;
-    default:
-      return false;
-  }
-}
+const COMPREHENSIONS = new Set(['list_comprehension', 'set_comprehension', 'dictionary_comprehension', 'generator_expression']);
 
-/** An identifier that is an attribute's name (`row.qty`) or a keyword argument's (`f(qty=1)`): no name of the module's. */
-function namesNoVariable(identifier: Node): boolean {
-  const parent = identifier.parent;
-  return (parent?.type === 'attribute' || parent?.type === 'keyword_argument') && parent.childForFieldName(parent.type === 'attribute' ? 'attribute' : 'name')?.id === identifier.id;
+/**
+ * A scope of Python's: the names bound in it, and the scope it is nested in. A `signature` holds
+ * a def's or a class's parameters, type parameters, defaults, annotations and bases, which Python
+ * evaluates in the scope around it, a class body's too; its body is a scope inside it.
+ */
+interface Scope {
+  kind: 'module' | 'function' | 'class' | 'comprehension' | 'signature';
+  outer: Scope | undefined;
+  bound: Set<string>;
 }
 
 /**
- * The names `source` reads that nothing in it defines (ruff's F821, a NameError when the line
- * runs), each with the 1-based line of its first read. Scopes are not told apart: a name defined
- * anywhere in the file counts as defined, so this finds fewer than Python would, never more. A
- * file with `from m import *` defines names no one can see, and reports none.
+ * Whether `name`, read in `scope`, is one Python finds: bound there, or in a scope around it but
+ * a class's (a class's names are not seen by the functions inside it, but by a signature or a
+ * comprehension directly in its body, whose first iterable Python evaluates there).
+ */
+function resolves(name: string, scope: Scope): boolean {
+  let seesClass = true;
+  for (let around: Scope | undefined = scope; around; around = around.outer) {
+    if ((around.kind !== 'class' || seesClass) && around.bound.has(name)) return true;
+    seesClass &&= around.kind === 'comprehension' || around.kind === 'signature';
+  }
+  return false;
+}
+
+/**
+ * The names `source` reads where Python would find none (ruff's F821, a NameError when the line
+ * runs), each with the 1-based line of its first such read. Scopes are Python's: a parameter or a
+ * local of one function defines nothing for another. Where Python's rules are finer (a name read
+ * before its assignment, an `except` name after its block, `global` names), this counts the name
+ * as defined, so it finds fewer than Python would, never more. A file with `from m import *`
+ * defines names no one can see, and reports none.
  */
 export function namesUnbound(source: string): Promise<Map<string, number>> {
   return withTree(source, (root) => {
     const unbound = new Map<string, number>();
     if (root.descendantsOfType('wildcard_import').length > 0) return unbound;
-    const regions = root.descendantsOfType(BINDING_REGIONS).map((node) => [node?.startIndex ?? 0, node?.endIndex ?? 0]);
-    const bound = new Set<string>();
-    const reads: Node[] = [];
-    for (const identifier of root.descendantsOfType('identifier')) {
-      if (!identifier || namesNoVariable(identifier)) continue;
-      const inRegion = regions.some(([start, end]) => identifier.startIndex >= (start as number) && identifier.endIndex <= (end as number));
-      if (inRegion || bindsName(identifier)) bound.add(identifier.text);
-      else reads.push(identifier);
+    const module: Scope = { kind: 'module', outer: undefined, bound: new Set() };
+    const reads: Array<{ name: string; scope: Scope; line: number }> = [];
+    const cursor = root.walk();
+    const inner = (kind: Scope['kind'], outer: Scope): Scope => ({ kind, outer, bound: new Set() });
+    /** Visits each named child of the cursor's node, `how` deciding from the child's field. */
+    const children = (how: (field: string | null) => void) => {
+      if (!cursor.gotoFirstChild()) return;
+      do if (cursor.nodeIsNamed) how(cursor.currentFieldName);
+      while (cursor.gotoNextSibling());
+      cursor.gotoParent();
+    };
+    /** `mode`: how an identifier at the cursor counts, read or bound (`region`: all below bind). */
+    const visit = (scope: Scope, mode: 'read' | 'bind' | 'region'): void => {
+      const type = cursor.nodeType;
+      if (type === 'identifier') {
+        if (mode === 'read') reads.push({ name: cursor.nodeText, scope, line: cursor.startPosition.row + 1 });
+        else scope.bound.add(cursor.nodeText);
+        return;
+      }
+      if (mode === 'region' || BINDING_REGIONS.has(type)) {
+        // `global x` makes x the module's: bound there too, where it may be read.
+        if (type === 'global_statement' || type === 'nonlocal_statement') children(() => visit(module, 'region'));
+        children(() => visit(scope, 'region'));
+        return;
+      }
+      const keep = mode === 'bind' && TARGET_NESTING.has(type) ? 'bind' : 'read';
+      switch (type) {
+        case 'function_definition':
+        case 'lambda':
+        case 'class_definition': {
+          const signature = inner('signature', scope);
+          const body = inner(type === 'class_definition' ? 'class' : 'function', signature);
+          children((field) => {
+            if (field === 'name') visit(scope, 'bind');
+            else if (field === 'body') visit(body, 'read');
+            else visit(signature, field === 'parameters' ? 'bind' : 'read');
+          });
+          return;
+        }
+        case 'parameters':
+        case 'lambda_parameters':
+        case 'as_pattern_target':
+          children(() => visit(scope, 'bind'));
+          return;
+        case 'typed_parameter':
+          children((field) => visit(scope, field === 'type' ? 'read' : mode));
+          return;
+        case 'default_parameter':
+        case 'typed_default_parameter':
+          children((field) => visit(scope, field === 'name' ? 'bind' : 'read'));
+          return;
+        case 'assignment':
+        case 'augmented_assignment':
+        case 'for_statement':
+        case 'for_in_clause':
+          children((field) => visit(scope, field === 'left' ? 'bind' : 'read'));
+          return;
+        case 'type_alias_statement':
+          children((field) => visit(scope, field === 'left' ? 'region' : 'read'));
+          return;
+        case 'named_expression': {
+          // The walrus binds in the function around a comprehension, not in the comprehension.
+          let target = scope;
+          while (target.kind === 'comprehension' && target.outer) target = target.outer;
+          children((field) => visit(field === 'name' ? target : scope, field === 'name' ? 'bind' : 'read'));
+          return;
+        }
+        case 'attribute':
+          children((field) => field === 'attribute' || visit(scope, 'read'));
+          return;
+        case 'keyword_argument':
+          children((field) => field === 'name' || visit(scope, 'read'));
+          return;
+        default: {
+          const own = COMPREHENSIONS.has(type) ? inner('comprehension', scope) : scope;
+          children(() => visit(own, keep));
+        }
+      }
+    };
+    try {
+      visit(module, 'read');
+    } finally {
+      cursor.delete();
     }
-    for (const read of reads) {
-      const name = read.text;
-      if (!bound.has(name) && !PYTHON_BUILTINS.has(name) && !/^__\w+__$/.test(name) && !unbound.has(name)) unbound.set(name, read.startPosition.row + 1);
+    for (const { name, scope, line } of reads) {
+      if (!unbound.has(name) && !PYTHON_BUILTINS.has(name) && !/^__\w+__$/.test(name) && !resolves(name, scope)) unbound.set(name, line);
     }
     return unbound;
   });

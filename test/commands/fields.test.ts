@@ -189,7 +189,9 @@ describe('add-field, as hostile users tried it', () => {
 
   it('refuses, writing nothing, where its lines would read a name the user renamed (create_order to make_order)', async () => {
     const tests = 'tests/test_orders_api.py';
-    await writeFile(at(tests), (await read(tests)).replaceAll(/\bcreate_order\b/g, 'make_order'));
+    // A fixture of the old name, which one test of theirs takes: a parameter, no name the new test sees.
+    const theirs = '\n\ndef test_mine(create_order: dict[str, object]) -> None:\n    assert create_order\n';
+    await writeFile(at(tests), `${(await read(tests)).replaceAll(/\bcreate_order\b/g, 'make_order')}${theirs}`);
     const before = await snapshotTree(root, { withFolders: true });
     await expect(runAddField({ domain: 'orders', fields: 'level:int+=1' }, testContext(root).ctx)).rejects.toThrow(
       `${tests}: the lines this command adds there read create_order, which the file does not define (renamed by hand?); define it again`,
