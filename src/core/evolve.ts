@@ -62,7 +62,7 @@ export async function replanDomainFiles(plan: Plan, manifest: Manifest, name: Do
       replanned.conflicts.push(...merged.conflicts.map((line) => `${file.path}:${onDisk(line)}`));
     }
     else {
-      const kept = file.path.endsWith('.py') ? await keepImportsStillUsed(file.path, merged.text, generatedAs, file.content) : { text: merged.text };
+      const kept = file.path.endsWith('.py') ? await restoreImportsRead(file.path, merged.text, generatedAs, file.content) : { text: merged.text };
       if ('conflict' in kept) replanned.conflicts.push(`${file.path}:${kept.conflict}`);
       else {
         const text = file.path.endsWith('.py') ? await sectionStandardLibrary(file.path, await dropImportsNoLongerRead(file.path, kept.text, generatedAs, file.content), ours) : kept.text;
@@ -124,22 +124,30 @@ function takeOutStatement(lines: string[], row: number, endRow: number, blankToo
 const statementText = (statement: ImportStatement) => statement.lines.join('\n');
 
 /**
- * An import the change no longer needs (remove-field's `from decimal import Decimal`, its last
- * decimal field gone) that code the user wrote in the file still reads: the merge took it out
- * with the generator's lines, and the names still read are put back. Into the statement of that
- * module the file still has (`Date` back into `from sqlalchemy import String, ...`), or as a
- * statement where the generator had it, after the same line (the last one before it that is not
- * blank) and with the same blank lines around it, so that its section reads as ruff sorts it.
- * Where that cannot be done (no such line, once; a statement with comments inside to print anew),
- * the first line that still reads it is a conflict.
+ * Imports the merge left out whose names the file still reads, put back:
+ * - one the change no longer needs (remove-field's `from decimal import Decimal`, its last decimal
+ *   field gone) that code the user wrote still reads: the merge took it out with the generator's
+ *   lines;
+ * - one the generator has that the user took out, unused then (`import pytest`, their
+ *   parametrized tests deleted), that the change's new lines read: the merge kept it out.
+ * Into the statement of that module the file still has (`Date` back into `from sqlalchemy import
+ * String, ...`), or as a statement where the generator had it, after the same line (the last one
+ * before it that is not blank) and with the same blank lines around it, so that its section reads
+ * as ruff sorts it. Where that cannot be done (no such line, once; a statement with comments
+ * inside to print anew), the first line that still reads it is a conflict.
  */
-async function keepImportsStillUsed(path: string, merged: string, generatedAs: string, theirs: string): Promise<{ text: string } | { conflict: number }> {
-  const generated = new Set((await moduleImports(theirs, path)).map(statementText));
-  const dropped = (await moduleImports(generatedAs, path)).filter((statement) => !generated.has(statementText(statement)));
+async function restoreImportsRead(path: string, merged: string, generatedAs: string, theirs: string): Promise<{ text: string } | { conflict: number }> {
+  const theirsImports = await moduleImports(theirs, path);
+  const generated = new Set(theirsImports.map(statementText));
+  const inMerged = new Set((await moduleImports(merged, path)).map(statementText));
+  const [base, theirsLines] = [generatedAs.split('\n'), theirs.split('\n')];
+  const missing = [
+    ...(await moduleImports(generatedAs, path)).filter((statement) => !generated.has(statementText(statement))).map((statement) => ({ statement, generatedIn: base })),
+    ...theirsImports.filter((statement) => !inMerged.has(statementText(statement))).map((statement) => ({ statement, generatedIn: theirsLines })),
+  ];
   const eol = merged.includes('\r\n') ? '\r\n' : '\n';
-  const base = generatedAs.split('\n');
   let text = merged;
-  for (const statement of dropped) {
+  for (const { statement, generatedIn } of missing) {
     const now = await moduleImports(text, path);
     const bound = new Set(now.flatMap((other) => other.names));
     const gone = statement.names.filter((name) => !bound.has(name));
@@ -164,11 +172,11 @@ async function keepImportsStillUsed(path: string, merged: string, generatedAs: s
       ? canonicalFromImports([{ module: from.module, names: from.names.filter((name) => used.has(name.alias ?? name.name)) }]).flatMap((one) => printFromImport(one).split('\n'))
       : statement.lines;
     let previous = statement.row - 1;
-    while (previous >= 0 && base[previous] === '') previous -= 1;
-    const anchor = previous >= 0 && lines.filter((line) => line === base[previous]).length === 1 ? lines.indexOf(base[previous] as string) : -1;
+    while (previous >= 0 && generatedIn[previous] === '') previous -= 1;
+    const anchor = previous >= 0 && lines.filter((line) => line === generatedIn[previous]).length === 1 ? lines.indexOf(generatedIn[previous] as string) : -1;
     const insertAt = anchor + 1 + (statement.row - previous - 1);
     if (anchor < 0 || lines.slice(anchor + 1, insertAt).some((line) => line !== '')) return conflict();
-    const blankAfter = base[statement.endRow + 1] === '' && lines[insertAt] !== '';
+    const blankAfter = generatedIn[statement.endRow + 1] === '' && lines[insertAt] !== '';
     lines.splice(insertAt, 0, ...restored, ...(blankAfter ? [''] : []));
     text = lines.join(eol);
   }

@@ -111,7 +111,7 @@ async function refuseBrokenNames(path: string, before: string, after: string): P
     const definition = already.get(name)?.[0];
     throw new CliError(
       definition === undefined
-        ? `${path}: the lines this command adds there read ${name}, which the file does not define (renamed by hand?); define it again (an alias will do: ${name} = ...), then run again (nothing was written)`
+        ? `${path}: the lines this command adds there read ${name}, which the file does not define (renamed by hand?); define or import it there again (for a name renamed, an alias will do: ${name} = <the new name>), then run again (nothing was written)`
         : `${path}:${definition} defines ${name}, which this command takes out while code of yours there still reads it; take that use out first, then run again (nothing was written)`,
     );
   }

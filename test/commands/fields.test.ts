@@ -194,9 +194,21 @@ describe('add-field, as hostile users tried it', () => {
     await writeFile(at(tests), `${(await read(tests)).replaceAll(/\bcreate_order\b/g, 'make_order')}${theirs}`);
     const before = await snapshotTree(root, { withFolders: true });
     await expect(runAddField({ domain: 'orders', fields: 'level:int+=1' }, testContext(root).ctx)).rejects.toThrow(
-      `${tests}: the lines this command adds there read create_order, which the file does not define (renamed by hand?); define it again`,
+      `${tests}: the lines this command adds there read create_order, which the file does not define (renamed by hand?); define or import it there again`,
     );
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('puts back an import the user took out, unused then, that its new lines read (import pytest)', async () => {
+    const tests = 'tests/test_orders_api.py';
+    // Their parametrized tests deleted, `import pytest` went too (ruff's F401 asked for it).
+    const mine = (await read(tests)).replace(/\n\n@pytest\.mark\.parametrize[\s\S]*?(?=\n\n\ndef test_ids)/, '').replace('import pytest\n', '');
+    expect(mine).not.toContain('pytest');
+    await writeFile(at(tests), mine);
+    await runAddField({ domain: 'orders', fields: 'level:int+=1' }, testContext(root).ctx);
+    const merged = await read(tests);
+    expect(merged).toContain('@pytest.mark.parametrize("field", FILTERS)');
+    expect(merged).toContain('from typing import Any\n\nimport pytest\nfrom fastapi.testclient import TestClient\n');
   });
 
   it('refuses to remove a reference whose name the user gave a relationship, naming its line', async () => {
