@@ -221,6 +221,27 @@ export function mergeWithMarkers(ours: string, base: string | undefined, theirs:
   return { text, conflicts };
 }
 
+/**
+ * `text` with each conflict block (mergeWithMarkers) resolved one way and the other: the user's
+ * lines kept in every block, and the generator's new ones.
+ */
+export function conflictSides(text: string): [ours: string, theirs: string] {
+  const [ours, theirs]: [string[], string[]] = [[], []];
+  let part: 'both' | 'ours' | 'base' | 'theirs' = 'both';
+  for (const line of text.split(/(?<=\n)/)) {
+    const marker = line.replace(/\r?\n$/, '');
+    if (marker === CONFLICT_MARKERS.ours && part === 'both') part = 'ours';
+    else if (marker === CONFLICT_MARKERS.base && part === 'ours') part = 'base';
+    else if (marker === CONFLICT_MARKERS.separator && (part === 'ours' || part === 'base')) part = 'theirs';
+    else if (marker === CONFLICT_MARKERS.theirs && part === 'theirs') part = 'both';
+    else {
+      if (part === 'both' || part === 'ours') ours.push(line);
+      if (part === 'both' || part === 'theirs') theirs.push(line);
+    }
+  }
+  return [ours.join(''), theirs.join('')];
+}
+
 /** 1-based lines where a conflict block (a `<<<<<<<` line, later closed by `>>>>>>>`) is still open in `text`. */
 export function unresolvedConflicts(text: string): number[] {
   const found: number[] = [];

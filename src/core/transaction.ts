@@ -4,6 +4,7 @@ import { CliError, InterruptedError, UsageError } from '../errors.js';
 import { applyChanges, readJournal, rollBackJournal } from './apply.js';
 import { liveHolder, lockProject } from './lock.js';
 import { findProjectRoot, loadManifest, type Manifest, planManifest } from './manifest.js';
+import { conflictSides } from './merge.js';
 import { type Change, Plan } from './plan.js';
 import { ruffFormat, toolPrefix } from './project.js';
 import { LINE_LENGTH } from './python-source.js';
@@ -77,10 +78,24 @@ export async function validatePlan(plan: Plan, changes: Change[]): Promise<void>
     throw new CliError(`${files} read-only, and this command would change ${them}; make ${them} writable (chmod u+w), then run again (nothing was written)`);
   }
   for (const change of changes) {
-    if ((change.kind !== 'create' && change.kind !== 'edit') || plan.parsedByBuild(change.path) || plan.holdsConflicts(change.path)) continue;
+    if ((change.kind !== 'create' && change.kind !== 'edit') || plan.parsedByBuild(change.path)) continue;
+    const [python, before] = [change.kind === 'edit' && change.path.endsWith('.py'), plan.originalText(change.path) ?? ''];
+    if (plan.holdsConflicts(change.path)) {
+      // The lines merged around the conflicts are written as they are: whichever side of each the
+      // user keeps, they must not read a name the file does not define (a side that does not
+      // parse, the user's own edit half done, says nothing).
+      const sides = python ? conflictSides(change.text) : [];
+      const readable: string[] = [];
+      for (const side of sides) if ((await syntaxErrorLine(side)) === undefined) readable.push(side);
+      if (readable.length > 0) await refuseNamesUndefined(change.path, before, readable);
+      continue;
+    }
     const broken = await syntaxProblem(change.path, change.text);
     if (broken !== undefined) throw new Error(`the planned ${change.path} would ${broken.problem}; nothing was written`);
-    if (change.kind === 'edit' && change.path.endsWith('.py')) await refuseBrokenNames(change.path, plan.originalText(change.path) ?? '', change.text);
+    if (python) {
+      await refuseNamesBoundAgain(change.path, before, change.text);
+      await refuseNamesUndefined(change.path, before, [change.text]);
+    }
   }
 }
 
@@ -89,15 +104,11 @@ export const OWN_LINES_ADVICE =
   'Those lines are ones you changed and the command changes too: put them back as generated (git diff shows them), run it again, then redo your change';
 
 /**
- * A merge can pass every line-based check and still break the file's names:
- * - it defines a name the team's code already defines in the same scope (their get_by_email,
- *   their test of the generated test's name, their `import datetime`), and the later definition
- *   hides the other (ruff's F811);
- * - its lines read a name the team renamed (`create_user` to `make_user`), or it takes out a
- *   definition (a router's import) a line of theirs still reads: a NameError when the line runs
- *   (ruff's F821). A name the file read undefined already (their own business) is left alone.
+ * A merge can pass every line-based check and still define a name the team's code already
+ * defines in the same scope (their get_by_email, their test of the generated test's name, their
+ * `import datetime`): the later definition hides the other (ruff's F811).
  */
-async function refuseBrokenNames(path: string, before: string, after: string): Promise<void> {
+async function refuseNamesBoundAgain(path: string, before: string, after: string): Promise<void> {
   const already = await namesBound(before);
   for (const [name, lines] of await namesBound(after)) {
     const theirs = already.get(name) ?? [];
@@ -105,10 +116,21 @@ async function refuseBrokenNames(path: string, before: string, after: string): P
     const where = theirs.length > 0 ? `${path}:${theirs[0]} defines ${name}` : `${path} would define ${name} at lines ${lines.join(' and ')}`;
     throw new CliError(`${where}, which this command defines there too, and the later would hide the other; rename yours, then run again (nothing was written)`);
   }
+}
+
+/**
+ * A merge can pass every line-based check and still read a name the team renamed (`create_user`
+ * to `make_user`), or take out a definition (a router's import) a line of theirs still reads: a
+ * NameError when the line runs (ruff's F821). Refused where every one of `afters` (the file as
+ * planned, or each way its conflicts may be resolved) reads it undefined; a name the file read
+ * undefined already (their own business) is left alone.
+ */
+async function refuseNamesUndefined(path: string, before: string, afters: string[]): Promise<void> {
   const undefinedBefore = await namesUnbound(before);
-  for (const name of (await namesUnbound(after)).keys()) {
-    if (undefinedBefore.has(name)) continue;
-    const definition = already.get(name)?.[0];
+  const undefinedAfter = await Promise.all(afters.map((after) => namesUnbound(after)));
+  for (const name of (undefinedAfter[0] as Map<string, number>).keys()) {
+    if (undefinedBefore.has(name) || undefinedAfter.some((names) => !names.has(name))) continue;
+    const definition = (await namesBound(before)).get(name)?.[0];
     throw new CliError(
       definition === undefined
         ? `${path}: the lines this command adds there read ${name}, which the file does not define (renamed by hand?); define or import it there again (for a name renamed, an alias will do: ${name} = <the new name>), then run again (nothing was written)`

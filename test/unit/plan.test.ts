@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isConfinedPath, Plan } from '../../src/core/plan.js';
+import { mergeWithMarkers } from '../../src/core/merge.js';
 import { transact } from '../../src/core/transaction.js';
 import { tempDir, testContext } from '../helpers.js';
 
@@ -117,5 +118,32 @@ describe('Plan.changedSinceRead', () => {
     } finally {
       editor.kill();
     }
+  });
+});
+
+describe('a file planned with conflict markers', () => {
+  // The user renamed create_order; the generator's new test, merged cleanly below a conflict
+  // elsewhere in the file, still calls it.
+  const base = 'LIMIT = 10\n\n\ndef create_order():\n    return {}\n';
+  const ours = 'LIMIT = 20  # mine\n\n\ndef make_order():\n    return {}\n';
+  const theirs = (limit: string) => `${limit}\n\n\ndef create_order():\n    return {}\n\n\ndef test_new():\n    assert create_order() == {}\n`;
+
+  const plan = async (generated: string) => {
+    const root = await tempDir();
+    await writeFile(join(root, 'test_orders.py'), ours);
+    const merged = mergeWithMarkers(ours, base, generated);
+    expect(merged.conflicts.length).toBeGreaterThan(0);
+    return transact(root, testContext(root).ctx, { command: 'upgrade', options: {} }, (planned) => {
+      planned.generateConflicted({ path: 'test_orders.py', content: generated, parsedByBuild: false }, merged.text);
+      return { done() {} };
+    });
+  };
+
+  it('is refused where the lines merged around the conflicts read a name the file does not define', async () => {
+    await expect(plan(theirs('LIMIT = 50'))).rejects.toThrow('test_orders.py: the lines this command adds there read create_order, which the file does not define');
+  });
+
+  it('is written where one side of a conflict defines it: the user may keep that side', async () => {
+    await plan(theirs('LIMIT = 50\ncreate_order = dict'));
   });
 });
