@@ -682,6 +682,95 @@ function resolves(name: string, scope: Scope): boolean {
   return false;
 }
 
+/** Where each name of a module is bound, scope by scope, and where each is read. */
+function scopesOf(root: Node): { module: Scope; reads: Array<{ name: string; scope: Scope; line: number }> } {
+  const module: Scope = { kind: 'module', outer: undefined, bound: new Set() };
+  const reads: Array<{ name: string; scope: Scope; line: number }> = [];
+  const cursor = root.walk();
+  const inner = (kind: Scope['kind'], outer: Scope): Scope => ({ kind, outer, bound: new Set() });
+  /** Visits each named child of the cursor's node, `how` deciding from the child's field. */
+  const children = (how: (field: string | null) => void) => {
+    if (!cursor.gotoFirstChild()) return;
+    do if (cursor.nodeIsNamed) how(cursor.currentFieldName);
+    while (cursor.gotoNextSibling());
+    cursor.gotoParent();
+  };
+  /** `mode`: how an identifier at the cursor counts, read or bound (`region`: all below bind). */
+  const visit = (scope: Scope, mode: 'read' | 'bind' | 'region'): void => {
+    const type = cursor.nodeType;
+    if (type === 'identifier') {
+      if (mode === 'read') reads.push({ name: cursor.nodeText, scope, line: cursor.startPosition.row + 1 });
+      else scope.bound.add(cursor.nodeText);
+      return;
+    }
+    if (mode === 'region' || BINDING_REGIONS.has(type)) {
+      // `global x` makes x the module's: bound there too, where it may be read.
+      if (type === 'global_statement' || type === 'nonlocal_statement') children(() => visit(module, 'region'));
+      children(() => visit(scope, 'region'));
+      return;
+    }
+    const keep = mode === 'bind' && TARGET_NESTING.has(type) ? 'bind' : 'read';
+    switch (type) {
+      case 'function_definition':
+      case 'lambda':
+      case 'class_definition': {
+        const signature = inner('signature', scope);
+        const body = inner(type === 'class_definition' ? 'class' : 'function', signature);
+        children((field) => {
+          if (field === 'name') visit(scope, 'bind');
+          else if (field === 'body') visit(body, 'read');
+          else visit(signature, field === 'parameters' ? 'bind' : 'read');
+        });
+        return;
+      }
+      case 'parameters':
+      case 'lambda_parameters':
+      case 'as_pattern_target':
+        children(() => visit(scope, 'bind'));
+        return;
+      case 'typed_parameter':
+        children((field) => visit(scope, field === 'type' ? 'read' : mode));
+        return;
+      case 'default_parameter':
+      case 'typed_default_parameter':
+        children((field) => visit(scope, field === 'name' ? 'bind' : 'read'));
+        return;
+      case 'assignment':
+      case 'augmented_assignment':
+      case 'for_statement':
+      case 'for_in_clause':
+        children((field) => visit(scope, field === 'left' ? 'bind' : 'read'));
+        return;
+      case 'type_alias_statement':
+        children((field) => visit(scope, field === 'left' ? 'region' : 'read'));
+        return;
+      case 'named_expression': {
+        // The walrus binds in the function around a comprehension, not in the comprehension.
+        let target = scope;
+        while (target.kind === 'comprehension' && target.outer) target = target.outer;
+        children((field) => visit(field === 'name' ? target : scope, field === 'name' ? 'bind' : 'read'));
+        return;
+      }
+      case 'attribute':
+        children((field) => field === 'attribute' || visit(scope, 'read'));
+        return;
+      case 'keyword_argument':
+        children((field) => field === 'name' || visit(scope, 'read'));
+        return;
+      default: {
+        const own = COMPREHENSIONS.has(type) ? inner('comprehension', scope) : scope;
+        children(() => visit(own, keep));
+      }
+    }
+  };
+  try {
+    visit(module, 'read');
+  } finally {
+    cursor.delete();
+  }
+  return { module, reads };
+}
+
 /**
  * The names `source` reads where Python would find none (ruff's F821, a NameError when the line
  * runs), each with the 1-based line of its first such read. Scopes are Python's: a parameter or a
@@ -694,95 +783,16 @@ export function namesUnbound(source: string): Promise<Map<string, number>> {
   return withTree(source, (root) => {
     const unbound = new Map<string, number>();
     if (root.descendantsOfType('wildcard_import').length > 0) return unbound;
-    const module: Scope = { kind: 'module', outer: undefined, bound: new Set() };
-    const reads: Array<{ name: string; scope: Scope; line: number }> = [];
-    const cursor = root.walk();
-    const inner = (kind: Scope['kind'], outer: Scope): Scope => ({ kind, outer, bound: new Set() });
-    /** Visits each named child of the cursor's node, `how` deciding from the child's field. */
-    const children = (how: (field: string | null) => void) => {
-      if (!cursor.gotoFirstChild()) return;
-      do if (cursor.nodeIsNamed) how(cursor.currentFieldName);
-      while (cursor.gotoNextSibling());
-      cursor.gotoParent();
-    };
-    /** `mode`: how an identifier at the cursor counts, read or bound (`region`: all below bind). */
-    const visit = (scope: Scope, mode: 'read' | 'bind' | 'region'): void => {
-      const type = cursor.nodeType;
-      if (type === 'identifier') {
-        if (mode === 'read') reads.push({ name: cursor.nodeText, scope, line: cursor.startPosition.row + 1 });
-        else scope.bound.add(cursor.nodeText);
-        return;
-      }
-      if (mode === 'region' || BINDING_REGIONS.has(type)) {
-        // `global x` makes x the module's: bound there too, where it may be read.
-        if (type === 'global_statement' || type === 'nonlocal_statement') children(() => visit(module, 'region'));
-        children(() => visit(scope, 'region'));
-        return;
-      }
-      const keep = mode === 'bind' && TARGET_NESTING.has(type) ? 'bind' : 'read';
-      switch (type) {
-        case 'function_definition':
-        case 'lambda':
-        case 'class_definition': {
-          const signature = inner('signature', scope);
-          const body = inner(type === 'class_definition' ? 'class' : 'function', signature);
-          children((field) => {
-            if (field === 'name') visit(scope, 'bind');
-            else if (field === 'body') visit(body, 'read');
-            else visit(signature, field === 'parameters' ? 'bind' : 'read');
-          });
-          return;
-        }
-        case 'parameters':
-        case 'lambda_parameters':
-        case 'as_pattern_target':
-          children(() => visit(scope, 'bind'));
-          return;
-        case 'typed_parameter':
-          children((field) => visit(scope, field === 'type' ? 'read' : mode));
-          return;
-        case 'default_parameter':
-        case 'typed_default_parameter':
-          children((field) => visit(scope, field === 'name' ? 'bind' : 'read'));
-          return;
-        case 'assignment':
-        case 'augmented_assignment':
-        case 'for_statement':
-        case 'for_in_clause':
-          children((field) => visit(scope, field === 'left' ? 'bind' : 'read'));
-          return;
-        case 'type_alias_statement':
-          children((field) => visit(scope, field === 'left' ? 'region' : 'read'));
-          return;
-        case 'named_expression': {
-          // The walrus binds in the function around a comprehension, not in the comprehension.
-          let target = scope;
-          while (target.kind === 'comprehension' && target.outer) target = target.outer;
-          children((field) => visit(field === 'name' ? target : scope, field === 'name' ? 'bind' : 'read'));
-          return;
-        }
-        case 'attribute':
-          children((field) => field === 'attribute' || visit(scope, 'read'));
-          return;
-        case 'keyword_argument':
-          children((field) => field === 'name' || visit(scope, 'read'));
-          return;
-        default: {
-          const own = COMPREHENSIONS.has(type) ? inner('comprehension', scope) : scope;
-          children(() => visit(own, keep));
-        }
-      }
-    };
-    try {
-      visit(module, 'read');
-    } finally {
-      cursor.delete();
-    }
-    for (const { name, scope, line } of reads) {
+    for (const { name, scope, line } of scopesOf(root).reads) {
       if (!unbound.has(name) && !PYTHON_BUILTINS.has(name) && !/^__\w+__$/.test(name) && !resolves(name, scope)) unbound.set(name, line);
     }
     return unbound;
   });
+}
+
+/** The names `source` binds at module level, wherever in it (under an `if`, a `try`, a `global`): what importing it gives. */
+export function moduleNames(source: string): Promise<ReadonlySet<string>> {
+  return withTree(source, (root) => scopesOf(root).module.bound);
 }
 
 /** A module-level import statement, as `moduleImports` reads it. */

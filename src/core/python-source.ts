@@ -263,6 +263,38 @@ const importedName = (spelled: string): ImportedName => {
   return alias === undefined ? { name } : { name, alias };
 };
 
+/**
+ * The names the `from` imports of `text` take from absolute modules, as printFromImport prints
+ * them (one line, or parenthesized, comments aside): `[module, name]`, `name` as the module has
+ * it, before any `as`. Read from the text, without a parse: the generator's imports, and a
+ * team's in the same shape.
+ */
+export function fromImportedNames(text: string): Array<[module: string, name: string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const [, module = '', parenthesized, plain] of text.matchAll(/^[ \t]*from[ \t]+(\w[\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n#(\\]+))/gm)) {
+    for (const spelled of (parenthesized ?? plain ?? '').replaceAll(/#[^\n]*/g, '').split(',')) {
+      const name = spelled.trim().split(/\s+as\s+/)[0] as string;
+      if (/^\w+$/.test(name)) pairs.push([module, name]);
+    }
+  }
+  return pairs;
+}
+
+/**
+ * Whether a line of `text` starts where `name` is defined (def, class, an assignment, an import
+ * that binds it, or a star import or a module `__getattr__` that may), at any indentation. Read
+ * without a parse, it may say yes where Python would not (a method of that name); never no where
+ * the name is defined by such a line.
+ */
+export function showsDefinition(text: string, name: string): boolean {
+  const at = (pattern: string) => new RegExp(`^[ \\t]*(?:${pattern})`, 'm').test(text);
+  return (
+    at(`(?:async[ \\t]+)?def[ \\t]+${name}\\b|class[ \\t]+${name}\\b|${name}[ \\t]*(?::|=(?!=)|,)|[\\w.]+[ \\t]+as[ \\t]+${name}\\b`) ||
+    at(`(?:from[ \\t]+\\S+[ \\t]+)?import[ \\t][^\\n]*(?:\\b${name}\\b|\\*)`) ||
+    at('(?:async[ \\t]+)?def[ \\t]+__getattr__\\b')
+  );
+}
+
 /** `from module import a, b` as ruff's isort and ruff format leave it (names as `x` or `x as y`). */
 export function fromImport(module: string, names: string[]): string {
   return fromImports([[module, names]]);

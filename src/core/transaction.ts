@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import type { Context, Step } from '../context.js';
 import { CliError, InterruptedError, UsageError } from '../errors.js';
@@ -7,8 +8,8 @@ import { findProjectRoot, loadManifest, type Manifest, planManifest } from './ma
 import { conflictSides } from './merge.js';
 import { type Change, Plan } from './plan.js';
 import { ruffFormat, toolPrefix } from './project.js';
-import { LINE_LENGTH } from './python-source.js';
-import { namesBound, namesUnbound, syntaxErrorLine } from './python-edit.js';
+import { fromImportedNames, LINE_LENGTH, showsDefinition } from './python-source.js';
+import { moduleNames, namesBound, namesUnbound, syntaxErrorLine } from './python-edit.js';
 import { type PlanReport, reportPlan } from './report.js';
 
 /**
@@ -97,6 +98,7 @@ export async function validatePlan(plan: Plan, changes: Change[]): Promise<void>
       await refuseNamesUndefined(change.path, before, [change.text]);
     }
   }
+  await refuseImportsOfNamesGone(plan, changes);
 }
 
 /** What to do where a command changes lines the user changed too (a conflict, refused). */
@@ -136,6 +138,35 @@ async function refuseNamesUndefined(path: string, before: string, afters: string
         ? `${path}: the lines this command adds there read ${name}, which the file does not define (renamed by hand?); define or import it there again (for a name renamed, an alias will do: ${name} = <the new name>), then run again (nothing was written)`
         : `${path}:${definition} defines ${name}, which this command takes out while code of yours there still reads it; take that use out first, then run again (nothing was written)`,
     );
+  }
+}
+
+/**
+ * A name the command's new lines import from a module of the project (`from test_users_api import
+ * create_user`, `from my_api.core.db import SessionDep`) must be one that module defines as
+ * planned: the team may have renamed it there (`create_user` to `make_user`), and the import would
+ * fail at once. Read from the module's text first; only one that shows no definition of the name
+ * is parsed, so a project as generated loads no parser for it.
+ */
+async function refuseImportsOfNamesGone(plan: Plan, changes: Change[]): Promise<void> {
+  for (const change of changes) {
+    if ((change.kind !== 'create' && change.kind !== 'edit') || !change.path.endsWith('.py') || plan.holdsConflicts(change.path)) continue;
+    const already = new Set(fromImportedNames(plan.originalText(change.path) ?? '').map((pair) => pair.join(' ')));
+    for (const [module, name] of fromImportedNames(change.text)) {
+      if (already.has(`${module} ${name}`)) continue;
+      // The package's modules under src/; a test's own modules beside it (pytest puts their folder on the path).
+      const folder = module.replaceAll('.', '/');
+      const places = [`src/${folder}`, ...(module.includes('.') ? [] : [`${dirname(change.path)}/${folder}`])];
+      const found = (paths: string[]) => paths.find((path) => plan.read(path) !== undefined);
+      const target = found(places.flatMap((place) => [`${place}.py`, `${place}/__init__.py`]));
+      // Not the project's (or not there: a module deleted is another matter), or a submodule.
+      if (target === undefined || found(places.flatMap((place) => [`${place}/${name}.py`, `${place}/${name}/__init__.py`]))) continue;
+      const text = plan.read(target) as string;
+      if (showsDefinition(text, name) || (await moduleNames(text)).has(name)) continue;
+      throw new CliError(
+        `${change.path}: the lines this command adds there import ${name} from ${module}, which ${target} does not define (renamed by hand?); define it there again (for a name renamed, an alias will do: ${name} = <the new name>), then run again (nothing was written)`,
+      );
+    }
   }
 }
 

@@ -199,6 +199,17 @@ describe('add-field, as hostile users tried it', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it('refuses, writing nothing, where its lines would import a name the user renamed in another module', async () => {
+    // A reference to users: the orders tests build a user with the users tests' create_user.
+    const users = 'tests/test_users_api.py';
+    await writeFile(at(users), (await read(users)).replaceAll(/\bcreate_user\b/g, 'make_user'));
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddField({ domain: 'orders', fields: 'owner:ref(users)?' }, testContext(root).ctx)).rejects.toThrow(
+      `tests/test_orders_api.py: the lines this command adds there import create_user from test_users_api, which ${users} does not define (renamed by hand?)`,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
   it('puts back an import the user took out, unused then, that its new lines read (import pytest)', async () => {
     const tests = 'tests/test_orders_api.py';
     // Their parametrized tests deleted, `import pytest` went too (ruff's F401 asked for it).

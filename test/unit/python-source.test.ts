@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { columns } from '../../src/core/python-source.js';
+import { columns, fromImportedNames, showsDefinition } from '../../src/core/python-source.js';
 
 describe('columns', () => {
   it.each([
@@ -13,5 +13,45 @@ describe('columns', () => {
     ['an emoji', '🎉', 2],
   ])('counts %s as ruff measures a line (%j: %i)', (_, text, width) => {
     expect(columns(text)).toBe(width);
+  });
+});
+
+describe('imports and definitions read from the text', () => {
+  it('reads the names of from imports, one line or parenthesized, before their aliases', () => {
+    const text = [
+      'from my_api.core.db import SessionDep',
+      'from my_api.schemas.orders import (',
+      '    OrderCreate,',
+      '    OrderRead as Read,  # the response',
+      ')',
+      'from .handlers import router',
+      'import os',
+      'if TYPE_CHECKING:',
+      '    from test_users_api import create_user, make_user',
+    ].join('\n');
+    expect(fromImportedNames(text)).toEqual([
+      ['my_api.core.db', 'SessionDep'],
+      ['my_api.schemas.orders', 'OrderCreate'],
+      ['my_api.schemas.orders', 'OrderRead'],
+      ['test_users_api', 'create_user'],
+      ['test_users_api', 'make_user'],
+    ]);
+  });
+
+  it.each([
+    ['def create_user(client):', true],
+    ['async def create_user():', true],
+    ['class create_user:', true],
+    ['create_user = make_user', true],
+    ['create_user: Callable[..., int] = make_user', true],
+    ['    create_user,', true],
+    ['from helpers import make_user as create_user', true],
+    ['from helpers import *', true],
+    ['def __getattr__(name):', true],
+    ['def make_user(client):\n    return create_user_id(client)', false],
+    ['assert create_user == 1', false],
+    ['# create_user was renamed', false],
+  ])('sees %j define create_user: %s', (text, defines) => {
+    expect(showsDefinition(text, 'create_user')).toBe(defines);
   });
 });
