@@ -64,11 +64,14 @@ export async function syntaxProblem(path: string, text: string): Promise<{ line:
 }
 
 /**
- * Every planned Python and TOML file must parse: the templates and the edits are the CLI's own, so
- * one that does not is a bug, caught before anything is written. Templates shipped as they are
- * were parsed by the build, as was everything a new project holds (create does not call this) and
- * so a router registry printed whole; a file written with conflict markers is the user's to resolve.
- * Nor is a file made read-only edited or deleted.
+ * What a plan must hold before anything is written (create does not call this):
+ * - no file made read-only is changed;
+ * - every planned Python and TOML file parses: the templates and the edits are the CLI's own, so
+ *   one that does not is a bug. Templates shipped as they are were parsed by the build, as was
+ *   everything a new project holds and so a router registry printed whole; a file written with
+ *   conflict markers is the user's to resolve;
+ * - the names of the files it edits still work: none bound twice, none read undefined;
+ * - what its new lines import from the project's modules, those modules define.
  */
 export async function validatePlan(plan: Plan, changes: Change[]): Promise<void> {
   // A file made read-only is one someone meant to keep as it is (a tool's checkout, a frozen
