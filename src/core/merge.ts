@@ -1,5 +1,5 @@
 import { diff3Merge, diffComm } from 'node-diff3';
-import { canonicalFromImports, printFromImport } from './python-source.js';
+import { canonicalFromImports, columns, type ImportedName, LINE_LENGTH, printFromImport } from './python-source.js';
 import { inLineEndingsOf, reindent } from './source-text.js';
 
 /**
@@ -138,57 +138,75 @@ export function mergeLines(ours: string, base: string, theirs: string): MergeRes
   return { text, conflicts };
 }
 
-/** `from a.b import C, d` on one line, without parentheses, aliases or a comment: the module and its names. */
-const FROM_IMPORT = /^from ([\w.]+) import (\w+(?:, \w+)*)$/;
-/** The first line of one wrapped in parentheses, then each name's line (no alias, no comment). */
+/** `from a.b import C, d` on one line, without parentheses or aliases, a comment after it or not. */
+const FROM_IMPORT = /^from ([\w.]+) import (\w+(?:, \w+)*)(?: +(#.*))?$/;
+/** The first line of one wrapped in parentheses, then each name's line (no alias; a comment after it or not). */
 const FROM_IMPORT_OPEN = /^from ([\w.]+) import \($/;
-const NAME_LINE = /^( {4})(\w+),$/;
+const NAME_LINE = /^( {4})(\w+),(?: +(#.*))?$/;
+
+/** A `from` statement of a clash: its names (with the comments after them), and the comment after a one-line statement. */
+interface ReadImport {
+  names: ImportedName[];
+  comment?: string;
+}
 
 /**
  * A clash of `from` imports only, on a line or wrapped a name a line, each module once a side (the
  * user imported one more error type where add-field imports another): merged by name, as the
- * lines of a statement are not. Each of
- * the user's statements keeps its place, with the names the generator added and without those it
- * took out; undefined (a conflict) where the generator imports from a module the user's lines do
- * not, or any line is of another kind.
+ * lines of a statement are not. Each of the user's statements keeps its place and its comments,
+ * with the names the generator added and without those it took out; a one-line statement keeps
+ * the comment after it where it still fits on one line. Undefined (a conflict) where the
+ * generator imports from a module the user's lines do not, or any line is of another kind.
  */
 function mergedImports(clash: Clash, eol: string): string[] | undefined {
   if (clash.base === undefined) return undefined;
   const read = (lines: string[]) => {
-    const modules = new Map<string, string[]>();
+    const modules = new Map<string, ReadImport>();
     for (let at = 0; at < lines.length; at += 1) {
       const line = (lines[at] as string).replace(/\r?\n$/, '');
       // As ruff wraps one that does not fit: `from a import (`, a name a line, `)`.
       const open = FROM_IMPORT_OPEN.exec(line);
       let module: string | undefined;
-      let names: string[] = [];
+      const statement: ReadImport = { names: [] };
       if (open) {
         module = open[1] as string;
         for (at += 1; at < lines.length && !/^\)\r?\n?$/.test(lines[at] as string); at += 1) {
           // Four spaces in, as printFromImport prints them: another indentation is left to the user.
           const name = NAME_LINE.exec((lines[at] as string).replace(/\r?\n$/, ''));
           if (!name) return undefined;
-          names.push(name[2] as string);
+          statement.names.push({ name: name[2] as string, ...(name[3] === undefined ? {} : { trailing: name[3] }) });
         }
         if (at >= lines.length) return undefined;
       } else {
         const match = FROM_IMPORT.exec(line);
         if (!match) return undefined;
-        [module, names] = [match[1] as string, (match[2] as string).split(', ')];
+        module = match[1] as string;
+        statement.names = (match[2] as string).split(', ').map((name) => ({ name }));
+        if (match[3] !== undefined) statement.comment = match[3];
       }
       if (modules.has(module)) return undefined;
-      modules.set(module, names);
+      modules.set(module, statement);
     }
     return modules;
   };
   const [ours, base, theirs] = [read(clash.ours), read(clash.base), read(clash.theirs)];
   if (!ours || !base || !theirs || [...theirs.keys()].some((module) => !ours.has(module) && !base.has(module))) return undefined;
   const merged: string[] = [];
-  for (const [module, names] of ours) {
-    const [was, now] = [base.get(module) ?? [], theirs.get(module) ?? []];
-    const kept = [...names.filter((name) => !was.includes(name) || now.includes(name)), ...now.filter((name) => !was.includes(name) && !names.includes(name))];
-    const [statement] = canonicalFromImports([{ module, names: kept.map((name) => ({ name })) }]);
-    if (statement) merged.push(...printFromImport(statement).split('\n').map((line) => line + eol));
+  for (const [module, { names, comment }] of ours) {
+    const [was, now] = [base.get(module)?.names.map((name) => name.name) ?? [], theirs.get(module)?.names.map((name) => name.name) ?? []];
+    const mine = names.map((name) => name.name);
+    const kept = [...names.filter((name) => !was.includes(name.name) || now.includes(name.name)), ...now.filter((name) => !was.includes(name) && !mine.includes(name)).map((name) => ({ name }))];
+    const [statement] = canonicalFromImports([{ module, names: kept }]);
+    if (!statement) continue;
+    if (comment === undefined) {
+      merged.push(...printFromImport(statement).split('\n').map((line) => line + eol));
+      continue;
+    }
+    // The comment after the statement stays after it, on its line; where that line would be too
+    // long, ruff wraps the statement and puts the comment after its `)`: left to the user (a conflict).
+    const printed = `${printFromImport(statement)}  ${comment}`;
+    if (printed.includes('\n') || columns(printed) > LINE_LENGTH) return undefined;
+    merged.push(printed + eol);
   }
   return merged;
 }

@@ -92,11 +92,11 @@ describe('add-field', () => {
   });
 
   it('refuses, writing nothing, where the user changed the lines it changes', async () => {
-    // The new int column changes this import line too; with the user's comment on it, it is no
-    // plain list of names to merge by name.
+    // The new int column changes this import line too; with the user's comment on it, the line
+    // would pass 100 columns, and ruff would move the comment: the user's to place.
     const model = (await read('src/my_api/repositories/orders.py')).replace(
       'from sqlalchemy import String, func, select\n',
-      'from sqlalchemy import String, func, select  # what the queries need\n',
+      'from sqlalchemy import String, func, select  # what the queries need: types, count and a select\n',
     );
     await writeFile(at('src/my_api/repositories/orders.py'), model);
     const line = model.split('\n').findIndex((text) => text.includes('what the queries need')) + 1;

@@ -67,9 +67,20 @@ describe('import lines both sides changed', () => {
     expect(mergeLines(ours, wrappedBase, 'from a import Alpha, Gamma\n\nx = 1\n')).toEqual({ text: 'from a import Alpha, Gamma, Mine\n\nx = 1\n', conflicts: [] });
   });
 
+  it('keep the comments after a statement and after a name, where the statement still fits its line', () => {
+    const theirs = 'from a import B, New, c\nfrom d import E\n\nx = 1\n';
+    const commented = 'from a import B, Mine, c  # the query API\nfrom d import E\n\nx = 1\n';
+    expect(mergeLines(commented, base, theirs)).toEqual({ text: 'from a import B, Mine, New, c  # the query API\nfrom d import E\n\nx = 1\n', conflicts: [] });
+    const wrapped = 'from a import (\n    B,\n    Mine,  # ours\n    c,\n)\nfrom d import E\n\nx = 1\n';
+    expect(mergeLines(wrapped, base, theirs).text).toBe('from a import (\n    B,\n    Mine,  # ours\n    New,\n    c,\n)\nfrom d import E\n\nx = 1\n');
+    // ruff would move a comment after a statement it wraps: that is the user's to place.
+    const long = `from a import B, c  # ${'x'.repeat(80)}\nfrom d import E\n\nx = 1\n`;
+    expect(mergeLines(long, base, theirs).conflicts).toEqual([1]);
+  });
+
   it('stay a conflict where a line is no plain list of names, or the generator imports from a module the user\'s lines do not', () => {
-    const commented = 'from a import B, Mine, c  # mine\nfrom d import E\n\nx = 1\n';
-    expect(mergeLines(commented, base, 'from a import B, New, c\nfrom d import E\n\nx = 1\n').conflicts).toEqual([1]);
+    const aliased = 'from a import B as Bee, c\nfrom d import E\n\nx = 1\n';
+    expect(mergeLines(aliased, base, 'from a import B, New, c\nfrom d import E\n\nx = 1\n').conflicts).toEqual([1]);
     const ours = 'from a import B, Mine, c\nfrom d import E\n\nx = 1\n';
     expect(mergeLines(ours, base, 'from a import B, New, c\nfrom b import G\nfrom d import E\n\nx = 1\n').conflicts).toEqual([1]);
   });
