@@ -36,6 +36,12 @@ api_router.include_router(health_router)
 api_router.include_router(users_router)
 `;
 
+/** The standard library's folder, where python3 is on PATH. */
+const stdlib = spawnSync('python3', ['-c', 'import os; print(os.path.dirname(os.__file__))'], { encoding: 'utf8' }).stdout?.trim();
+/** Its modules, their tests and Python 2 code left out. */
+const stdlibModules = () =>
+  readdirSync(stdlib as string, { recursive: true, encoding: 'utf8' }).filter((path) => path.endsWith('.py') && !/(^|\/)(test|tests|lib2to3|site-packages|idle_test)\//.test(path));
+
 describe('addRouterRegistration', () => {
   it('adds the import in sorted position and the include after the last one', async () => {
     expect(await addRouterRegistration(plain, orders)).toBe(`"""Routers."""
@@ -193,12 +199,9 @@ describe('syntaxErrorLine, with the indentation rules Python applies and tree-si
   });
 
   // Every module of the standard library parses in CPython: none may be refused.
-  const stdlib = spawnSync('python3', ['-c', 'import os; print(os.path.dirname(os.__file__))'], { encoding: 'utf8' }).stdout?.trim();
   it.runIf(stdlib)('accepts every module of the Python standard library (its tests and Python 2 code left out)', async () => {
     const flagged: string[] = [];
-    const files = readdirSync(stdlib as string, { recursive: true, encoding: 'utf8' }).filter(
-      (path) => path.endsWith('.py') && !/(^|\/)(test|tests|lib2to3|site-packages|idle_test)\//.test(path),
-    );
+    const files = stdlibModules();
     for (const path of files) {
       const line = await syntaxErrorLine(readFileSync(join(stdlib as string, path), 'latin1'));
       if (line !== undefined) flagged.push(`${path}:${line}`);
@@ -552,11 +555,8 @@ describe('namesUnbound', () => {
   // A name no definition in the file shows is what CPython raises NameError for: the standard
   // library reads one only where it defines names at run time (globals(), an enum's _convert_ or
   // global_enum) or catches the NameError.
-  const stdlib = spawnSync('python3', ['-c', 'import os; print(os.path.dirname(os.__file__))'], { encoding: 'utf8' }).stdout?.trim();
   it.runIf(stdlib)('finds none in a module of the standard library but where it defines names at run time', async () => {
-    const files = readdirSync(stdlib as string, { recursive: true, encoding: 'utf8' }).filter(
-      (path) => path.endsWith('.py') && !/(^|\/)(test|tests|lib2to3|site-packages|idle_test)\//.test(path),
-    );
+    const files = stdlibModules();
     const flagged: string[] = [];
     for (const path of files) {
       const source = readFileSync(join(stdlib as string, path), 'latin1');
