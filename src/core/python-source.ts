@@ -263,36 +263,41 @@ const importedName = (spelled: string): ImportedName => {
   return alias === undefined ? { name } : { name, alias };
 };
 
-/**
- * The names the `from` imports of `text` take from absolute modules, as printFromImport prints
- * them (one line, or parenthesized, comments aside): `[module, name]`, `name` as the module has
- * it, before any `as`. Read from the text, without a parse: the generator's imports, and a
- * team's in the same shape.
- */
-export function fromImportedNames(text: string): Array<[module: string, name: string]> {
-  const pairs: Array<[string, string]> = [];
-  for (const [, module = '', parenthesized, plain] of text.matchAll(/^[ \t]*from[ \t]+(\w[\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n#(\\]+))/gm)) {
-    for (const spelled of (parenthesized ?? plain ?? '').replaceAll(/#[^\n]*/g, '').split(',')) {
-      const name = spelled.trim().split(/\s+as\s+/)[0] as string;
-      if (/^\w+$/.test(name)) pairs.push([module, name]);
-    }
-  }
-  return pairs;
+/** A name a `from` import takes from an absolute module, and the name it binds (its alias, or itself). */
+export interface ImportedFrom {
+  module: string;
+  name: string;
+  binding: string;
 }
 
 /**
- * Whether a line of `text` starts where `name` is defined (def, class, an assignment, an import
- * that binds it, or a star import or a module `__getattr__` that may), at any indentation. Read
- * without a parse, it may say yes where Python would not (a method of that name); never no where
- * the name is defined by such a line.
+ * The names the `from` imports of `text` take from absolute modules, as printFromImport prints
+ * them (one line, or parenthesized, comments aside). Read from the text, without a parse: the
+ * generator's imports, and a team's in the same shape.
+ */
+export function fromImportedNames(text: string): ImportedFrom[] {
+  const found: ImportedFrom[] = [];
+  for (const [, module = '', parenthesized, plain] of text.matchAll(/^[ \t]*from[ \t]+(\w[\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n#(\\]+))/gm)) {
+    for (const spelled of (parenthesized ?? plain ?? '').replaceAll(/#[^\n]*/g, '').split(',')) {
+      const [name = '', alias] = spelled.trim().split(/\s+as\s+/);
+      if (/^\w+$/.test(name)) found.push({ module, name, binding: alias !== undefined && /^\w+$/.test(alias) ? alias : name });
+    }
+  }
+  return found;
+}
+
+/**
+ * Whether a line of `text` defines `name` at module level, as the generator writes definitions:
+ * at the line's start, a def, a class, an assignment (`name =`, `name:`, `name, other =`), an
+ * import that binds it (on one line or in parentheses), or a star import or a module `__getattr__`
+ * that may. A definition in any other shape (under an `if`, a `try`) is not seen here.
  */
 export function showsDefinition(text: string, name: string): boolean {
-  const at = (pattern: string) => new RegExp(`^[ \\t]*(?:${pattern})`, 'm').test(text);
-  return (
-    at(`(?:async[ \\t]+)?def[ \\t]+${name}\\b|class[ \\t]+${name}\\b|${name}[ \\t]*(?::|=(?!=)|,)|[\\w.]+[ \\t]+as[ \\t]+${name}\\b`) ||
-    at(`(?:from[ \\t]+\\S+[ \\t]+)?import[ \\t][^\\n]*(?:\\b${name}\\b|\\*)`) ||
-    at('(?:async[ \\t]+)?def[ \\t]+__getattr__\\b')
-  );
+  return new RegExp(
+    `^(?:(?:async[ \\t]+)?def[ \\t]+(?:${name}|__getattr__)\\b|class[ \\t]+${name}\\b|${name}[ \\t]*(?::|=(?!=)|,)|` +
+      `(?:from[ \\t]+\\S+[ \\t]+)?import[ \\t](?:[^\\n(]*(?:\\b${name}\\b|\\*)|[ \\t]*\\([^)]*\\b${name}\\b))`,
+    'm',
+  ).test(text);
 }
 
 /** `from module import a, b` as ruff's isort and ruff format leave it (names as `x` or `x as y`). */

@@ -145,32 +145,48 @@ async function refuseNamesUndefined(path: string, before: string, afters: string
 }
 
 /**
- * A name the command's new lines import from a module of the project (`from test_users_api import
- * create_user`, `from my_api.core.db import SessionDep`) must be one that module defines as
- * planned: the team may have renamed it there (`create_user` to `make_user`), and the import would
- * fail at once. Read from the module's text first; only one that shows no definition of the name
- * is parsed, so a project as generated loads no parser for it.
+ * What the command's new lines take from the project's modules must be there as planned: a name
+ * they import (`from test_users_api import create_user`, `from my_api.core.db import SessionDep`),
+ * and a name they read from a module they import (`users_repository.get`). The team may have
+ * renamed it there (`create_user` to `make_user`), and the import, or the call, would fail. Read
+ * from the module's text first; only one that shows no definition of the name where the
+ * generator writes one is parsed, so a project as generated loads no parser for it.
  */
 async function refuseImportsOfNamesGone(plan: Plan, changes: Change[]): Promise<void> {
   for (const change of changes) {
     if ((change.kind !== 'create' && change.kind !== 'edit') || !change.path.endsWith('.py') || plan.holdsConflicts(change.path)) continue;
-    const already = new Set(fromImportedNames(plan.originalText(change.path) ?? '').map((pair) => pair.join(' ')));
-    for (const [module, name] of fromImportedNames(change.text)) {
-      if (already.has(`${module} ${name}`)) continue;
+    const before = plan.originalText(change.path) ?? '';
+    const already = new Set(fromImportedNames(before).map(({ module, name }) => `${module} ${name}`));
+    const attributesBefore = new Set(before.match(/\b\w+\.\w+/g));
+    for (const { module, name, binding } of fromImportedNames(change.text)) {
       // The package's modules under src/; a test's own modules beside it (pytest puts their folder on the path).
       const folder = module.replaceAll('.', '/');
       const places = [`src/${folder}`, ...(module.includes('.') ? [] : [`${dirname(change.path)}/${folder}`])];
       const found = (paths: string[]) => paths.find((path) => plan.read(path) !== undefined);
       const target = found(places.flatMap((place) => [`${place}.py`, `${place}/__init__.py`]));
-      // Not the project's (or not there: a module deleted is another matter), or a submodule.
-      if (target === undefined || found(places.flatMap((place) => [`${place}/${name}.py`, `${place}/${name}/__init__.py`]))) continue;
-      const text = plan.read(target) as string;
-      if (showsDefinition(text, name) || (await moduleNames(text)).has(name)) continue;
-      throw new CliError(
-        `${change.path}: the lines this command adds there import ${name} from ${module}, which ${target} does not define (renamed by hand?); define it there again (for a name renamed, an alias will do: ${name} = <the new name>), then run again (nothing was written)`,
-      );
+      // Not the project's (or not there: a module deleted is another matter).
+      if (target === undefined) continue;
+      const submodule = found(places.flatMap((place) => [`${place}/${name}.py`, `${place}/${name}/__init__.py`]));
+      if (submodule !== undefined) {
+        const used = new Set([...change.text.matchAll(new RegExp(`(?<![\\w.])${binding}\\.(\\w+)`, 'g'))].map((match) => match[1] as string));
+        for (const attribute of used) {
+          // A module's own dunders (`domains.__path__`) are no names it defines.
+          if (!attributesBefore.has(`${binding}.${attribute}`) && !/^__\w+__$/.test(attribute)) await refuseUndefined(plan, change.path, `read ${binding}.${attribute}`, submodule, attribute);
+        }
+      } else if (!already.has(`${module} ${name}`) && !places.some((place) => plan.occupied(`${place}/${name}`))) {
+        await refuseUndefined(plan, change.path, `import ${name} from ${module}`, target, name);
+      }
     }
   }
+}
+
+/** Refuses the plan where the module at `target` does not define `name`, which `path`'s new lines `use`. */
+async function refuseUndefined(plan: Plan, path: string, use: string, target: string, name: string): Promise<void> {
+  const text = plan.read(target) as string;
+  if (showsDefinition(text, name) || (await moduleNames(text)).has(name)) return;
+  throw new CliError(
+    `${path}: the lines this command adds there ${use}, which ${target} does not define (renamed by hand?); define ${name} there again (for a name renamed, an alias will do: ${name} = <the new name>), then run again (nothing was written)`,
+  );
 }
 
 const TRAPPED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

@@ -202,10 +202,24 @@ describe('add-field, as hostile users tried it', () => {
   it('refuses, writing nothing, where its lines would import a name the user renamed in another module', async () => {
     // A reference to users: the orders tests build a user with the users tests' create_user.
     const users = 'tests/test_users_api.py';
-    await writeFile(at(users), (await read(users)).replaceAll(/\bcreate_user\b/g, 'make_user'));
+    // A local of the old name in a test of theirs is no name the module defines.
+    const theirs = '\n\ndef test_mine(client: TestClient) -> None:\n    create_user = make_user\n    assert create_user(client)["id"]\n';
+    await writeFile(at(users), `${(await read(users)).replaceAll(/\bcreate_user\b/g, 'make_user')}${theirs}`);
     const before = await snapshotTree(root, { withFolders: true });
     await expect(runAddField({ domain: 'orders', fields: 'owner:ref(users)?' }, testContext(root).ctx)).rejects.toThrow(
       `tests/test_orders_api.py: the lines this command adds there import create_user from test_users_api, which ${users} does not define (renamed by hand?)`,
+    );
+    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
+  });
+
+  it('refuses, writing nothing, where its lines would call a function the user renamed in another module', async () => {
+    // A reference to users: the orders service looks the user up with the users repository's get.
+    const repository = 'src/my_api/repositories/users.py';
+    await writeFile(at(repository), (await read(repository)).replace('async def get(', 'async def get_by_id('));
+    await writeFile(at('src/my_api/services/users.py'), (await read('src/my_api/services/users.py')).replaceAll('repository.get(', 'repository.get_by_id('));
+    const before = await snapshotTree(root, { withFolders: true });
+    await expect(runAddField({ domain: 'orders', fields: 'owner:ref(users)?' }, testContext(root).ctx)).rejects.toThrow(
+      `src/my_api/services/orders.py: the lines this command adds there read users_repository.get, which ${repository} does not define (renamed by hand?)`,
     );
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });

@@ -30,11 +30,11 @@ describe('imports and definitions read from the text', () => {
       '    from test_users_api import create_user, make_user',
     ].join('\n');
     expect(fromImportedNames(text)).toEqual([
-      ['my_api.core.db', 'SessionDep'],
-      ['my_api.schemas.orders', 'OrderCreate'],
-      ['my_api.schemas.orders', 'OrderRead'],
-      ['test_users_api', 'create_user'],
-      ['test_users_api', 'make_user'],
+      { module: 'my_api.core.db', name: 'SessionDep', binding: 'SessionDep' },
+      { module: 'my_api.schemas.orders', name: 'OrderCreate', binding: 'OrderCreate' },
+      { module: 'my_api.schemas.orders', name: 'OrderRead', binding: 'Read' },
+      { module: 'test_users_api', name: 'create_user', binding: 'create_user' },
+      { module: 'test_users_api', name: 'make_user', binding: 'make_user' },
     ]);
   });
 
@@ -44,11 +44,16 @@ describe('imports and definitions read from the text', () => {
     ['class create_user:', true],
     ['create_user = make_user', true],
     ['create_user: Callable[..., int] = make_user', true],
-    ['    create_user,', true],
+    ['create_user, other = make_user, None', true],
     ['from helpers import make_user as create_user', true],
+    ['from helpers import (\n    make_user as create_user,\n)', true],
     ['from helpers import *', true],
     ['def __getattr__(name):', true],
     ['def make_user(client):\n    return create_user_id(client)', false],
+    // A local of a function, or a fixture's inner function: nothing the module defines.
+    ['def test_it():\n    create_user = make_user', false],
+    ['def user_factory():\n    def create_user():\n        return {}\n    return create_user', false],
+    ['values = (\n    create_user,\n)', false],
     ['assert create_user == 1', false],
     ['# create_user was renamed', false],
   ])('sees %j define create_user: %s', (text, defines) => {
