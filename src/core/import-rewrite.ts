@@ -85,6 +85,8 @@ interface Statement {
   trailing?: Node;
   /** Comments inside its parentheses. */
   inner: boolean;
+  /** The comment after its opening parenthesis (`from a import (  # noqa: E402`): the statement's, not its first name's. */
+  opening?: string;
 }
 
 interface Context {
@@ -115,14 +117,20 @@ function noteLayerPackageImport(context: Context, node: Node, module: string): v
   );
 }
 
-/** The names of a `from` import, each with the comments inside the parentheses that belong to it. */
-function importedNames(node: Node): ImportedName[] {
+/**
+ * The names of a `from` import, each with the comments inside the parentheses that belong to it,
+ * and the comment after its opening parenthesis, which belongs to the statement.
+ */
+function importedNames(node: Node): { names: ImportedName[]; opening?: string } {
   const names: ImportedName[] = [];
   let leading: string[] = [];
+  let opening: string | undefined;
   const module = node.childForFieldName('module_name');
   for (const child of node.children) {
     if (!child || child.id === module?.id) continue;
-    if (child.type === 'dotted_name' || child.type === 'aliased_import' || child.type === 'wildcard_import') {
+    if (child.type === 'comment' && child.previousSibling?.type === '(' && child.previousSibling.endPosition.row === child.startPosition.row) {
+      opening = commentText(child);
+    } else if (child.type === 'dotted_name' || child.type === 'aliased_import' || child.type === 'wildcard_import') {
       const name = child.type === 'aliased_import' ? compact(child.childForFieldName('name')) : compact(child);
       const alias = child.type === 'aliased_import' ? compact(child.childForFieldName('alias')) : undefined;
       names.push({ name, ...(alias === undefined ? {} : { alias }), ...(leading.length > 0 ? { leading } : {}) });
@@ -139,14 +147,14 @@ function importedNames(node: Node): ImportedName[] {
     const last = names.at(-1) as ImportedName;
     last.trailing = [last.trailing, ...leading].filter((text) => text !== undefined).join(' ');
   }
-  return names;
+  return opening === undefined ? { names } : { names, opening };
 }
 
 function readFromImport(node: Node, context: Context): Statement {
   const moduleNode = node.childForFieldName('module_name') as Node;
   const spelled = compact(moduleNode);
   const relative = moduleNode.type === 'relative_import';
-  const names = importedNames(node);
+  const { names, opening } = importedNames(node);
   const statement: Statement = {
     node,
     kind: 'from',
@@ -154,6 +162,7 @@ function readFromImport(node: Node, context: Context): Statement {
     current: { module: spelled, names },
     leading: [],
     inner: node.descendantsOfType('comment').length > 0,
+    ...(opening === undefined ? {} : { opening }),
   };
   const absolute = relative ? (context.oldPackage ? resolveRelative(spelled, context.oldPackage) : undefined) : spelled;
   if (absolute === undefined) return statement;
@@ -309,7 +318,15 @@ function rewriteRun(run: Statement[], source: string, splices: Splices, eol: str
     }
   }
   const sorted = [...items].sort(order);
-  const print = (item: Item) => item.text ?? printFromImport(item.statement, indent, eol, lineLength).slice(indent.length);
+  const print = (item: Item) => {
+    if (item.text !== undefined) return item.text;
+    const printed = printFromImport(item.statement, indent, eol, lineLength).slice(indent.length);
+    // The comment after the opening parenthesis stays on the statement's first line.
+    const { opening } = item.origin;
+    if (opening === undefined) return printed;
+    const firstLine = printed.indexOf(eol);
+    return firstLine < 0 ? `${printed}  ${opening}` : `${printed.slice(0, firstLine)}  ${opening}${printed.slice(firstLine)}`;
+  };
   const oneToOne = sorted.length === run.length && sorted.every((item, index) => item.origin === run[index]);
   if (oneToOne) {
     for (const item of sorted) {

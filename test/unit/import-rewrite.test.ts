@@ -164,6 +164,15 @@ from my_api.services import orders, users  # a
 `);
   });
 
+  it('keeps a comment after the opening parenthesis on the statement\'s first line (a noqa for it)', async () => {
+    const late = (module: string) => `x = 1\nfrom ${module} import (  # noqa: E402\n    CLOSED,\n    OPEN,\n)\n`;
+    const { text } = await rewriteImports(late('my_api.repositories.orders'), stays('src/my_api/flows/x.py'), moves('layer-first'));
+    expect(text).toBe('x = 1\nfrom my_api.domains.orders.repository import CLOSED, OPEN  # noqa: E402\n');
+    const long = `CLOSED_${'X'.repeat(50)}`;
+    const wrapped = await rewriteImports(late('my_api.repositories.orders').replace('CLOSED', long), stays('src/my_api/flows/x.py'), moves('layer-first'));
+    expect(wrapped.text).toBe(`x = 1\nfrom my_api.domains.orders.repository import (  # noqa: E402\n    ${long},\n    OPEN,\n)\n`);
+  });
+
   it('reports the lines a longer module name pushed past the line length', async () => {
     const source = `import my_api.services.users\n\n${'x'.repeat(60)} = my_api.services.users.create_user(1, 2)\n`;
     expect((await rewriteImports(source, stays('tests/test_x.py'), moves('layer-first'))).longLines).toEqual([3]);
