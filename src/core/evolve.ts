@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { CliError, UsageError } from '../errors.js';
 import { freeRevision, liveDomains, type MigrationChain, recordedFields, renderDomain } from './domain.js';
 import { type Field, hasPlainIndex } from './fields.js';
@@ -65,7 +66,12 @@ export async function replanDomainFiles(plan: Plan, manifest: Manifest, name: Do
       const kept = file.path.endsWith('.py') ? await restoreImportsRead(file.path, merged.text, generatedAs, file.content) : { text: merged.text };
       if ('conflict' in kept) replanned.conflicts.push(`${file.path}:${kept.conflict}`);
       else {
-        const text = file.path.endsWith('.py') ? await sectionStandardLibrary(file.path, await dropImportsNoLongerRead(file.path, kept.text, generatedAs, file.content), ours) : kept.text;
+        // The project's own modules: its package, and a test's modules beside it (ruff's `src` has tests/).
+        const firstParty = (module: string) => {
+          const top = module.split('.')[0] as string;
+          return top === manifest.options.packageName || (module === top && plan.read(`${dirname(file.path)}/${top}.py`) !== undefined);
+        };
+        const text = file.path.endsWith('.py') ? await sectionImports(file.path, await dropImportsNoLongerRead(file.path, kept.text, generatedAs, file.content), ours, firstParty) : kept.text;
         plan.generate(file, blankAfterClassDocstrings(text));
       }
     }
@@ -278,9 +284,12 @@ async function placeNewStandardImports(
  * beside theirs, in a block of its own or out of order: the section is joined and sorted as ruff
  * sorts one by default. One the change takes out (remove-field's) takes the blank line after it,
  * and leaves the user's last one against the next section: a blank line goes back between them.
- * Only where the change made it so: what the user's file had stays as it was.
+ * The project's own imports (`firstParty`) are joined and sorted the same way: add-field's
+ * `from test_users_api import create_user` lands in a block of its own above the user's `from
+ * helpers import create_order`. Only where the change made it so: what the user's file had stays
+ * as it was.
  */
-async function sectionStandardLibrary(path: string, merged: string, ours: string): Promise<string> {
+async function sectionImports(path: string, merged: string, ours: string, firstParty: (module: string) => boolean): Promise<string> {
   const beforeLines = ours.replaceAll('\r\n', '\n').split('\n');
   const standard = (statement: ImportStatement) => statement.modules.every((module) => STDLIB_MODULES.has(module.split('.')[0] as string));
   // Lines are split at \n: in a CRLF file each keeps its \r, and a line put in gets one.
@@ -318,29 +327,35 @@ async function sectionStandardLibrary(path: string, merged: string, ours: string
   }
   const split = lines.join('\n');
   lines = split.split('\n');
-  // Standard-library blocks the user did not keep apart go together; a group the change joined or
+  // Blocks of one section the user did not keep apart go together; a group the change joined or
   // added to is sorted: `import` statements, then `from` ones, as ruff's isort orders each.
-  const groups: Array<{ statements: ImportStatement[]; joined: boolean }> = [];
-  for (const block of await importBlocks(split)) {
-    const last = groups.at(-1);
-    const [end, start] = [last?.statements.at(-1), block[0] as ImportStatement];
-    const together =
-      last !== undefined && end !== undefined && last.statements.every(standard) && block.every(standard) &&
-      lines.slice(end.endRow + 1, start.row).every((line) => line.trim() === '') && !follows(end, start, true);
-    if (together) {
-      last.statements.push(...block);
-      last.joined = true;
-    } else groups.push({ statements: block, joined: false });
+  const project = (statement: ImportStatement) => statement.modules.every(firstParty);
+  let text = split;
+  for (const section of [standard, project]) {
+    lines = text.split('\n');
+    const groups: Array<{ statements: ImportStatement[]; joined: boolean }> = [];
+    for (const block of await importBlocks(text)) {
+      const last = groups.at(-1);
+      const [end, start] = [last?.statements.at(-1), block[0] as ImportStatement];
+      const together =
+        last !== undefined && end !== undefined && last.statements.every(section) && block.every(section) &&
+        lines.slice(end.endRow + 1, start.row).every((line) => line.trim() === '') && !follows(end, start, true);
+      if (together) {
+        last.statements.push(...block);
+        last.joined = true;
+      } else groups.push({ statements: block, joined: false });
+    }
+    for (const { statements, joined } of groups.reverse()) {
+      if (!statements.every(section) || (!joined && statements.every((statement) => usersStatements.has(statementText(statement))))) continue;
+      const sorted = [...statements].sort((a, b) =>
+        a.from && b.from ? fromImportOrder(a.from, b.from) : a.from || b.from ? Number(a.from !== undefined) - Number(b.from !== undefined) : plainImportOrder(a.module, b.module),
+      );
+      const [start, end] = [(statements[0] as ImportStatement).row, (statements.at(-1) as ImportStatement).endRow];
+      lines.splice(start, end - start + 1, ...sorted.flatMap((statement) => statement.lines.map((line) => line + cr)));
+    }
+    text = lines.join('\n');
   }
-  for (const { statements, joined } of groups.reverse()) {
-    if (!statements.every(standard) || (!joined && statements.every((statement) => usersStatements.has(statementText(statement))))) continue;
-    const sorted = [...statements].sort((a, b) =>
-      a.from && b.from ? fromImportOrder(a.from, b.from) : a.from || b.from ? Number(a.from !== undefined) - Number(b.from !== undefined) : plainImportOrder(a.module, b.module),
-    );
-    const [start, end] = [(statements[0] as ImportStatement).row, (statements.at(-1) as ImportStatement).endRow];
-    lines.splice(start, end - start + 1, ...sorted.flatMap((statement) => statement.lines.map((line) => line + cr)));
-  }
-  return lines.join('\n');
+  return text;
 }
 
 /**

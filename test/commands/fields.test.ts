@@ -224,6 +224,15 @@ describe('add-field, as hostile users tried it', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
+  it('puts its import of the project\'s own module in the user\'s block of them, sorted (ruff\'s isort)', async () => {
+    const tests = 'tests/test_orders_api.py';
+    await writeFile(at('tests/helpers.py'), 'def make_note() -> str:\n    return "note"\n');
+    const mine = (await read(tests)).replace('from fastapi.testclient import TestClient\n', 'from fastapi.testclient import TestClient\n\nfrom helpers import make_note\n');
+    await writeFile(at(tests), `${mine}\n\ndef test_note() -> None:\n    assert make_note()\n`);
+    await runAddField({ domain: 'orders', fields: 'owner:ref(users)?' }, testContext(root).ctx);
+    expect(await read(tests)).toContain('from fastapi.testclient import TestClient\n\nfrom helpers import make_note\nfrom test_users_api import create_user\n\n');
+  });
+
   it('puts back an import the user took out, unused then, that its new lines read (import pytest)', async () => {
     const tests = 'tests/test_orders_api.py';
     // Their parametrized tests deleted, `import pytest` went too (ruff's F401 asked for it).
