@@ -202,12 +202,16 @@ async function dropImportsNoLongerRead(path: string, merged: string, generatedAs
   let text = merged;
   for (const statement of [...(await moduleImports(merged, path))].reverse()) {
     const { from } = statement;
-    if (!from || statement.lines.some((line) => line.includes('#'))) continue;
+    if (!from) continue;
     const candidates = from.names.filter((name) => name.alias === undefined && unneeded.includes(`${from.module} ${name.name}`)).map((name) => name.name);
     if (candidates.length === 0) continue;
     const read = await namesUsedOutsideImports(text, path, candidates);
     const names = from.names.filter((name) => !candidates.includes(name.name) || read.has(name.name));
     if (names.length === from.names.length) continue;
+    // A statement with comments goes whole with its last name, its comments with it (as ruff's
+    // fix of F401 takes them); one that keeps names would print its comments anew: left as it is.
+    const commented = statement.lines.some((line) => line.includes('#'));
+    if (commented && names.length > 0) continue;
     const lines = text.split(eol);
     if (names.length > 0) lines.splice(statement.row, statement.endRow - statement.row + 1, ...printFromImport({ module: from.module, names }).split('\n'));
     else takeOutStatement(lines, statement.row, statement.endRow);

@@ -1,4 +1,5 @@
 import { diff3Merge, diffComm } from 'node-diff3';
+import { STDLIB_MODULES } from './names.js';
 import { canonicalFromImports, columns, type ImportedName, LINE_LENGTH, printFromImport } from './python-source.js';
 import { inLineEndingsOf, reindent } from './source-text.js';
 
@@ -148,6 +149,8 @@ const NAME_LINE = /^( {4})(\w+),(?: +(#.*))?$/;
 interface ReadImport {
   names: ImportedName[];
   comment?: string;
+  /** Wrapped a name a line: kept so where a name has its comment, as ruff keeps it. */
+  wrapped?: boolean;
 }
 
 /**
@@ -160,16 +163,19 @@ interface ReadImport {
  */
 function mergedImports(clash: Clash, eol: string): string[] | undefined {
   if (clash.base === undefined) return undefined;
-  const read = (lines: string[]) => {
+  /** `generated`: the generator's lines, whose blank lines (between sections) the caller puts back. */
+  const read = (lines: string[], generated = true) => {
     const modules = new Map<string, ReadImport>();
     for (let at = 0; at < lines.length; at += 1) {
       const line = (lines[at] as string).replace(/\r?\n$/, '');
+      if (generated && line === '') continue;
       // As ruff wraps one that does not fit: `from a import (`, a name a line, `)`.
       const open = FROM_IMPORT_OPEN.exec(line);
       let module: string | undefined;
       const statement: ReadImport = { names: [] };
       if (open) {
         module = open[1] as string;
+        statement.wrapped = true;
         for (at += 1; at < lines.length && !/^\)\r?\n?$/.test(lines[at] as string); at += 1) {
           // Four spaces in, as printFromImport prints them: another indentation is left to the user.
           const name = NAME_LINE.exec((lines[at] as string).replace(/\r?\n$/, ''));
@@ -189,17 +195,23 @@ function mergedImports(clash: Clash, eol: string): string[] | undefined {
     }
     return modules;
   };
-  const [ours, base, theirs] = [read(clash.ours), read(clash.base), read(clash.theirs)];
-  if (!ours || !base || !theirs || [...theirs.keys()].some((module) => !ours.has(module) && !base.has(module))) return undefined;
+  const [ours, base, theirs] = [read(clash.ours, false), read(clash.base), read(clash.theirs)];
+  if (!ours || !base || !theirs) return undefined;
+  // A module the generator newly imports from goes after the user's statements: one of the
+  // standard library's (a date field's `from datetime import date`), which the merge's caller
+  // moves to its section; another would have no place the merge can tell.
+  const added = [...theirs].filter(([module]) => !ours.has(module) && !base.has(module));
+  if (added.some(([module]) => !STDLIB_MODULES.has(module.split('.')[0] as string))) return undefined;
   const merged: string[] = [];
-  for (const [module, { names, comment }] of ours) {
+  for (const [module, { names, comment, wrapped }] of ours) {
     const [was, now] = [base.get(module)?.names.map((name) => name.name) ?? [], theirs.get(module)?.names.map((name) => name.name) ?? []];
     const mine = names.map((name) => name.name);
     const kept = [...names.filter((name) => !was.includes(name.name) || now.includes(name.name)), ...now.filter((name) => !was.includes(name) && !mine.includes(name)).map((name) => ({ name }))];
     const [statement] = canonicalFromImports([{ module, names: kept }]);
     if (!statement) continue;
     if (comment === undefined) {
-      merged.push(...printFromImport(statement).split('\n').map((line) => line + eol));
+      const commented = wrapped === true && statement.names.some((name) => name.trailing !== undefined);
+      merged.push(...printFromImport(statement, '', '\n', LINE_LENGTH, commented).split('\n').map((line) => line + eol));
       continue;
     }
     // The comment after the statement stays after it, on its line; where that line would be too
@@ -208,6 +220,7 @@ function mergedImports(clash: Clash, eol: string): string[] | undefined {
     if (printed.includes('\n') || columns(printed) > LINE_LENGTH) return undefined;
     merged.push(printed + eol);
   }
+  for (const [module, { names }] of added) merged.push(...printFromImport({ module, names }).split('\n').map((line) => line + eol));
   return merged;
 }
 

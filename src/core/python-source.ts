@@ -239,16 +239,22 @@ function mergeComments(a: ImportedName, b: ImportedName): ImportedName {
   return { ...a, leading: leading.length > 0 ? leading : undefined, trailing };
 }
 
+/** A comment ruff leaves out when it measures a line: a pragma (`# noqa`, `# type: ignore`). */
+const PRAGMA = /^#\s*(?:noqa|type:|pyright:|pylint:)/;
+
 /**
- * A `from` import as ruff formats it, at `indent`: on one line when it fits (a comment after its
- * last name may follow), else one name per line with a trailing comma, each with its comments.
+ * A `from` import as ruff formats it, at `indent`: on one line when it fits, a comment after its
+ * last name included (a pragma aside, as ruff measures), else, or where `wrapped` keeps it so (a
+ * statement the team wrapped, with its magic trailing comma), one name per line with a trailing
+ * comma, each with its comments.
  */
-export function printFromImport(statement: FromImport, indent = '', eol = '\n', lineLength = LINE_LENGTH): string {
+export function printFromImport(statement: FromImport, indent = '', eol = '\n', lineLength = LINE_LENGTH, wrapped = false): string {
   const spelled = statement.names.map((name) => (name.alias === undefined ? name.name : `${name.name} as ${name.alias}`));
   const last = statement.names.at(-1)?.trailing;
   const commented = statement.names.some((name, index) => (name.leading?.length ?? 0) > 0 || (name.trailing !== undefined && index < spelled.length - 1));
   const line = `${indent}from ${statement.module} import ${spelled.join(', ')}`;
-  if (!commented && columns(line) <= lineLength) return last === undefined ? line : `${line}  ${last}`;
+  const width = columns(line) + (last === undefined || PRAGMA.test(last) ? 0 : 2 + columns(last));
+  if (!wrapped && !commented && width <= lineLength) return last === undefined ? line : `${line}  ${last}`;
   // One level deeper, in the statement's own indentation (a tab where the file indents with tabs).
   const inner = `${indent}${indent.includes('\t') ? '\t' : '    '}`;
   const body = statement.names.flatMap((name, index) => [

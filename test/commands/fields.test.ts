@@ -233,6 +233,16 @@ describe('add-field, as hostile users tried it', () => {
     expect(await read(tests)).toContain('from fastapi.testclient import TestClient\n\nfrom helpers import make_note\nfrom test_users_api import create_user\n\n');
   });
 
+  it('merges import lines the user put comments after, beside the standard library\'s imports a date field needs, and takes a commented one out whole with its last name', async () => {
+    const model = 'src/my_api/repositories/orders.py';
+    await writeFile(at(model), (await read(model)).replace('from sqlalchemy import String, func, select\n', 'from sqlalchemy import String, func, select  # the query API\n'));
+    await runAddField({ domain: 'orders', fields: 'due:date?, price:decimal?' }, testContext(root).ctx);
+    expect(await read(model)).toContain('from datetime import date\nfrom decimal import Decimal\n\nfrom sqlalchemy import Date, Numeric, String, func, select  # the query API\n');
+    await writeFile(at(model), (await read(model)).replace('from decimal import Decimal\n', 'from decimal import Decimal  # money\n'));
+    await runRemoveField({ domain: 'orders', field: 'price' }, testContext(root).ctx);
+    expect(await read(model)).toContain('from datetime import date\n\nfrom sqlalchemy import Date, String, func, select  # the query API\n');
+  });
+
   it('puts back an import the user took out, unused then, that its new lines read (import pytest)', async () => {
     const tests = 'tests/test_orders_api.py';
     // Their parametrized tests deleted, `import pytest` went too (ruff's F401 asked for it).

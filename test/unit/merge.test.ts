@@ -73,6 +73,9 @@ describe('import lines both sides changed', () => {
     expect(mergeLines(commented, base, theirs)).toEqual({ text: 'from a import B, Mine, New, c  # the query API\nfrom d import E\n\nx = 1\n', conflicts: [] });
     const wrapped = 'from a import (\n    B,\n    Mine,  # ours\n    c,\n)\nfrom d import E\n\nx = 1\n';
     expect(mergeLines(wrapped, base, theirs).text).toBe('from a import (\n    B,\n    Mine,  # ours\n    New,\n    c,\n)\nfrom d import E\n\nx = 1\n');
+    // A comment after the last name keeps the statement wrapped, as ruff keeps it.
+    const onLast = 'from a import (\n    B,\n    c,  # up to 255 characters\n)\nfrom d import E\n\nx = 1\n';
+    expect(mergeLines(onLast, base, theirs).text).toBe('from a import (\n    B,\n    New,\n    c,  # up to 255 characters\n)\nfrom d import E\n\nx = 1\n');
     // ruff would move a comment after a statement it wraps: that is the user's to place.
     const long = `from a import B, c  # ${'x'.repeat(80)}\nfrom d import E\n\nx = 1\n`;
     expect(mergeLines(long, base, theirs).conflicts).toEqual([1]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { columns, fromImportedNames, showsDefinition } from '../../src/core/python-source.js';
+import { columns, fromImportedNames, printFromImport, showsDefinition } from '../../src/core/python-source.js';
 
 describe('columns', () => {
   it.each([
@@ -58,5 +58,15 @@ describe('imports and definitions read from the text', () => {
     ['# create_user was renamed', false],
   ])('sees %j define create_user: %s', (text, defines) => {
     expect(showsDefinition(text, 'create_user')).toBe(defines);
+  });
+});
+
+describe('printFromImport', () => {
+  it('counts a comment after the last name in the line, as ruff does, but a pragma', () => {
+    const statement = (trailing: string) => ({ module: 'my_api.schemas.columns', names: [{ name: 'Omittable' }, { name: 'ShortStr', trailing }] });
+    const long = '# up to 255 characters, checked by pydantic before the database';
+    expect(printFromImport(statement(long))).toBe(`from my_api.schemas.columns import (\n    Omittable,\n    ShortStr,  ${long}\n)`);
+    const pragma = `# noqa: F401 ${'x'.repeat(60)}`;
+    expect(printFromImport(statement(pragma))).toBe(`from my_api.schemas.columns import Omittable, ShortStr  ${pragma}`);
   });
 });
