@@ -309,7 +309,7 @@ export async function transact(
   }
 }
 
-/** The commands that print new lines from the templates (the others move or remove lines). */
+/** The commands that print new lines from the templates into files (the others move or remove lines there). */
 const PRINTING_COMMANDS = new Set(['add-domain', 'add-field', 'add-flow', 'upgrade']);
 
 /** `transact` on the project around `ctx.cwd`, with its manifest read and kept up to date. */
@@ -325,9 +325,12 @@ export function editProject(
     plan.indentPythonWith(format.indent);
     const planned = await build(plan, manifest);
     planManifest(plan, manifest);
-    // Lines are printed as ruff format leaves them with create's settings; printing them for others is ruff format's job.
-    const writesPython = () => plan.changes().some((change) => (change.kind === 'create' || change.kind === 'edit') && change.path.endsWith('.py'));
-    if (format.unfollowed.length > 0 && PRINTING_COMMANDS.has(run.command) && writesPython()) {
+    // Lines are printed as ruff format leaves them with create's settings; printing them for others
+    // is ruff format's job. Every command's new files are printed (remove-field's migration, flip's
+    // new package), and the lines the printing commands put into files.
+    const printsPython = () =>
+      plan.changes().some((change) => change.path.endsWith('.py') && (change.kind === 'create' || (change.kind === 'edit' && PRINTING_COMMANDS.has(run.command))));
+    if (format.unfollowed.length > 0 && printsPython()) {
       const longer = format.lineLength < LINE_LENGTH ? ` (ruff check may still find a comment too long for ${format.lineLength})` : '';
       ctx.log.warn(
         `ruff format here has ${format.unfollowed.join(', ')}, and the Python lines this writes are printed as create's settings have them: \`${toolPrefix(plan)}ruff format\` reprints them${longer}.`,

@@ -287,10 +287,15 @@ describe('remove-domain', () => {
     expect(await warned('notes')).toEqual([
       expect.stringContaining('has line-length = 88, quote-style = "single", line-ending = "cr-lf", and the Python lines'),
     ]);
-    // A command that only takes lines out prints none to reformat.
-    const { ctx, output } = testContext(root);
-    await runRemoveDomain({ name: 'notes' }, ctx);
-    expect(output.filter((line) => line.includes('ruff format here'))).toEqual([]);
+    // A command that only takes lines out prints none to reformat; one that writes a new file
+    // does, as remove-domain's migration dropping the table.
+    const removed = async (name: string, purge: boolean) => {
+      const { ctx, output } = testContext(root);
+      await runRemoveDomain({ name, purge }, ctx);
+      return output.filter((line) => line.includes('ruff format here'));
+    };
+    expect(await removed('notes', true)).toEqual([]);
+    expect(await removed('labels', false)).toEqual([expect.stringContaining('line-ending = "cr-lf", and the Python lines')]);
     expect((await warned('memos'))[0]).toContain('(ruff check may still find a comment too long for 88)');
   });
 
