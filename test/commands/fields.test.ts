@@ -187,40 +187,32 @@ describe('add-field, as hostile users tried it', () => {
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
-  it('refuses, writing nothing, where its lines would read a name the user renamed (create_order to make_order)', async () => {
-    const tests = 'tests/test_orders_api.py';
-    // A fixture of the old name, which one test of theirs takes: a parameter, no name the new test sees.
-    const theirs = '\n\ndef test_mine(create_order: dict[str, object]) -> None:\n    assert create_order\n';
-    await writeFile(at(tests), `${(await read(tests)).replaceAll(/\bcreate_order\b/g, 'make_order')}${theirs}`);
+  // Each a name the user renamed, which the command's new lines would still use (a NameError, an
+  // ImportError or an AttributeError once they ran).
+  const renamed = (path: string, from: RegExp, to: string, theirs = '') => async () => writeFile(at(path), `${(await read(path)).replaceAll(from, to)}${theirs}`);
+  it.each([
+    [
+      'read a name renamed in the file (create_order; a fixture of the old name is a parameter, no name the new test sees)',
+      'level:int+=1',
+      [renamed('tests/test_orders_api.py', /\bcreate_order\b/g, 'make_order', '\n\ndef test_mine(create_order: dict[str, object]) -> None:\n    assert create_order\n')],
+      'tests/test_orders_api.py: the lines this command adds there read create_order, which the file does not define (renamed by hand?); define or import it there again',
+    ],
+    [
+      'import a name renamed in another module (create_user; a local of the old name is none the module defines)',
+      'owner:ref(users)?',
+      [renamed('tests/test_users_api.py', /\bcreate_user\b/g, 'make_user', '\n\ndef test_mine(client: TestClient) -> None:\n    create_user = make_user\n    assert create_user(client)["id"]\n')],
+      'tests/test_orders_api.py: the lines this command adds there import create_user from test_users_api, which tests/test_users_api.py does not define (renamed by hand?)',
+    ],
+    [
+      'call a function renamed in a module it imports (the users repository\'s get)',
+      'owner:ref(users)?',
+      [renamed('src/my_api/repositories/users.py', /async def get\(/g, 'async def get_by_id('), renamed('src/my_api/services/users.py', /repository\.get\(/g, 'repository.get_by_id(')],
+      'src/my_api/services/orders.py: the lines this command adds there read users_repository.get, which src/my_api/repositories/users.py does not define (renamed by hand?)',
+    ],
+  ])('refuses, writing nothing, where its lines would %s', async (_, fields, edits, message) => {
+    for (const edit of edits) await edit();
     const before = await snapshotTree(root, { withFolders: true });
-    await expect(runAddField({ domain: 'orders', fields: 'level:int+=1' }, testContext(root).ctx)).rejects.toThrow(
-      `${tests}: the lines this command adds there read create_order, which the file does not define (renamed by hand?); define or import it there again`,
-    );
-    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
-  });
-
-  it('refuses, writing nothing, where its lines would import a name the user renamed in another module', async () => {
-    // A reference to users: the orders tests build a user with the users tests' create_user.
-    const users = 'tests/test_users_api.py';
-    // A local of the old name in a test of theirs is no name the module defines.
-    const theirs = '\n\ndef test_mine(client: TestClient) -> None:\n    create_user = make_user\n    assert create_user(client)["id"]\n';
-    await writeFile(at(users), `${(await read(users)).replaceAll(/\bcreate_user\b/g, 'make_user')}${theirs}`);
-    const before = await snapshotTree(root, { withFolders: true });
-    await expect(runAddField({ domain: 'orders', fields: 'owner:ref(users)?' }, testContext(root).ctx)).rejects.toThrow(
-      `tests/test_orders_api.py: the lines this command adds there import create_user from test_users_api, which ${users} does not define (renamed by hand?)`,
-    );
-    expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
-  });
-
-  it('refuses, writing nothing, where its lines would call a function the user renamed in another module', async () => {
-    // A reference to users: the orders service looks the user up with the users repository's get.
-    const repository = 'src/my_api/repositories/users.py';
-    await writeFile(at(repository), (await read(repository)).replace('async def get(', 'async def get_by_id('));
-    await writeFile(at('src/my_api/services/users.py'), (await read('src/my_api/services/users.py')).replaceAll('repository.get(', 'repository.get_by_id('));
-    const before = await snapshotTree(root, { withFolders: true });
-    await expect(runAddField({ domain: 'orders', fields: 'owner:ref(users)?' }, testContext(root).ctx)).rejects.toThrow(
-      `src/my_api/services/orders.py: the lines this command adds there read users_repository.get, which ${repository} does not define (renamed by hand?)`,
-    );
+    await expect(runAddField({ domain: 'orders', fields }, testContext(root).ctx)).rejects.toThrow(message);
     expect(await snapshotTree(root, { withFolders: true })).toEqual(before);
   });
 
