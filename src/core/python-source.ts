@@ -293,17 +293,29 @@ export function fromImportedNames(text: string): ImportedFrom[] {
 }
 
 /**
- * Whether a line of `text` defines `name` at module level, as the generator writes definitions:
- * at the line's start, a def, a class, an assignment (`name =`, `name:`, `name, other =`), an
- * import that binds it (on one line or in parentheses), or a star import or a module `__getattr__`
- * that may. A definition in any other shape (under an `if`, a `try`) is not seen here.
+ * The names `text` defines at module level as the generator writes definitions, at a line's
+ * start: a def, a class, an assignment (`name =`, `name:`, `name, other =`), an import that binds
+ * it (on one line or in parentheses); `all` where a star import or a module `__getattr__` may
+ * define any. A definition in any other shape (under an `if`, a `try`) is not seen here.
  */
-export function showsDefinition(text: string, name: string): boolean {
-  return new RegExp(
-    `^(?:(?:async[ \\t]+)?def[ \\t]+(?:${name}|__getattr__)\\b|class[ \\t]+${name}\\b|${name}[ \\t]*(?::|=(?!=)|,)|` +
-      `(?:from[ \\t]+\\S+[ \\t]+)?import[ \\t](?:[^\\n(]*(?:\\b${name}\\b|\\*)|[ \\t]*\\([^)]*\\b${name}\\b))`,
-    'm',
-  ).test(text);
+export function shownDefinitions(text: string): { names: Set<string>; all: boolean } {
+  const names = new Set<string>();
+  let all = false;
+  const bind = (spelled: string) => {
+    for (const part of spelled.replaceAll(/#[^\n]*/g, '').split(',')) {
+      const binding = part.trim().split(/\s+as\s+/).at(-1) as string;
+      if (binding === '*') all = true;
+      else if (/^\w+$/.test(binding)) names.add(binding);
+    }
+  };
+  for (const [, defined = '', declared, targets, parenthesized, imported] of text.matchAll(
+    /^(?:(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)|(\w+(?:[ \t]*,[ \t]*\w+)*)[ \t]*(?::|=(?!=)|,)|(?:from[ \t]+\S+[ \t]+)?import[ \t]+(?:\(([^)]*)\)|([^\n]*)))/gm,
+  )) {
+    if (defined === '__getattr__') all = true;
+    if (defined !== '' || declared !== undefined) names.add(declared ?? defined);
+    else bind(targets ?? parenthesized ?? imported ?? '');
+  }
+  return { names, all };
 }
 
 /** `from module import a, b` as ruff's isort and ruff format leave it (names as `x` or `x as y`). */

@@ -6,9 +6,10 @@ import { applyChanges, readJournal, rollBackJournal } from './apply.js';
 import { liveHolder, lockProject } from './lock.js';
 import { findProjectRoot, loadManifest, type Manifest, planManifest } from './manifest.js';
 import { conflictSides } from './merge.js';
+import { STDLIB_MODULES } from './names.js';
 import { type Change, Plan } from './plan.js';
 import { ruffFormat, toolPrefix } from './project.js';
-import { fromImportedNames, LINE_LENGTH, showsDefinition } from './python-source.js';
+import { fromImportedNames, LINE_LENGTH, shownDefinitions } from './python-source.js';
 import { moduleNames, namesBound, namesUnbound, syntaxErrorLine } from './python-edit.js';
 import { type PlanReport, reportPlan } from './report.js';
 
@@ -153,40 +154,62 @@ async function refuseNamesUndefined(path: string, before: string, afters: string
  * generator writes one is parsed, so a project as generated loads no parser for it.
  */
 async function refuseImportsOfNamesGone(plan: Plan, changes: Change[]): Promise<void> {
+  /** `module.attr` read in `text`: each module binding with the names read from it. */
+  const attributeReads = (text: string) => {
+    const reads = new Map<string, Set<string>>();
+    for (const [, binding = '', name = ''] of text.matchAll(/(?<![\w.])(\w+)\.(\w+)/g)) reads.set(binding, (reads.get(binding) ?? new Set()).add(name));
+    return reads;
+  };
+  /** Each answer once per run: a plan creates several files importing the same modules. */
+  const once = <T>(answers: Map<string, T>, key: string, answer: () => T): T => {
+    if (!answers.has(key)) answers.set(key, answer());
+    return answers.get(key) as T;
+  };
+  const [packages, files, checked] = [new Map<string, boolean>(), new Map<string, string | undefined>(), new Set<string>()];
+  /** Whether `src/<top>` is there: a package of the project's, whose modules are worth reading. */
+  const ofProject = (top: string) => once(packages, top, () => plan.occupied(`src/${top}`));
+  /** The first of `paths` the plan has a file at. */
+  const found = (paths: string[]) => once(files, paths.join(' '), () => paths.find((path) => plan.read(path) !== undefined));
+  const definitions = new Map<string, ReturnType<typeof shownDefinitions>>();
+  const refuse = async (path: string, use: string, target: string, name: string) => {
+    const text = plan.read(target) as string;
+    const shown = once(definitions, target, () => shownDefinitions(text));
+    if (shown.all || shown.names.has(name) || checked.has(`${target} ${name}`)) return;
+    // Not where the generator writes definitions: read as Python reads it (under an `if`, a `try`).
+    if (!(await moduleNames(text)).has(name)) {
+      throw new CliError(
+        `${path}: the lines this command adds there ${use}, which ${target} does not define (renamed by hand?); define ${name} there again (for a name renamed, an alias will do: ${name} = <the new name>), then run again (nothing was written)`,
+      );
+    }
+    checked.add(`${target} ${name}`);
+  };
   for (const change of changes) {
     if ((change.kind !== 'create' && change.kind !== 'edit') || !change.path.endsWith('.py') || plan.holdsConflicts(change.path)) continue;
     const before = plan.originalText(change.path) ?? '';
     const already = new Set(fromImportedNames(before).map(({ module, name }) => `${module} ${name}`));
-    const attributesBefore = new Set(before.match(/\b\w+\.\w+/g));
+    const [readsBefore, reads] = [attributeReads(before), attributeReads(change.text)];
     for (const { module, name, binding } of fromImportedNames(change.text)) {
+      // A module's own dunders (`domains.__path__`) are no names it defines.
+      const newReads = [...(reads.get(binding) ?? [])].filter((attribute) => !readsBefore.get(binding)?.has(attribute) && !/^__\w+__$/.test(attribute));
+      if (already.has(`${module} ${name}`) && newReads.length === 0) continue;
       // The package's modules under src/; a test's own modules beside it (pytest puts their folder on the path).
+      const top = module.split('.')[0] as string;
       const folder = module.replaceAll('.', '/');
-      const places = [`src/${folder}`, ...(module.includes('.') ? [] : [`${dirname(change.path)}/${folder}`])];
-      const found = (paths: string[]) => paths.find((path) => plan.read(path) !== undefined);
+      const besideTest = !module.includes('.') && !STDLIB_MODULES.has(module) ? [`${dirname(change.path)}/${folder}`] : [];
+      const places = [...(ofProject(top) ? [`src/${folder}`] : []), ...besideTest];
       const target = found(places.flatMap((place) => [`${place}.py`, `${place}/__init__.py`]));
       // Not the project's (or not there: a module deleted is another matter).
       if (target === undefined) continue;
-      const submodule = found(places.flatMap((place) => [`${place}/${name}.py`, `${place}/${name}/__init__.py`]));
+      // Only a package (an __init__.py) holds submodules: a name from a module is one it defines.
+      const place = target.endsWith('/__init__.py') ? target.slice(0, -'/__init__.py'.length) : undefined;
+      const submodule = place === undefined ? undefined : found([`${place}/${name}.py`, `${place}/${name}/__init__.py`]);
       if (submodule !== undefined) {
-        const used = new Set([...change.text.matchAll(new RegExp(`(?<![\\w.])${binding}\\.(\\w+)`, 'g'))].map((match) => match[1] as string));
-        for (const attribute of used) {
-          // A module's own dunders (`domains.__path__`) are no names it defines.
-          if (!attributesBefore.has(`${binding}.${attribute}`) && !/^__\w+__$/.test(attribute)) await refuseUndefined(plan, change.path, `read ${binding}.${attribute}`, submodule, attribute);
-        }
-      } else if (!already.has(`${module} ${name}`) && !places.some((place) => plan.occupied(`${place}/${name}`))) {
-        await refuseUndefined(plan, change.path, `import ${name} from ${module}`, target, name);
+        for (const attribute of newReads) await refuse(change.path, `read ${binding}.${attribute}`, submodule, attribute);
+      } else if (!already.has(`${module} ${name}`) && (place === undefined || !plan.occupied(`${place}/${name}`))) {
+        await refuse(change.path, `import ${name} from ${module}`, target, name);
       }
     }
   }
-}
-
-/** Refuses the plan where the module at `target` does not define `name`, which `path`'s new lines `use`. */
-async function refuseUndefined(plan: Plan, path: string, use: string, target: string, name: string): Promise<void> {
-  const text = plan.read(target) as string;
-  if (showsDefinition(text, name) || (await moduleNames(text)).has(name)) return;
-  throw new CliError(
-    `${path}: the lines this command adds there ${use}, which ${target} does not define (renamed by hand?); define ${name} there again (for a name renamed, an alias will do: ${name} = <the new name>), then run again (nothing was written)`,
-  );
 }
 
 const TRAPPED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
