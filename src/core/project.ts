@@ -132,7 +132,7 @@ function jobExamples(pkg: string, layout: Layout, domain: DomainName) {
       [`${pkg}.core.queue`, ['enqueue']],
       [`${pkg}.main`, ['create_app']],
       [`${pkg}.workers`, ['create_broker']],
-      [`${pkg}.workers.broker`, ['DELIVERIES', 'ReclaimingStreamBroker']],
+      [`${pkg}.workers.broker`, ['ATTEMPTS', 'DELIVERIES', 'ReclaimingStreamBroker']],
       domainPayload,
     ]),
     schedulersTestImports: fromImports([
