@@ -1,11 +1,10 @@
-import { dirname } from 'node:path';
 import { CliError, UsageError } from '../errors.js';
 import { freeRevision, liveDomains, type MigrationChain, recordedFields, renderDomain } from './domain.js';
 import { type Field, hasPlainIndex } from './fields.js';
 import { isUnchanged, type Manifest } from './manifest.js';
 import { mergeLines } from './merge.js';
 import { type DomainName, domainName, STDLIB_MODULES } from './names.js';
-import type { Plan } from './plan.js';
+import { type Plan, projectModulePlace } from './plan.js';
 import { classAttributeLines, importedModules, type ImportStatement, moduleImports, moduleOfFile, namesUsedOutsideImports, nameUseLines, syntaxErrorLine } from './python-edit.js';
 import { renderProject } from './project.js';
 import { pythonFilesUnder } from './removal.js';
@@ -66,11 +65,7 @@ export async function replanDomainFiles(plan: Plan, manifest: Manifest, name: Do
       const kept = file.path.endsWith('.py') ? await restoreImportsRead(file.path, merged.text, generatedAs, file.content) : { text: merged.text };
       if ('conflict' in kept) replanned.conflicts.push(`${file.path}:${kept.conflict}`);
       else {
-        // The project's own modules: its package, and a test's modules beside it (ruff's `src` has tests/).
-        const firstParty = (module: string) => {
-          const top = module.split('.')[0] as string;
-          return top === manifest.options.packageName || (module === top && plan.read(`${dirname(file.path)}/${top}.py`) !== undefined);
-        };
+        const firstParty = (module: string) => projectModulePlace(plan, module, file.path) !== undefined;
         const text = file.path.endsWith('.py') ? await sectionImports(file.path, await dropImportsNoLongerRead(file.path, kept.text, generatedAs, file.content), ours, firstParty) : kept.text;
         plan.generate(file, blankAfterClassDocstrings(text));
       }

@@ -1,6 +1,7 @@
 import { closeSync, constants as fsConstants, type Dirent, fstatSync, type Stats, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import { CliError, withPath } from '../errors.js';
+import { STDLIB_MODULES } from './names.js';
 import { byCodePoint } from './order.js';
 import { decodeSource, encodeSource, inLineEndingsOf, reindent, type SourceText, UTF8 } from './source-text.js';
 
@@ -581,4 +582,19 @@ export class Plan {
     }
     return [...changed].sort(byCodePoint);
   }
+}
+
+/**
+ * Where the project keeps `module` as the file at `importer` imports it, as a path without `.py`
+ * or `/__init__.py`: the package's modules under src/, a test's own modules beside it (pytest puts
+ * the test's folder on the path; ruff's `src` lists tests/, so it sorts them with the package's).
+ * Undefined for a module that is not the project's: the standard library's, a dependency's.
+ */
+export function projectModulePlace(plan: Plan, module: string, importer: string): string | undefined {
+  const top = module.split('.')[0] as string;
+  const folder = module.replaceAll('.', '/');
+  if (plan.occupied(`src/${top}`) || plan.occupied(`src/${top}.py`)) return `src/${folder}`;
+  const beside = (path: string) => posix.join(dirname(importer), path);
+  if (!STDLIB_MODULES.has(top) && (plan.occupied(beside(`${top}.py`)) || plan.occupied(beside(top)))) return beside(folder);
+  return undefined;
 }

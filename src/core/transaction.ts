@@ -6,8 +6,7 @@ import { applyChanges, readJournal, rollBackJournal } from './apply.js';
 import { liveHolder, lockProject } from './lock.js';
 import { findProjectRoot, loadManifest, type Manifest, planManifest } from './manifest.js';
 import { conflictSides } from './merge.js';
-import { STDLIB_MODULES } from './names.js';
-import { type Change, Plan } from './plan.js';
+import { type Change, Plan, projectModulePlace } from './plan.js';
 import { ruffFormat, toolPrefix } from './project.js';
 import { fromImportedNames, LINE_LENGTH, shownDefinitions } from './python-source.js';
 import { moduleNames, namesBound, namesUnbound, syntaxErrorLine } from './python-edit.js';
@@ -165,9 +164,9 @@ async function refuseImportsOfNamesGone(plan: Plan, changes: Change[]): Promise<
     if (!answers.has(key)) answers.set(key, answer());
     return answers.get(key) as T;
   };
-  const [packages, files, checked] = [new Map<string, boolean>(), new Map<string, string | undefined>(), new Set<string>()];
-  /** Whether `src/<top>` is there: a package of the project's, whose modules are worth reading. */
-  const ofProject = (top: string) => once(packages, top, () => plan.occupied(`src/${top}`));
+  const [places, files, checked] = [new Map<string, string | undefined>(), new Map<string, string | undefined>(), new Set<string>()];
+  /** Where the project keeps a module a file imports; undefined: not the project's, not worth reading. */
+  const placeOf = (module: string, importer: string) => once(places, `${module} ${dirname(importer)}`, () => projectModulePlace(plan, module, importer));
   /** The first of `paths` the plan has a file at. */
   const found = (paths: string[]) => once(files, paths.join(' '), () => paths.find((path) => plan.read(path) !== undefined));
   const definitions = new Map<string, ReturnType<typeof shownDefinitions>>();
@@ -192,12 +191,8 @@ async function refuseImportsOfNamesGone(plan: Plan, changes: Change[]): Promise<
       // A module's own dunders (`domains.__path__`) are no names it defines.
       const newReads = [...(reads.get(binding) ?? [])].filter((attribute) => !readsBefore.get(binding)?.has(attribute) && !/^__\w+__$/.test(attribute));
       if (already.has(`${module} ${name}`) && newReads.length === 0) continue;
-      // The package's modules under src/; a test's own modules beside it (pytest puts their folder on the path).
-      const top = module.split('.')[0] as string;
-      const folder = module.replaceAll('.', '/');
-      const besideTest = !module.includes('.') && !STDLIB_MODULES.has(module) ? [`${dirname(change.path)}/${folder}`] : [];
-      const places = [...(ofProject(top) ? [`src/${folder}`] : []), ...besideTest];
-      const target = found(places.flatMap((place) => [`${place}.py`, `${place}/__init__.py`]));
+      const modulePlace = placeOf(module, change.path);
+      const target = modulePlace === undefined ? undefined : found([`${modulePlace}.py`, `${modulePlace}/__init__.py`]);
       // Not the project's (or not there: a module deleted is another matter).
       if (target === undefined) continue;
       // Only a package (an __init__.py) holds submodules: a name from a module is one it defines.

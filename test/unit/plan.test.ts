@@ -4,7 +4,7 @@ import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isConfinedPath, Plan } from '../../src/core/plan.js';
+import { isConfinedPath, Plan, projectModulePlace } from '../../src/core/plan.js';
 import { mergeWithMarkers } from '../../src/core/merge.js';
 import { transact } from '../../src/core/transaction.js';
 import { tempDir, testContext } from '../helpers.js';
@@ -38,6 +38,27 @@ describe('Plan reads the disk as it is', () => {
     plan.write('src/app.py', 'x = 2\n');
     const [edit] = plan.changes().filter((change) => change.kind === 'edit');
     expect(edit).toMatchObject({ path: 'src/app.py', mode: 0o640, before: Buffer.from('x = 1\n') });
+  });
+});
+
+describe('projectModulePlace', () => {
+  it("finds the package's modules under src/ and a test's beside it, and no one else's", async () => {
+    const root = await tempDir();
+    await mkdir(join(root, 'src/app/core'), { recursive: true });
+    await mkdir(join(root, 'tests/factories'), { recursive: true });
+    await writeFile(join(root, 'tests/helpers.py'), '');
+    await writeFile(join(root, 'tests/json.py'), '');
+    const plan = new Plan(root);
+    const place = (module: string, importer: string) => projectModulePlace(plan, module, importer);
+    expect(place('app.core.config', 'tests/test_users_api.py')).toBe('src/app/core/config');
+    expect(place('app', 'src/app/main.py')).toBe('src/app');
+    expect(place('helpers', 'tests/test_users_api.py')).toBe('tests/helpers');
+    expect(place('factories.users', 'tests/test_users_api.py')).toBe('tests/factories/users');
+    // Beside a test only: the package's modules do not see the tests' folder.
+    expect(place('helpers', 'src/app/main.py')).toBeUndefined();
+    // The standard library's module, whatever a test folder holds; a dependency's.
+    expect(place('json', 'tests/test_users_api.py')).toBeUndefined();
+    expect(place('fastapi.testclient', 'tests/test_users_api.py')).toBeUndefined();
   });
 });
 
