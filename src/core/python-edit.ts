@@ -584,44 +584,60 @@ export function classAttributeLines(source: string, file: string, name: string, 
 /** A decorator that lets a name be defined again in its scope: `@overload`, `@x.setter`. */
 const REDEFINING_DECORATOR = /^@\s*(?:(?:typing\.)?overload|[\w.]+\.(?:setter|getter|deleter))\s*$/;
 
-/**
- * The names `source` binds in each scope (the module, or a class body) by a def, a class, an
- * import or an assignment, each with the 1-based lines that bind it. A name bound twice is what
- * ruff's F811 reports, and the later one wins silently (a second test of one name never runs). A
- * definition under `@overload` or a property's `@x.setter` is meant to be defined again, and is
- * left out. Keyed by the scope's path: `get`, `UserUpdate.check`.
- */
-export function namesBound(source: string): Promise<Map<string, number[]>> {
-  return withTree(source, (root) => {
-    const bound = new Map<string, number[]>();
-    const visit = (block: Node, scope: string) => {
-      const bind = (name: string, node: Node) => {
-        const key = `${scope}${name}`;
-        bound.set(key, [...(bound.get(key) ?? []), node.startPosition.row + 1]);
-      };
-      for (const statement of block.namedChildren) {
-        if (!statement) continue;
-        let definition: Node | null = statement;
-        if (statement.type === 'decorated_definition') {
-          if (statement.namedChildren.some((child) => child?.type === 'decorator' && REDEFINING_DECORATOR.test(compact(child)))) continue;
-          definition = statement.childForFieldName('definition');
-        }
-        if (definition?.type === 'function_definition' || definition?.type === 'class_definition') {
-          const name = definition.childForFieldName('name');
-          if (name) bind(name.text, statement);
-          const body = definition.childForFieldName('body');
-          if (definition.type === 'class_definition' && body && name) visit(body, `${scope}${name.text}.`);
-        } else if (statement.type === 'import_statement' || statement.type === 'import_from_statement') {
-          for (const name of boundNames(statement)) bind(name, statement);
-        } else if (statement.type === 'expression_statement') {
-          const target = statement.namedChild(0)?.type === 'assignment' ? statement.namedChild(0)?.childForFieldName('left') : undefined;
-          if (target?.type === 'identifier') bind(target.text, statement);
-        }
-      }
+/** What a Python file does with its names, from one parse. */
+export interface FileNames {
+  /**
+   * The names bound in each scope (the module, or a class body) by a def, a class, an import or
+   * an assignment, each with the 1-based lines that bind it. A name bound twice is what ruff's
+   * F811 reports, and the later one wins silently (a second test of one name never runs). A
+   * definition under `@overload` or a property's `@x.setter` is meant to be defined again, and is
+   * left out. Keyed by the scope's path: `get`, `UserUpdate.check`.
+   */
+  bound: Map<string, number[]>;
+  /**
+   * The names read where Python would find none (ruff's F821, a NameError when the line runs),
+   * each with the 1-based line of its first such read. Scopes are Python's: a parameter or a
+   * local of one function defines nothing for another. Where Python's rules are finer (a name
+   * read before its assignment, an `except` name after its block, `global` names), this counts
+   * the name as defined, so it finds fewer than Python would, never more. A file with
+   * `from m import *` defines names no one can see, and reports none.
+   */
+  unbound: Map<string, number>;
+}
+
+export function fileNames(source: string): Promise<FileNames> {
+  return withTree(source, (root) => ({ bound: boundByScope(root), unbound: unboundIn(root) }));
+}
+
+function boundByScope(root: Node): Map<string, number[]> {
+  const bound = new Map<string, number[]>();
+  const visit = (block: Node, scope: string) => {
+    const bind = (name: string, node: Node) => {
+      const key = `${scope}${name}`;
+      bound.set(key, [...(bound.get(key) ?? []), node.startPosition.row + 1]);
     };
-    visit(root, '');
-    return bound;
-  });
+    for (const statement of block.namedChildren) {
+      if (!statement) continue;
+      let definition: Node | null = statement;
+      if (statement.type === 'decorated_definition') {
+        if (statement.namedChildren.some((child) => child?.type === 'decorator' && REDEFINING_DECORATOR.test(compact(child)))) continue;
+        definition = statement.childForFieldName('definition');
+      }
+      if (definition?.type === 'function_definition' || definition?.type === 'class_definition') {
+        const name = definition.childForFieldName('name');
+        if (name) bind(name.text, statement);
+        const body = definition.childForFieldName('body');
+        if (definition.type === 'class_definition' && body && name) visit(body, `${scope}${name.text}.`);
+      } else if (statement.type === 'import_statement' || statement.type === 'import_from_statement') {
+        for (const name of boundNames(statement)) bind(name, statement);
+      } else if (statement.type === 'expression_statement') {
+        const target = statement.namedChild(0)?.type === 'assignment' ? statement.namedChild(0)?.childForFieldName('left') : undefined;
+        if (target?.type === 'identifier') bind(target.text, statement);
+      }
+    }
+  };
+  visit(root, '');
+  return bound;
 }
 
 /**
@@ -683,9 +699,10 @@ function resolves(name: string, scope: Scope): boolean {
 }
 
 /** Where each name of a module is bound, scope by scope, and where each is read. */
-function scopesOf(root: Node): { module: Scope; reads: Array<{ name: string; scope: Scope; line: number }> } {
+function scopesOf(root: Node): { module: Scope; reads: Array<{ name: string; scope: Scope; line: number }>; starImport: boolean } {
   const module: Scope = { kind: 'module', outer: undefined, bound: new Set() };
   const reads: Array<{ name: string; scope: Scope; line: number }> = [];
+  let starImport = false;
   const cursor = root.walk();
   const inner = (kind: Scope['kind'], outer: Scope): Scope => ({ kind, outer, bound: new Set() });
   /** Visits each named child of the cursor's node, `how` deciding from the child's field. */
@@ -703,6 +720,7 @@ function scopesOf(root: Node): { module: Scope; reads: Array<{ name: string; sco
       else scope.bound.add(cursor.nodeText);
       return;
     }
+    if (type === 'wildcard_import') starImport = true;
     if (mode === 'region' || BINDING_REGIONS.has(type)) {
       // `global x` makes x the module's: bound there too, where it may be read.
       if (type === 'global_statement' || type === 'nonlocal_statement') children(() => visit(module, 'region'));
@@ -768,26 +786,17 @@ function scopesOf(root: Node): { module: Scope; reads: Array<{ name: string; sco
   } finally {
     cursor.delete();
   }
-  return { module, reads };
+  return { module, reads, starImport };
 }
 
-/**
- * The names `source` reads where Python would find none (ruff's F821, a NameError when the line
- * runs), each with the 1-based line of its first such read. Scopes are Python's: a parameter or a
- * local of one function defines nothing for another. Where Python's rules are finer (a name read
- * before its assignment, an `except` name after its block, `global` names), this counts the name
- * as defined, so it finds fewer than Python would, never more. A file with `from m import *`
- * defines names no one can see, and reports none.
- */
-export function namesUnbound(source: string): Promise<Map<string, number>> {
-  return withTree(source, (root) => {
-    const unbound = new Map<string, number>();
-    if (root.descendantsOfType('wildcard_import').length > 0) return unbound;
-    for (const { name, scope, line } of scopesOf(root).reads) {
-      if (!unbound.has(name) && !PYTHON_BUILTINS.has(name) && !/^__\w+__$/.test(name) && !resolves(name, scope)) unbound.set(name, line);
-    }
-    return unbound;
-  });
+function unboundIn(root: Node): Map<string, number> {
+  const unbound = new Map<string, number>();
+  const { reads, starImport } = scopesOf(root);
+  if (starImport) return unbound;
+  for (const { name, scope, line } of reads) {
+    if (!unbound.has(name) && !PYTHON_BUILTINS.has(name) && !/^__\w+__$/.test(name) && !resolves(name, scope)) unbound.set(name, line);
+  }
+  return unbound;
 }
 
 /** The names `source` binds at module level, wherever in it (under an `if`, a `try`, a `global`): what importing it gives. */

@@ -9,7 +9,7 @@ import { conflictSides } from './merge.js';
 import { type Change, Plan, projectModulePlace } from './plan.js';
 import { ruffFormat, toolPrefix } from './project.js';
 import { fromImportedNames, LINE_LENGTH, shownDefinitions } from './python-source.js';
-import { moduleNames, namesBound, namesUnbound, syntaxErrorLine } from './python-edit.js';
+import { fileNames, type FileNames, moduleNames, syntaxErrorLine } from './python-edit.js';
 import { type PlanReport, reportPlan } from './report.js';
 
 /**
@@ -91,14 +91,15 @@ export async function validatePlan(plan: Plan, changes: Change[]): Promise<void>
       const sides = python ? conflictSides(change.text) : [];
       const readable: string[] = [];
       for (const side of sides) if ((await syntaxErrorLine(side)) === undefined) readable.push(side);
-      if (readable.length > 0) await refuseNamesUndefined(change.path, before, readable);
+      if (readable.length > 0) refuseNamesUndefined(change.path, await fileNames(before), await Promise.all(readable.map(fileNames)));
       continue;
     }
     const broken = await syntaxProblem(change.path, change.text);
     if (broken !== undefined) throw new Error(`the planned ${change.path} would ${broken.problem}; nothing was written`);
     if (python) {
-      await refuseNamesBoundAgain(change.path, before, change.text);
-      await refuseNamesUndefined(change.path, before, [change.text]);
+      const [was, will] = await Promise.all([fileNames(before), fileNames(change.text)]);
+      refuseNamesBoundAgain(change.path, was, will);
+      refuseNamesUndefined(change.path, was, [will]);
     }
   }
   await refuseImportsOfNamesGone(plan, changes);
@@ -113,10 +114,9 @@ export const OWN_LINES_ADVICE =
  * defines in the same scope (their get_by_email, their test of the generated test's name, their
  * `import datetime`): the later definition hides the other (ruff's F811).
  */
-async function refuseNamesBoundAgain(path: string, before: string, after: string): Promise<void> {
-  const already = await namesBound(before);
-  for (const [name, lines] of await namesBound(after)) {
-    const theirs = already.get(name) ?? [];
+function refuseNamesBoundAgain(path: string, before: FileNames, after: FileNames): void {
+  for (const [name, lines] of after.bound) {
+    const theirs = before.bound.get(name) ?? [];
     if (lines.length < 2 || lines.length <= theirs.length) continue;
     const where = theirs.length > 0 ? `${path}:${theirs[0]} defines ${name}` : `${path} would define ${name} at lines ${lines.join(' and ')}`;
     throw new CliError(`${where}, which this command defines there too, and the later would hide the other; rename yours, then run again (nothing was written)`);
@@ -130,12 +130,10 @@ async function refuseNamesBoundAgain(path: string, before: string, after: string
  * planned, or each way its conflicts may be resolved) reads it undefined; a name the file read
  * undefined already (their own business) is left alone.
  */
-async function refuseNamesUndefined(path: string, before: string, afters: string[]): Promise<void> {
-  const undefinedBefore = await namesUnbound(before);
-  const undefinedAfter = await Promise.all(afters.map((after) => namesUnbound(after)));
-  for (const name of (undefinedAfter[0] as Map<string, number>).keys()) {
-    if (undefinedBefore.has(name) || undefinedAfter.some((names) => !names.has(name))) continue;
-    const definition = (await namesBound(before)).get(name)?.[0];
+function refuseNamesUndefined(path: string, before: FileNames, afters: FileNames[]): void {
+  for (const name of (afters[0] as FileNames).unbound.keys()) {
+    if (before.unbound.has(name) || afters.some((after) => !after.unbound.has(name))) continue;
+    const definition = before.bound.get(name)?.[0];
     throw new CliError(
       definition === undefined
         ? `${path}: the lines this command adds there read ${name}, which the file does not define (renamed by hand?); define or import it there again (for a name renamed, an alias will do: ${name} = <the new name>), then run again (nothing was written)`

@@ -8,11 +8,10 @@ import { domainName, flowName, type Layout } from '../../src/core/names.js';
 import {
   addRouterRegistration,
   editOwned,
+  fileNames,
   importedModules,
   readRevision,
   relinkRevision,
-  namesBound,
-  namesUnbound,
   removeRouterRegistration,
   syntaxErrorLine,
 } from '../../src/core/python-edit.js';
@@ -502,7 +501,7 @@ describe('editOwned', () => {
   });
 });
 
-describe('namesUnbound', () => {
+describe('fileNames: the names read undefined', () => {
   it('finds a name read where Python finds none, and none that a target, a parameter, a pattern, an import or a builtin defines in its scope', async () => {
     const source = [
       'import os.path',
@@ -539,7 +538,7 @@ describe('namesUnbound', () => {
       'def test_it(): return create_order, make_order, add_order',
       '',
     ].join('\n');
-    expect(Object.fromEntries(await namesUnbound(source))).toEqual({
+    expect(Object.fromEntries((await fileNames(source)).unbound)).toEqual({
       row: 20,
       make_row: 20,
       missing: 22,
@@ -549,7 +548,7 @@ describe('namesUnbound', () => {
       make_order: 32,
       add_order: 32,
     });
-    expect((await namesUnbound('from os.path import *\nprint(join, whatever)\n')).size).toBe(0);
+    expect((await fileNames('from os.path import *\nprint(join, whatever)\n')).unbound.size).toBe(0);
   });
 
   // A name no definition in the file shows is what CPython raises NameError for: the standard
@@ -560,7 +559,7 @@ describe('namesUnbound', () => {
     const flagged: string[] = [];
     for (const path of files) {
       const source = readFileSync(join(stdlib as string, path), 'latin1');
-      const unbound = await namesUnbound(source);
+      const unbound = (await fileNames(source)).unbound;
       if (unbound.size > 0 && !/globals\(\)|\._convert_\(|global_enum|except NameError/.test(source)) flagged.push(`${path}: ${[...unbound.keys()].join(', ')}`);
     }
     expect(files.length).toBeGreaterThan(500);
@@ -568,7 +567,7 @@ describe('namesUnbound', () => {
   }, 60_000);
 });
 
-describe('namesBound', () => {
+describe('fileNames: the names bound, scope by scope', () => {
   it('finds a name a def, a class, an import or an assignment binds twice in one scope, but an overload or a property setter', async () => {
     const source = [
       'import datetime',
@@ -596,7 +595,7 @@ describe('namesBound', () => {
       'from my_api.routers.helper import router as helper_router',
       '',
     ].join('\n');
-    const twice = [...(await namesBound(source))].filter(([, lines]) => lines.length > 1);
+    const twice = [...(await fileNames(source)).bound].filter(([, lines]) => lines.length > 1);
     expect(Object.fromEntries(twice)).toEqual({ datetime: [1, 2], 'Row.check': [16, 17], helper_router: [22, 23] });
   });
 });
