@@ -140,7 +140,8 @@ function jobExamples(pkg: string, layout: Layout, domain: DomainName) {
       [`${pkg}.core.db`, ['Database']],
       [`${pkg}.main`, ['create_app']],
       [`${pkg}.schedulers.jobs`, ['JOBS']],
-      [`${pkg}.schedulers.scheduler`, ['Claim', 'Job', 'Scheduler', 'claim_alone', 'claim_in', 'latest_slot', 'run']],
+      [`${pkg}.schedulers.scheduler`, ['Claim', 'Job', 'Scheduler', 'claim_alone', 'claim_in', 'latest_slot', 'run', 'run_forever']],
+      [`${pkg}.utils.time`, ['utc_now']],
       domainPayload,
     ]),
   };
